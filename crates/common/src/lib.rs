@@ -1,0 +1,11 @@
+//! Shared scaffolding of the Twitch Chatters Analyser services. No service logic lives here:
+//! configuration, telemetry, shutdown, the HTTP bootstrap, the database and the job queue.
+
+pub mod bootstrap;
+pub mod config;
+pub mod db;
+pub mod server;
+pub mod shutdown;
+pub mod telemetry;
+#[cfg(feature = "test-support")]
+pub mod testing;

@@ -1,0 +1,192 @@
+//! The HTTP scaffolding every service shares: `/healthz`, `/readyz`, `/metrics`, the
+//! middleware stack, and serving with graceful shutdown.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sqlx::MySqlPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+use crate::db;
+use crate::telemetry::metrics_handle;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What `/readyz` checks.
+#[derive(Clone)]
+pub enum Readiness {
+    /// The database answers and every embedded migration is applied.
+    Database(MySqlPool),
+    /// Ready as soon as it serves (a service without a database).
+    Serving,
+}
+
+impl Readiness {
+    async fn check(&self) -> Result<(), String> {
+        match self {
+            Self::Serving => Ok(()),
+            Self::Database(pool) => {
+                let pending =
+                    tokio::time::timeout(Duration::from_secs(3), db::pending_migrations(pool))
+                        .await
+                        .map_err(|_| "database did not answer within 3s".to_string())?
+                        .map_err(|e| format!("database unreachable: {e}"))?;
+                if pending.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("migrations not applied: {pending:?}"))
+                }
+            }
+        }
+    }
+}
+
+/// `/healthz`, `/readyz` and `/metrics`.
+pub fn ops_router(readiness: Readiness) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(Arc::new(readiness))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(readiness): State<Arc<Readiness>>) -> Response {
+    match readiness.check().await {
+        Ok(()) => "ready".into_response(),
+        Err(reason) => {
+            tracing::warn!(%reason, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("not ready: {reason}"),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics_handle().render(),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// A request still running after this gets 408; it also bounds graceful shutdown.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+fn is_probe(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// Wraps a router in the shared middleware, outermost first: request id → trace span
+/// (method, matched route, request id; probes at debug) → metrics → catch panic → timeout.
+pub fn with_middleware(router: Router, options: &HttpOptions) -> Router {
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request| {
+            let route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("(unmatched)", MatchedPath::as_str)
+                .to_owned();
+            let request_id = request
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            if is_probe(request.uri().path()) {
+                tracing::debug_span!("http", method = %request.method(), %route, %request_id)
+            } else {
+                tracing::info_span!("http", method = %request.method(), %route, %request_id)
+            }
+        })
+        .on_request(())
+        .on_response(|response: &Response, latency: Duration, _span: &Span| {
+            tracing::debug!(status = response.status().as_u16(), ?latency, "response");
+        })
+        .on_failure(
+            |error: tower_http::classify::ServerErrorsFailureClass, latency: Duration, _: &Span| {
+                tracing::warn!(%error, ?latency, "request failed");
+            },
+        );
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(trace)
+            .layer(middleware::from_fn(record_metrics))
+            .layer(CatchPanicLayer::new())
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                options.request_timeout,
+            )),
+    )
+}
+
+/// `http_requests_total` and `http_request_duration_seconds`, labelled by matched route so
+/// that ids in paths do not explode the label set.
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(unmatched)", MatchedPath::as_str)
+        .to_owned();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let elapsed = started.elapsed().as_secs_f64();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(elapsed);
+    response
+}
+
+/// Serves until `shutdown` is cancelled, then stops accepting and lets in-flight requests
+/// finish (each is bounded by the request timeout).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}
+
+/// Binds a listener, naming the address in the error (a port in use is the usual cause).
+pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::Error::new(e).context(format!("cannot listen on {addr}")))
+}

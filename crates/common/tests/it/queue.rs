@@ -1,0 +1,502 @@
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::{MySqlPool, Row};
+use tca_common::db::jobs::{self, ClaimedJob, Enqueued, JobId, JobStatus, NewJob, backoff_delay};
+use tokio::sync::Mutex;
+
+const LEASE: Duration = Duration::from_secs(30);
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+fn secs(n: i64) -> chrono::Duration {
+    chrono::Duration::seconds(n)
+}
+
+fn noop(now: DateTime<Utc>) -> NewJob {
+    NewJob::new("noop", &serde_json::json!({}), now).expect("payload")
+}
+
+async fn enqueue(pool: &MySqlPool, job: NewJob) -> JobId {
+    match jobs::enqueue(pool, &job, job.run_at)
+        .await
+        .expect("enqueue")
+    {
+        Enqueued::Created(id) => id,
+        Enqueued::Duplicate => panic!("unexpected duplicate"),
+    }
+}
+
+async fn claim_one(pool: &MySqlPool, worker: &str, now: DateTime<Utc>) -> Option<ClaimedJob> {
+    let mut claimed = jobs::claim_batch(pool, worker, &["noop"], 1, LEASE, now)
+        .await
+        .expect("claim");
+    claimed.pop()
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct JobRow {
+    status: JobStatus,
+    attempts: u32,
+    run_at: DateTime<Utc>,
+    locked_by: Option<String>,
+    last_error: Option<String>,
+}
+
+async fn job_row(pool: &MySqlPool, id: JobId) -> JobRow {
+    sqlx::query_as("SELECT status, attempts, run_at, locked_by, last_error FROM jobs WHERE id = ?")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .expect("job row")
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn concurrent_claimers_execute_every_job_exactly_once(
+    pool_options: MySqlPoolOptions,
+    connect: MySqlConnectOptions,
+) {
+    // Claimers need their own connections; the default test pool allows only 5.
+    let pool = pool_options
+        .max_connections(16)
+        .connect_with(connect)
+        .await
+        .expect("pool");
+    const JOBS: usize = 3000;
+    const CLAIMERS: usize = 8;
+    let now = t0();
+    let batch: Vec<NewJob> = (0..JOBS).map(|_| noop(now)).collect();
+    let mut conn = pool.acquire().await.expect("conn");
+    assert_eq!(
+        jobs::enqueue_batch(&mut conn, &batch, now)
+            .await
+            .expect("batch"),
+        JOBS as u64
+    );
+    drop(conn);
+
+    let executed = Arc::new(Mutex::new(Vec::<JobId>::with_capacity(JOBS)));
+    let mut claimers = Vec::new();
+    for n in 0..CLAIMERS {
+        let pool = pool.clone();
+        let executed = executed.clone();
+        claimers.push(tokio::spawn(async move {
+            let worker = format!("claimer-{n}");
+            loop {
+                let claimed = jobs::claim_batch(&pool, &worker, &["noop"], 7, LEASE, now)
+                    .await
+                    .expect("claim");
+                if claimed.is_empty() {
+                    return;
+                }
+                for job in claimed {
+                    assert_eq!(job.attempts, 1, "a job was claimed a second time");
+                    executed.lock().await.push(job.id);
+                    assert!(
+                        jobs::complete(&pool, &job.lease(), now)
+                            .await
+                            .expect("complete")
+                    );
+                }
+            }
+        }));
+    }
+    for claimer in claimers {
+        claimer.await.expect("claimer task");
+    }
+
+    let executed = executed.lock().await;
+    let distinct: HashSet<_> = executed.iter().collect();
+    assert_eq!(executed.len(), JOBS, "every job executed, none twice");
+    assert_eq!(distinct.len(), JOBS);
+    let succeeded: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'succeeded' AND attempts = 1")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(succeeded, JOBS as i64);
+    let workers: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT locked_by) FROM jobs")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert!(workers > 1, "the work was shared between claimers");
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn claim_skips_rows_locked_by_another_transaction_instead_of_waiting(pool: MySqlPool) {
+    let now = t0();
+    let first = enqueue(&pool, noop(now)).await;
+    let second = enqueue(&pool, noop(now)).await;
+
+    let mut holder = pool.begin().await.expect("tx");
+    sqlx::query("SELECT id FROM jobs WHERE id = ? FOR UPDATE")
+        .bind(first)
+        .fetch_one(&mut *holder)
+        .await
+        .expect("lock first row");
+
+    let claimed = tokio::time::timeout(
+        Duration::from_secs(5),
+        jobs::claim_batch(&pool, "w", &["noop"], 10, LEASE, now),
+    )
+    .await
+    .expect("the claim did not wait for the lock")
+    .expect("claim");
+    assert_eq!(
+        claimed.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![second]
+    );
+    holder.rollback().await.expect("rollback");
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn claim_takes_ready_jobs_by_priority_then_age_and_leaves_future_ones(pool: MySqlPool) {
+    let now = t0();
+    let old_low = enqueue(&pool, noop(now - secs(60))).await;
+    let new_high = enqueue(&pool, noop(now - secs(1)).priority(5)).await;
+    let new_low = enqueue(&pool, noop(now - secs(1))).await;
+    let future = enqueue(&pool, noop(now + secs(60)).priority(9)).await;
+    let other_kind = enqueue(
+        &pool,
+        NewJob::new("other", &serde_json::json!({}), now).expect("payload"),
+    )
+    .await;
+
+    let claimed = jobs::claim_batch(&pool, "w", &["noop"], 10, LEASE, now)
+        .await
+        .expect("claim");
+    let ids: Vec<JobId> = claimed.iter().map(|j| j.id).collect();
+    assert_eq!(ids, vec![new_high, old_low, new_low]);
+    assert_eq!(job_row(&pool, future).await.status, JobStatus::Queued);
+    assert_eq!(job_row(&pool, other_kind).await.status, JobStatus::Queued);
+    let row = job_row(&pool, new_high).await;
+    assert_eq!(row.status, JobStatus::Running);
+    assert_eq!(row.attempts, 1);
+    assert_eq!(row.locked_by.as_deref(), Some("w"));
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn expired_lease_is_requeued_and_finished_by_another_worker(pool: MySqlPool) {
+    let now = t0();
+    let id = enqueue(&pool, noop(now)).await;
+    let dead_worker = claim_one(&pool, "worker-a", now)
+        .await
+        .expect("claimed by a");
+
+    // Before the lease ends, nothing is reaped and nobody else can claim it.
+    let reaped = jobs::reap_expired(&pool, now + secs(29))
+        .await
+        .expect("reap");
+    assert_eq!((reaped.requeued, reaped.dead), (0, 0));
+    assert!(claim_one(&pool, "worker-b", now + secs(29)).await.is_none());
+
+    // worker-a "died" (no heartbeat): after its lease, the reaper puts the job back.
+    let later = now + secs(31);
+    let reaped = jobs::reap_expired(&pool, later).await.expect("reap");
+    assert_eq!((reaped.requeued, reaped.dead), (1, 0));
+    let row = job_row(&pool, id).await;
+    assert_eq!(row.status, JobStatus::Queued);
+    assert!(row.last_error.unwrap_or_default().contains("worker-a"));
+
+    let survivor = claim_one(&pool, "worker-b", later)
+        .await
+        .expect("claimed by b");
+    assert_eq!(survivor.id, id);
+    assert_eq!(survivor.attempts, 2);
+    assert!(
+        jobs::complete(&pool, &survivor.lease(), later)
+            .await
+            .expect("complete")
+    );
+
+    // The dead worker waking up cannot touch the job any more.
+    assert!(
+        !jobs::complete(&pool, &dead_worker.lease(), later)
+            .await
+            .expect("fenced")
+    );
+    let row = job_row(&pool, id).await;
+    assert_eq!(row.status, JobStatus::Succeeded);
+    assert_eq!(row.locked_by.as_deref(), Some("worker-b"));
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn stale_worker_cannot_heartbeat_retry_or_fail_a_job_it_lost(pool: MySqlPool) {
+    let now = t0();
+    let id = enqueue(&pool, noop(now)).await;
+    let stale = claim_one(&pool, "stale", now).await.expect("claim");
+    jobs::reap_expired(&pool, now + secs(31))
+        .await
+        .expect("reap");
+    let owner = claim_one(&pool, "owner", now + secs(32))
+        .await
+        .expect("reclaim");
+
+    let at = now + secs(33);
+    let lease = stale.lease();
+    assert!(
+        !jobs::heartbeat(&pool, &lease, LEASE, at)
+            .await
+            .expect("heartbeat")
+    );
+    assert!(
+        !jobs::retry_later(&pool, &lease, at, "x", at)
+            .await
+            .expect("retry")
+    );
+    assert!(
+        !jobs::defer(&pool, &lease, at, "x", at)
+            .await
+            .expect("defer")
+    );
+    assert!(
+        !jobs::finish_unsuccessfully(&pool, &lease, JobStatus::Dead, "x", at)
+            .await
+            .expect("dead")
+    );
+    let row = job_row(&pool, id).await;
+    assert_eq!(row.status, JobStatus::Running);
+    assert_eq!(row.locked_by.as_deref(), Some("owner"));
+    assert_eq!(row.attempts, 2);
+
+    // The owner's heartbeat does extend its lease past the first expiry.
+    assert!(
+        jobs::heartbeat(&pool, &owner.lease(), LEASE, now + secs(50))
+            .await
+            .expect("hb")
+    );
+    let reaped = jobs::reap_expired(&pool, now + secs(70))
+        .await
+        .expect("reap");
+    assert_eq!(reaped.requeued, 0, "a heartbeated lease is not reaped");
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn retries_back_off_exponentially_and_end_dead_after_max_attempts(pool: MySqlPool) {
+    let now = t0();
+    let id = enqueue(&pool, noop(now).max_attempts(3)).await;
+    let base = Duration::from_secs(10);
+    let cap = Duration::from_secs(3600);
+    let mut at = now;
+    let mut delays = Vec::new();
+    for attempt in 1..=3u32 {
+        let job = claim_one(&pool, "w", at).await.expect("claim");
+        assert_eq!(job.attempts, attempt);
+        if job.is_last_attempt() {
+            assert!(
+                jobs::finish_unsuccessfully(&pool, &job.lease(), JobStatus::Dead, "boom", at)
+                    .await
+                    .expect("dead")
+            );
+            break;
+        }
+        let delay = backoff_delay(job.attempts, base, cap, 1.0);
+        let run_at = at + chrono::Duration::from_std(delay).expect("delay");
+        assert!(
+            jobs::retry_later(&pool, &job.lease(), run_at, "boom", at)
+                .await
+                .expect("retry")
+        );
+        let row = job_row(&pool, id).await;
+        assert_eq!(row.status, JobStatus::Queued);
+        assert_eq!(row.run_at, run_at);
+        assert_eq!(row.last_error.as_deref(), Some("boom"));
+        // Not claimable before its backoff ends.
+        assert!(claim_one(&pool, "w", run_at - secs(1)).await.is_none());
+        delays.push(delay);
+        at = run_at;
+    }
+    assert_eq!(
+        delays,
+        vec![Duration::from_secs(10), Duration::from_secs(20)]
+    );
+    let row = job_row(&pool, id).await;
+    assert_eq!(row.status, JobStatus::Dead);
+    assert_eq!(row.attempts, 3);
+    assert!(claim_one(&pool, "w", at + secs(3600)).await.is_none());
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn lease_expiring_on_the_last_attempt_makes_the_job_dead(pool: MySqlPool) {
+    let now = t0();
+    let id = enqueue(&pool, noop(now).max_attempts(1)).await;
+    claim_one(&pool, "w", now).await.expect("claim");
+    let reaped = jobs::reap_expired(&pool, now + secs(31))
+        .await
+        .expect("reap");
+    assert_eq!((reaped.requeued, reaped.dead), (0, 1));
+    assert_eq!(job_row(&pool, id).await.status, JobStatus::Dead);
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn deferred_job_keeps_its_attempt_count(pool: MySqlPool) {
+    let now = t0();
+    let id = enqueue(&pool, noop(now).max_attempts(2)).await;
+    // Deferred many more times than it has attempts: it is never made dead for waiting.
+    let mut at = now;
+    for _ in 0..5 {
+        let job = claim_one(&pool, "w", at).await.expect("claim");
+        assert_eq!(job.attempts, 1);
+        let until = at + secs(60);
+        assert!(
+            jobs::defer(&pool, &job.lease(), until, "rate limited", at)
+                .await
+                .expect("defer")
+        );
+        let row = job_row(&pool, id).await;
+        assert_eq!((row.status, row.attempts), (JobStatus::Queued, 0));
+        assert!(claim_one(&pool, "w", until - secs(1)).await.is_none());
+        at = until;
+    }
+    let job = claim_one(&pool, "w", at).await.expect("claim");
+    assert!(
+        jobs::complete(&pool, &job.lease(), at)
+            .await
+            .expect("complete")
+    );
+    assert_eq!(job_row(&pool, id).await.attempts, 1);
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn dedupe_key_admits_one_unfinished_job_per_kind(pool: MySqlPool) {
+    let now = t0();
+    let keyed = || noop(now).dedupe_key("auto:1:42");
+    let first = jobs::enqueue(&pool, &keyed(), now).await.expect("enqueue");
+    let Enqueued::Created(first) = first else {
+        panic!("first is created")
+    };
+    assert_eq!(
+        jobs::enqueue(&pool, &keyed(), now).await.expect("enqueue"),
+        Enqueued::Duplicate
+    );
+
+    // Same key, other kind: independent.
+    let other = NewJob::new("other", &serde_json::json!({}), now)
+        .expect("payload")
+        .dedupe_key("auto:1:42");
+    assert!(matches!(
+        jobs::enqueue(&pool, &other, now).await.expect("enqueue"),
+        Enqueued::Created(_)
+    ));
+
+    // Still a duplicate while running…
+    let job = claim_one(&pool, "w", now).await.expect("claim");
+    assert_eq!(job.id, first);
+    assert_eq!(
+        jobs::enqueue(&pool, &keyed(), now).await.expect("enqueue"),
+        Enqueued::Duplicate
+    );
+    // …and admitted again once it has finished.
+    assert!(
+        jobs::complete(&pool, &job.lease(), now)
+            .await
+            .expect("complete")
+    );
+    assert!(matches!(
+        jobs::enqueue(&pool, &keyed(), now).await.expect("enqueue"),
+        Enqueued::Created(_)
+    ));
+
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND dedupe_key = 'auto:1:42' AND status = 'queued'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(pending, 1);
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn enqueue_joins_the_callers_transaction(pool: MySqlPool) {
+    let now = t0();
+    let mut tx = pool.begin().await.expect("tx");
+    let job = noop(now).dedupe_key("k");
+    assert!(matches!(
+        jobs::enqueue(&mut *tx, &job, now).await.expect("enqueue"),
+        Enqueued::Created(_)
+    ));
+    // A dedupe conflict inside the transaction is an answer, not an aborted transaction.
+    assert_eq!(
+        jobs::enqueue(&mut *tx, &job, now).await.expect("enqueue"),
+        Enqueued::Duplicate
+    );
+    tx.rollback().await.expect("rollback");
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(count, 0, "a rolled-back caller leaves no job behind");
+
+    let mut tx = pool.begin().await.expect("tx");
+    jobs::enqueue(&mut *tx, &job, now).await.expect("enqueue");
+    tx.commit().await.expect("commit");
+    assert!(claim_one(&pool, "w", now).await.is_some());
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn batch_enqueue_refuses_dedupe_keys(pool: MySqlPool) {
+    let now = t0();
+    let mut conn = pool.acquire().await.expect("conn");
+    let err = jobs::enqueue_batch(&mut conn, &[noop(now).dedupe_key("k")], now)
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("dedupe"));
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn claim_plan_reads_the_claim_index_in_order_without_filesort(pool: MySqlPool) {
+    // Enough rows in every state for the optimizer's choice to mean something.
+    sqlx::query(
+        "INSERT INTO jobs (kind, payload, status, priority, run_at, max_attempts, created_at, updated_at) \
+         SELECT 'noop', '{}', ELT(1 + seq % 4, 'queued', 'succeeded', 'running', 'dead'), seq % 3, \
+                TIMESTAMP'2026-01-01 12:00:00' - INTERVAL (seq % 100) SECOND, 5, \
+                TIMESTAMP'2026-01-01 12:00:00', TIMESTAMP'2026-01-01 12:00:00' \
+         FROM seq_1_to_20000",
+    )
+    .execute(&pool)
+    .await
+    .expect("seed jobs");
+    sqlx::query("ANALYZE TABLE jobs")
+        .execute(&pool)
+        .await
+        .expect("analyze");
+
+    // The claim's exact SELECT, as claim_batch builds it.
+    let plan: Vec<(String, Option<String>, Option<String>)> = sqlx::query(
+        "EXPLAIN SELECT id, kind, payload, attempts + 1 AS attempts, max_attempts, priority, \
+         run_at, created_at FROM jobs WHERE status = 'queued' AND run_at <= ? AND kind IN (?) \
+         ORDER BY priority DESC, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED",
+    )
+    .bind(t0())
+    .bind("noop")
+    .bind(32u32)
+    .fetch_all(&pool)
+    .await
+    .expect("explain")
+    .into_iter()
+    .map(|row| {
+        (
+            row.get::<String, _>("table"),
+            row.get::<Option<String>, _>("key"),
+            row.get::<Option<String>, _>("Extra"),
+        )
+    })
+    .collect();
+    assert_eq!(plan.len(), 1, "{plan:?}");
+    let (table, key, extra) = &plan[0];
+    assert_eq!(table, "jobs");
+    assert_eq!(key.as_deref(), Some("idx_jobs_claim"), "{plan:?}");
+    let extra = extra.clone().unwrap_or_default();
+    assert!(
+        !extra.contains("filesort"),
+        "claim sorts instead of reading in order: {extra}"
+    );
+    assert!(!extra.contains("temporary"), "{extra}");
+}

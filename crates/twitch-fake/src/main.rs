@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    tca_common::bootstrap::run_main::<tca_twitch_fake::TwitchFake>()
+}

@@ -1,0 +1,127 @@
+//! The worker: consumes the job queue. `main.rs` only calls [`tca_common::bootstrap`].
+
+pub mod handlers;
+pub mod registry;
+pub mod runner;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use sqlx::MySqlPool;
+use tca_common::bootstrap::Service;
+use tca_common::config::{ConfigError, EnvReader};
+use tca_common::db::{self, DatabaseConfig};
+use tca_common::server::{self, HttpOptions, Readiness};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use registry::{JobError, JobHandler, Registry};
+pub use runner::{Runner, RunnerConfig};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Health and metrics only: the worker serves no other HTTP.
+    pub addr: SocketAddr,
+    pub database: DatabaseConfig,
+    pub runner: RunnerConfig,
+}
+
+impl Config {
+    pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
+        let addr = env.socket_addr_or("WORKER_ADDR", SocketAddr::from((Ipv4Addr::LOCALHOST, 8082)));
+        let database = DatabaseConfig::read(&mut env);
+        let mut runner = RunnerConfig::new(
+            env.optional_string("WORKER_ID")
+                .unwrap_or_else(default_worker_id),
+        );
+        runner.concurrency = env.u32_in("WORKER_CONCURRENCY", runner.concurrency, 1, 256);
+        runner.claim_batch = env.u32_in("WORKER_CLAIM_BATCH", runner.claim_batch, 1, 1000);
+        runner.poll_interval = env.duration_or("WORKER_POLL_INTERVAL", runner.poll_interval);
+        runner.lease = env.duration_or("JOB_LEASE", runner.lease);
+        runner.reap_interval = env.duration_or("WORKER_REAP_INTERVAL", runner.reap_interval);
+        runner.drain_timeout = env.duration_or("WORKER_DRAIN_TIMEOUT", runner.drain_timeout);
+        runner.backoff_base = env.duration_or("JOB_BACKOFF_BASE", runner.backoff_base);
+        runner.backoff_max = env.duration_or("JOB_BACKOFF_MAX", runner.backoff_max);
+        if runner.lease < Duration::from_secs(1) {
+            // Heartbeats run every third of the lease; below a second they would hammer the DB.
+            env.problem(format!(
+                "JOB_LEASE must be at least 1s, got {:?}",
+                runner.lease
+            ));
+        }
+        env.finish(|| {
+            Some(Self {
+                addr,
+                database: database?,
+                runner,
+            })
+        })
+    }
+}
+
+/// `<host>-<pid>-<random>`: unique per process even when containers share a hostname.
+fn default_worker_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".to_string());
+    let suffix: u16 = rand::random();
+    format!("{host}-{}-{suffix:04x}", std::process::id())
+}
+
+pub struct Worker {
+    listener: TcpListener,
+    pool: MySqlPool,
+    config: Config,
+    registry: Registry,
+}
+
+impl Worker {
+    /// A worker running the given kinds (tests register their own).
+    pub async fn build_with(config: Config, registry: Registry) -> anyhow::Result<Self> {
+        let pool = db::connect(&config.database).await?;
+        db::migrate(&pool).await?;
+        let listener = server::bind(config.addr).await?;
+        Ok(Self {
+            listener,
+            pool,
+            config,
+            registry,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+impl Service for Worker {
+    const NAME: &'static str = "worker";
+    type Config = Config;
+
+    fn read_config(env: EnvReader) -> Result<Config, ConfigError> {
+        Config::from_env(env)
+    }
+
+    async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, handlers::registry()).await
+    }
+
+    async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let router = server::with_middleware(
+            server::ops_router(Readiness::Database(self.pool.clone())),
+            &HttpOptions::default(),
+        );
+        let runner = Runner::new(self.pool.clone(), self.registry, self.config.runner);
+        // The HTTP side stops with the runner: health stays answerable while jobs drain.
+        let http_stop = CancellationToken::new();
+        let http = tokio::spawn(server::serve(self.listener, router, http_stop.clone()));
+        runner.run(shutdown).await;
+        http_stop.cancel();
+        http.await??;
+        self.pool.close().await;
+        Ok(())
+    }
+}
