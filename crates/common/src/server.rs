@@ -56,6 +56,8 @@ impl Readiness {
 
 /// `/healthz`, `/readyz` and `/metrics`.
 pub fn ops_router(readiness: Readiness) -> Router {
+    // Install the recorder now: metrics recorded before it exists would be lost.
+    let _ = metrics_handle();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

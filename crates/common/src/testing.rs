@@ -143,3 +143,41 @@ pub async fn assert_ops_endpoints(service: &ChildService) {
         "metrics body lacks the request counter:\n{body}"
     );
 }
+
+/// Starts `binary` serving on a free address given in `addr_var`, with `extra` variables;
+/// checks `/healthz`, `/readyz` and `/metrics`; sends SIGTERM and expects exit code 0.
+pub async fn assert_binary_serves_and_stops_cleanly(
+    binary: &str,
+    addr_var: &str,
+    extra: &[(&str, &str)],
+) {
+    let addr = free_addr();
+    let mut env: HashMap<String, String> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.insert(addr_var.to_string(), addr.to_string());
+    env.insert("LOG_FORMAT".into(), "json".into());
+    let mut service = ChildService::spawn(binary, addr, &env);
+    service.wait_ready(Duration::from_secs(60)).await;
+    assert_ops_endpoints(&service).await;
+    let status = service.terminate(Duration::from_secs(30)).await;
+    assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
+}
+
+/// Runs `binary` with `env` and expects exit code 2 with stderr naming each of `expected`.
+pub fn assert_binary_refuses_config(binary: &str, env: &[(&str, &str)], expected: &[&str]) {
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let output = run_to_exit(binary, &env);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "exit code; stderr: {stderr}");
+    for problem in expected {
+        assert!(
+            stderr.contains(problem),
+            "stderr lacks '{problem}':\n{stderr}"
+        );
+    }
+}

@@ -88,10 +88,9 @@ pub fn pool_options(max_connections: u32, acquire_timeout: Duration) -> MySqlPoo
         .acquire_timeout(acquire_timeout)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
-                conn.execute(
-                    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, time_zone = '+00:00'",
-                )
-                .await?;
+                conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                    .await?;
+                conn.execute("SET time_zone = '+00:00'").await?;
                 Ok(())
             })
         })

@@ -1,5 +1,8 @@
 //! Integration tests of tca-common against a real MariaDB (`#[sqlx::test]`: one fresh
+//!
+//! Module names are prefixed with the crate: `#[sqlx::test]` names each test database after
+//! the test's module path, and every crate's test binary is called `it`.
 //! database per test, on the server of `DATABASE_URL`).
 
-mod queue;
-mod schema;
+mod common_queue;
+mod common_schema;

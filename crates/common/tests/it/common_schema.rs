@@ -189,3 +189,31 @@ async fn read_committed_transaction_begins(pool: MySqlPool) {
     assert_eq!(one, 1);
     tx.commit().await.expect("commit");
 }
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn service_pool_connections_run_at_read_committed_in_utc(pool: MySqlPool) {
+    let name: String = sqlx::query_scalar("SELECT DATABASE()")
+        .fetch_one(&pool)
+        .await
+        .expect("name");
+    let mut url =
+        url::Url::parse(&std::env::var("DATABASE_URL").expect("DATABASE_URL")).expect("url");
+    url.set_path(&format!("/{name}"));
+    let config = db::DatabaseConfig::for_url(
+        tca_common::config::DatabaseUrl::parse(url.as_str()).expect("database url"),
+    );
+    let service_pool = db::connect(&config).await.expect("connect");
+    let (isolation, zone): (String, String) =
+        sqlx::query_as("SELECT @@SESSION.tx_isolation, @@SESSION.time_zone")
+            .fetch_one(&service_pool)
+            .await
+            .expect("session variables");
+    assert_eq!(isolation, "READ-COMMITTED");
+    assert_eq!(zone, "+00:00");
+    assert!(
+        db::pending_migrations(&service_pool)
+            .await
+            .expect("pending")
+            .is_empty()
+    );
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the `gateway` service against a real MariaDB.
+//!
+//! Module names are prefixed with the crate: `#[sqlx::test]` names each test database after
+//! the test's module path, and every crate's test binary is called `it`.
+
+mod gateway_binary;
