@@ -4,12 +4,10 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use axum::Router;
-use sqlx::MySqlPool;
 use tca_common::bootstrap::Service;
 use tca_common::config::{ConfigError, EnvReader};
-use tca_common::db::{self, DatabaseConfig};
-use tca_common::server::{self, HttpOptions, Readiness};
-use tokio::net::TcpListener;
+use tca_common::db::DatabaseConfig;
+use tca_common::server::{HttpCore, HttpOptions};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone)]
@@ -35,17 +33,17 @@ impl Config {
 }
 
 pub struct Analysis {
-    listener: TcpListener,
-    pool: MySqlPool,
+    core: HttpCore,
 }
 
 impl Analysis {
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.core.local_addr()
     }
 
-    fn router(&self) -> Router {
-        server::ops_router(Readiness::Database(self.pool.clone()))
+    /// The service's own routes (the ops routes are added when serving).
+    fn routes(&self) -> Router {
+        Router::new()
     }
 }
 
@@ -57,17 +55,16 @@ impl Service for Analysis {
         Config::from_env(env)
     }
 
-    /// Binds, and connects to the database (the gateway and the worker apply migrations; `/readyz` reports them).
     async fn build(config: Config) -> anyhow::Result<Self> {
-        let pool = db::connect(&config.database).await?;
-        let listener = server::bind(config.addr).await?;
-        Ok(Self { listener, pool })
+        // Migrations are applied by the gateway and the worker; `/readyz` waits for them.
+        let core = HttpCore::with_database(config.addr, &config.database, false).await?;
+        Ok(Self { core })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let router = server::with_middleware(self.router(), &HttpOptions::default());
-        server::serve(self.listener, router, shutdown).await?;
-        self.pool.close().await;
-        Ok(())
+        let routes = self.routes();
+        self.core
+            .serve(routes, HttpOptions::default(), shutdown)
+            .await
     }
 }

@@ -192,3 +192,65 @@ pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
         .await
         .map_err(|e| anyhow::Error::new(e).context(format!("cannot listen on {addr}")))
 }
+
+/// What an HTTP service holds once built: its bound listener and, when it keeps one, its
+/// database pool. Serving adds the ops routes and the middleware to the service's own routes.
+pub struct HttpCore {
+    listener: TcpListener,
+    pool: Option<MySqlPool>,
+}
+
+impl HttpCore {
+    /// Connects to the database (retrying while it starts), applies migrations when
+    /// `migrate`, then binds `addr`.
+    pub async fn with_database(
+        addr: std::net::SocketAddr,
+        database: &db::DatabaseConfig,
+        migrate: bool,
+    ) -> anyhow::Result<Self> {
+        let pool = db::connect(database).await?;
+        if migrate {
+            db::migrate(&pool).await?;
+        }
+        let listener = bind(addr).await?;
+        Ok(Self {
+            listener,
+            pool: Some(pool),
+        })
+    }
+
+    pub async fn without_database(addr: std::net::SocketAddr) -> anyhow::Result<Self> {
+        Ok(Self {
+            listener: bind(addr).await?,
+            pool: None,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn pool(&self) -> Option<&MySqlPool> {
+        self.pool.as_ref()
+    }
+
+    /// Serves `routes` plus `/healthz`, `/readyz`, `/metrics` until `shutdown`, then closes
+    /// the pool.
+    pub async fn serve(
+        self,
+        routes: Router,
+        options: HttpOptions,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let readiness = match &self.pool {
+            Some(pool) => Readiness::Database(pool.clone()),
+            None => Readiness::Serving,
+        };
+        let app = with_middleware(routes.merge(ops_router(readiness)), &options);
+        serve(self.listener, app, shutdown).await?;
+        if let Some(pool) = self.pool {
+            pool.close().await;
+        }
+        Ok(())
+    }
+}

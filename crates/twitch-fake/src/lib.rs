@@ -6,8 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use axum::Router;
 use tca_common::bootstrap::Service;
 use tca_common::config::{ConfigError, EnvReader};
-use tca_common::server::{self, HttpOptions, Readiness};
-use tokio::net::TcpListener;
+use tca_common::server::{HttpCore, HttpOptions};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone)]
@@ -26,17 +25,16 @@ impl Config {
 }
 
 pub struct TwitchFake {
-    listener: TcpListener,
+    core: HttpCore,
 }
 
 impl TwitchFake {
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.core.local_addr()
     }
 
-    fn router(&self) -> Router {
-        // It keeps no database: ready as soon as it serves.
-        server::ops_router(Readiness::Serving)
+    fn routes(&self) -> Router {
+        Router::new()
     }
 }
 
@@ -49,13 +47,15 @@ impl Service for TwitchFake {
     }
 
     async fn build(config: Config) -> anyhow::Result<Self> {
-        let listener = server::bind(config.addr).await?;
-        Ok(Self { listener })
+        // It keeps no database: ready as soon as it serves.
+        let core = HttpCore::without_database(config.addr).await?;
+        Ok(Self { core })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let router = server::with_middleware(self.router(), &HttpOptions::default());
-        server::serve(self.listener, router, shutdown).await?;
-        Ok(())
+        let routes = self.routes();
+        self.core
+            .serve(routes, HttpOptions::default(), shutdown)
+            .await
     }
 }

@@ -10,9 +10,8 @@ use std::time::Duration;
 use sqlx::MySqlPool;
 use tca_common::bootstrap::Service;
 use tca_common::config::{ConfigError, EnvReader};
-use tca_common::db::{self, DatabaseConfig};
-use tca_common::server::{self, HttpOptions, Readiness};
-use tokio::net::TcpListener;
+use tca_common::db::DatabaseConfig;
+use tca_common::server::{HttpCore, HttpOptions};
 use tokio_util::sync::CancellationToken;
 
 pub use registry::{JobError, JobHandler, Registry};
@@ -72,20 +71,23 @@ fn default_worker_id() -> String {
 }
 
 pub struct Worker {
-    listener: TcpListener,
+    core: HttpCore,
     pool: MySqlPool,
     config: Config,
     registry: Registry,
 }
 
 impl Worker {
-    /// A worker running the given kinds (tests register their own).
+    /// A worker running the given kinds (tests register their own). Applies pending
+    /// migrations at start-up.
     pub async fn build_with(config: Config, registry: Registry) -> anyhow::Result<Self> {
-        let pool = db::connect(&config.database).await?;
-        db::migrate(&pool).await?;
-        let listener = server::bind(config.addr).await?;
+        let core = HttpCore::with_database(config.addr, &config.database, true).await?;
+        let pool = core
+            .pool()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("the worker's HTTP core has no database pool"))?;
         Ok(Self {
-            listener,
+            core,
             pool,
             config,
             registry,
@@ -93,7 +95,7 @@ impl Worker {
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.core.local_addr()
     }
 }
 
@@ -110,18 +112,16 @@ impl Service for Worker {
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let router = server::with_middleware(
-            server::ops_router(Readiness::Database(self.pool.clone())),
-            &HttpOptions::default(),
-        );
-        let runner = Runner::new(self.pool.clone(), self.registry, self.config.runner);
-        // The HTTP side stops with the runner: health stays answerable while jobs drain.
+        let runner = Runner::new(self.pool, self.registry, self.config.runner);
+        // Only /healthz, /readyz, /metrics; they stay up until the runner has drained.
         let http_stop = CancellationToken::new();
-        let http = tokio::spawn(server::serve(self.listener, router, http_stop.clone()));
+        let http = tokio::spawn(self.core.serve(
+            axum::Router::new(),
+            HttpOptions::default(),
+            http_stop.clone(),
+        ));
         runner.run(shutdown).await;
         http_stop.cancel();
-        http.await??;
-        self.pool.close().await;
-        Ok(())
+        http.await?
     }
 }

@@ -1,8 +1,9 @@
 //! Integration tests of tca-common against a real MariaDB (`#[sqlx::test]`: one fresh
+//! database per test, on the server of `DATABASE_URL`).
 //!
 //! Module names are prefixed with the crate: `#[sqlx::test]` names each test database after
 //! the test's module path, and every crate's test binary is called `it`.
-//! database per test, on the server of `DATABASE_URL`).
 
+mod common_env_example;
 mod common_queue;
 mod common_schema;
