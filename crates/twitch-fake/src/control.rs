@@ -1,0 +1,293 @@
+//! Test control under `/_fake/` (only on the fake): change the world while it runs, mint
+//! tokens and codes without the consent page, inject faults, read statistics.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State as AxumState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::scenario::Faults;
+use crate::state::{Inner, State};
+use crate::world::{AccountIdx, World};
+
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/_fake/channels/{login}/live", post(set_live))
+        .route("/_fake/accounts/rename", post(rename_account))
+        .route("/_fake/accounts/suspend", post(suspend_account))
+        .route("/_fake/tokens", post(mint_tokens))
+        .route("/_fake/tokens/expire", post(expire_tokens))
+        .route("/_fake/tokens/revoke-grants", post(revoke_grants))
+        .route("/_fake/codes", post(mint_code))
+        .route("/_fake/ratelimit/reset", post(reset_buckets))
+        .route("/_fake/faults", get(show_faults).post(set_faults))
+        .route("/_fake/stats", get(show_stats))
+        .with_state(state)
+}
+
+/// A refused control request: `{"error": "…"}` with its status.
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn bad(status: StatusCode, message: impl Into<String>) -> Response {
+    Refusal(status, message.into()).into_response()
+}
+
+/// An account named by `id` or `login`.
+#[derive(Debug, Deserialize)]
+struct AccountRef {
+    id: Option<String>,
+    login: Option<String>,
+}
+
+fn find(inner: &Inner, world: &World, who: &AccountRef) -> Result<AccountIdx, Refusal> {
+    let found = match (&who.id, &who.login) {
+        (Some(id), _) => id.parse().ok().and_then(|id| world.by_id(id)),
+        (None, Some(login)) => inner.resolve_login(world, login),
+        (None, None) => {
+            return Err(Refusal(
+                StatusCode::BAD_REQUEST,
+                "give \"id\" or \"login\"".into(),
+            ));
+        }
+    };
+    found.ok_or_else(|| Refusal(StatusCode::NOT_FOUND, "no such account".into()))
+}
+
+#[derive(Debug, Deserialize)]
+struct LiveBody {
+    live: bool,
+    viewer_count: Option<u32>,
+}
+
+async fn set_live(
+    AxumState(state): AxumState<Arc<State>>,
+    Path(login): Path<String>,
+    Json(body): Json<LiveBody>,
+) -> Response {
+    let world = &state.world;
+    let mut inner = state.lock();
+    let Some(channel) = inner
+        .resolve_login(world, &login)
+        .and_then(|idx| world.channel_by_account(idx))
+    else {
+        return bad(StatusCode::NOT_FOUND, format!("no channel '{login}'"));
+    };
+    let c = channel as usize;
+    if body.live && !inner.live[c] {
+        inner.started_at[c] = chrono::Utc::now();
+    }
+    inner.live[c] = body.live;
+    if let Some(viewers) = body.viewer_count {
+        inner.viewer_counts[c] = viewers;
+    }
+    Json(json!({ "login": login, "live": inner.live[c], "viewer_count": inner.viewer_counts[c] }))
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct RenameBody {
+    #[serde(flatten)]
+    who: AccountRef,
+    new_login: String,
+    new_display_name: Option<String>,
+}
+
+async fn rename_account(
+    AxumState(state): AxumState<Arc<State>>,
+    Json(body): Json<RenameBody>,
+) -> Response {
+    if !crate::scenario::is_valid_login(&body.new_login) {
+        return bad(StatusCode::BAD_REQUEST, "new_login is not a Twitch login");
+    }
+    let world = &state.world;
+    let mut inner = state.lock();
+    let idx = match find(&inner, world, &body.who) {
+        Ok(idx) => idx,
+        Err(refused) => return refused.into_response(),
+    };
+    let new_login = body.new_login.to_ascii_lowercase();
+    // A login is held by one account at a time: the previous holder is renamed away, which is
+    // how "login reuse" (a name taken over by another user id) is staged.
+    if let Some(holder) = inner.resolve_login(world, &new_login).filter(|&h| h != idx) {
+        let freed = format!(
+            "{}_{}",
+            &new_login[..new_login.len().min(18)],
+            world.account(holder).id % 10_000
+        );
+        inner.rename(holder, &freed, &freed);
+    }
+    let display = body
+        .new_display_name
+        .unwrap_or_else(|| body.new_login.clone());
+    inner.rename(idx, &new_login, &display);
+    Json(json!({ "id": world.account(idx).id.to_string(), "login": new_login, "display_name": display }))
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct SuspendBody {
+    #[serde(flatten)]
+    who: AccountRef,
+    #[serde(default = "yes")]
+    suspended: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn suspend_account(
+    AxumState(state): AxumState<Arc<State>>,
+    Json(body): Json<SuspendBody>,
+) -> Response {
+    let world = &state.world;
+    let mut inner = state.lock();
+    let idx = match find(&inner, world, &body.who) {
+        Ok(idx) => idx,
+        Err(refused) => return refused.into_response(),
+    };
+    inner.set_suspended(idx, body.suspended);
+    Json(json!({ "id": world.account(idx).id.to_string(), "suspended": body.suspended }))
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct MintBody {
+    login: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+/// A user token pair, answered exactly like `/oauth2/token`.
+async fn mint_tokens(
+    AxumState(state): AxumState<Arc<State>>,
+    Json(body): Json<MintBody>,
+) -> Response {
+    let world = &state.world;
+    let mut inner = state.lock();
+    let Some(idx) = inner.resolve_login(world, &body.login) else {
+        return bad(
+            StatusCode::NOT_FOUND,
+            format!("no account '{}'", body.login),
+        );
+    };
+    let lifetime = state.scenario.tokens.user_token_lifetime;
+    Json(inner.issue_user_tokens(idx, body.scopes, lifetime)).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct CodeBody {
+    login: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    redirect_uri: String,
+}
+
+async fn mint_code(
+    AxumState(state): AxumState<Arc<State>>,
+    Json(body): Json<CodeBody>,
+) -> Response {
+    if !state
+        .scenario
+        .app
+        .redirect_uris
+        .contains(&body.redirect_uri)
+    {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "redirect_uri is not registered for the app",
+        );
+    }
+    let world = &state.world;
+    let mut inner = state.lock();
+    let Some(idx) = inner.resolve_login(world, &body.login) else {
+        return bad(
+            StatusCode::NOT_FOUND,
+            format!("no account '{}'", body.login),
+        );
+    };
+    let code = inner.issue_code(
+        idx,
+        body.scopes,
+        body.redirect_uri,
+        state.scenario.tokens.code_lifetime,
+    );
+    Json(json!({ "code": code })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct ExpireBody {
+    token: Option<String>,
+    login: Option<String>,
+}
+
+/// Expires access tokens now (by token, or every token of a login); refresh tokens still work.
+async fn expire_tokens(
+    AxumState(state): AxumState<Arc<State>>,
+    Json(body): Json<ExpireBody>,
+) -> Response {
+    let world = &state.world;
+    let mut inner = state.lock();
+    let account = match &body.login {
+        Some(login) => match inner.resolve_login(world, login) {
+            Some(idx) => Some(idx),
+            None => return bad(StatusCode::NOT_FOUND, format!("no account '{login}'")),
+        },
+        None => None,
+    };
+    if account.is_none() && body.token.is_none() {
+        return bad(StatusCode::BAD_REQUEST, "give \"token\" or \"login\"");
+    }
+    let expired = inner.expire_tokens(account, body.token.as_deref());
+    Json(json!({ "expired": expired })).into_response()
+}
+
+/// Invalidates a login's refresh tokens, as when the user disconnects the app on Twitch.
+async fn revoke_grants(
+    AxumState(state): AxumState<Arc<State>>,
+    Json(body): Json<AccountRef>,
+) -> Response {
+    let world = &state.world;
+    let mut inner = state.lock();
+    let idx = match find(&inner, world, &body) {
+        Ok(idx) => idx,
+        Err(refused) => return refused.into_response(),
+    };
+    let revoked = inner.revoke_grants(idx);
+    let expired = inner.expire_tokens(Some(idx), None);
+    Json(json!({ "refresh_tokens_revoked": revoked, "access_tokens_expired": expired }))
+        .into_response()
+}
+
+async fn reset_buckets(AxumState(state): AxumState<Arc<State>>) -> Response {
+    state.lock().reset_buckets();
+    Json(json!({ "reset": true })).into_response()
+}
+
+async fn show_faults(AxumState(state): AxumState<Arc<State>>) -> Response {
+    Json(state.lock().faults.clone()).into_response()
+}
+
+/// Replaces the fault settings (fields left out are off).
+async fn set_faults(
+    AxumState(state): AxumState<Arc<State>>,
+    Json(faults): Json<Faults>,
+) -> Response {
+    state.lock().faults = faults.clone();
+    Json(faults).into_response()
+}
+
+async fn show_stats(AxumState(state): AxumState<Arc<State>>) -> Response {
+    Json(&state.lock().stats).into_response()
+}

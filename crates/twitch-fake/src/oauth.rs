@@ -1,0 +1,321 @@
+//! `id.twitch.tv/oauth2`: the consent page (authorize), the token endpoint (authorization
+//! code, refresh token with rotation, client credentials), validate and revoke. Error bodies
+//! use id.twitch.tv's shape `{"status", "message"}`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State as AxumState};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use crate::state::{State, Subject};
+use crate::world::AccountIdx;
+
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/oauth2/authorize", get(show_consent).post(decide_consent))
+        .route("/oauth2/token", post(token))
+        .route("/oauth2/validate", get(validate))
+        .route("/oauth2/revoke", post(revoke))
+        .with_state(state)
+}
+
+/// An id.twitch.tv error body.
+pub fn error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({ "status": status.as_u16(), "message": message })),
+    )
+        .into_response()
+}
+
+fn params(raw_query: Option<&str>, body: &[u8]) -> Vec<(String, String)> {
+    // Twitch accepts the parameters in the query string as well as in the form body.
+    url::form_urlencoded::parse(raw_query.unwrap_or("").as_bytes())
+        .chain(url::form_urlencoded::parse(body))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    // The last value wins, so a body value overrides the query string's.
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn scopes_of(raw: Option<&str>) -> Vec<String> {
+    raw.unwrap_or("")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// The error page /oauth2/authorize shows instead of redirecting.
+struct ErrorPage(&'static str);
+
+impl IntoResponse for ErrorPage {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::BAD_REQUEST,
+            Html(format!(
+                "<!doctype html><title>Twitch — error</title><h1>Something went wrong</h1><p>{}</p>",
+                escape(self.0)
+            )),
+        )
+            .into_response()
+    }
+}
+
+/// What /oauth2/authorize checks before showing or acting on the consent page. Twitch shows
+/// an error page (no redirect) for a bad client or redirect URI.
+fn check_request(state: &State, pairs: &[(String, String)]) -> Result<(), ErrorPage> {
+    let app = &state.scenario.app;
+    let page = ErrorPage;
+    if param(pairs, "client_id") != Some(app.client_id.as_str()) {
+        return Err(page("invalid client: this client id is not registered"));
+    }
+    let redirect = param(pairs, "redirect_uri").unwrap_or("");
+    if !app.redirect_uris.iter().any(|u| u == redirect) {
+        return Err(page("Parameter redirect_uri does not match registered URI"));
+    }
+    if param(pairs, "response_type") != Some("code") {
+        return Err(page("unsupported response_type: only 'code' is supported"));
+    }
+    Ok(())
+}
+
+async fn show_consent(
+    AxumState(state): AxumState<Arc<State>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let pairs = params(raw.as_deref(), &[]);
+    if let Err(page) = check_request(&state, &pairs) {
+        return page.into_response();
+    }
+    let hidden: String = [
+        "client_id",
+        "redirect_uri",
+        "response_type",
+        "scope",
+        "state",
+    ]
+    .iter()
+    .map(|key| {
+        format!(
+            r#"<input type="hidden" name="{key}" value="{}">"#,
+            escape(param(&pairs, key).unwrap_or(""))
+        )
+    })
+    .collect();
+    let users: String = state
+        .world
+        .users
+        .iter()
+        .enumerate()
+        .map(|(n, &idx)| {
+            let account = state.world.account(idx);
+            format!(
+                r#"<label class="user"><input type="radio" name="login" value="{login}"{checked}> <strong>{name}</strong> <span>@{login}</span></label>"#,
+                login = escape(&account.login),
+                name = escape(&account.display_name),
+                checked = if n == 0 { " checked" } else { "" },
+            )
+        })
+        .collect();
+    let scopes: String = scopes_of(param(&pairs, "scope"))
+        .iter()
+        .map(|s| format!("<li><code>{}</code></li>", escape(s)))
+        .collect();
+    Html(format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Authorize {app} — twitch-fake</title>
+<style>
+body{{font-family:system-ui,sans-serif;background:#0e0e10;color:#efeff1;display:grid;place-items:center;min-height:100vh;margin:0}}
+main{{background:#18181b;padding:2rem;border-radius:8px;max-width:28rem;width:100%}}
+h1{{font-size:1.3rem}} .note{{color:#adadb8;font-size:.85rem}}
+.user{{display:block;padding:.5rem;border:1px solid #333;border-radius:4px;margin:.3rem 0;cursor:pointer}}
+.user span{{color:#adadb8}} button{{padding:.6rem 1.2rem;border:0;border-radius:4px;font-weight:600;cursor:pointer;margin-right:.5rem}}
+#authorize{{background:#9147ff;color:#fff}} #cancel{{background:#333;color:#efeff1}}
+</style></head>
+<body><main>
+<h1>Authorize <strong>{app}</strong></h1>
+<p class="note">twitch-fake — a local stand-in for Twitch. No real account is involved.</p>
+<form method="post" action="/oauth2/authorize">
+{hidden}
+<fieldset style="border:0;padding:0"><legend>Sign in as</legend>{users}</fieldset>
+<p>This application will be able to:</p><ul>{scopes}</ul>
+<button id="authorize" type="submit" name="decision" value="authorize">Authorize</button>
+<button id="cancel" type="submit" name="decision" value="cancel">Cancel</button>
+</form></main></body></html>"#,
+        app = escape(&state.scenario.app.name),
+    ))
+    .into_response()
+}
+
+async fn decide_consent(AxumState(state): AxumState<Arc<State>>, body: Bytes) -> Response {
+    let pairs = params(None, &body);
+    if let Err(page) = check_request(&state, &pairs) {
+        return page.into_response();
+    }
+    let redirect_uri = param(&pairs, "redirect_uri").unwrap_or("").to_string();
+    let Ok(mut target) = url::Url::parse(&redirect_uri) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Parameter redirect_uri does not match registered URI",
+        );
+    };
+    let scope = param(&pairs, "scope").unwrap_or("").to_string();
+    let csrf_state = param(&pairs, "state").map(str::to_string);
+    if param(&pairs, "decision") == Some("authorize") {
+        let login = param(&pairs, "login").unwrap_or("");
+        let account = state
+            .world
+            .users
+            .iter()
+            .copied()
+            .find(|&idx| state.world.account(idx).login == login);
+        let Some(account) = account else {
+            return error(StatusCode::BAD_REQUEST, "unknown user");
+        };
+        let code = state.lock().issue_code(
+            account,
+            scopes_of(Some(&scope)),
+            redirect_uri.clone(),
+            state.scenario.tokens.code_lifetime,
+        );
+        let mut query = target.query_pairs_mut();
+        query
+            .append_pair("code", &code)
+            .append_pair("scope", &scope);
+        if let Some(s) = &csrf_state {
+            query.append_pair("state", s);
+        }
+    } else {
+        let mut query = target.query_pairs_mut();
+        query
+            .append_pair("error", "access_denied")
+            .append_pair("error_description", "The user denied you access");
+        if let Some(s) = &csrf_state {
+            query.append_pair("state", s);
+        }
+    }
+    Redirect::to(target.as_str()).into_response()
+}
+
+async fn token(
+    AxumState(state): AxumState<Arc<State>>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
+    let pairs = params(raw.as_deref(), &body);
+    let app = &state.scenario.app;
+    if param(&pairs, "client_id") != Some(app.client_id.as_str()) {
+        return error(StatusCode::BAD_REQUEST, "invalid client");
+    }
+    if param(&pairs, "client_secret") != Some(app.client_secret.as_str()) {
+        return error(StatusCode::FORBIDDEN, "invalid client secret");
+    }
+    let lifetimes = &state.scenario.tokens;
+    match param(&pairs, "grant_type") {
+        Some("authorization_code") => {
+            let code = param(&pairs, "code").unwrap_or("");
+            let redirect_uri = param(&pairs, "redirect_uri").unwrap_or("");
+            let mut inner = state.lock();
+            match inner.redeem_code(code, redirect_uri) {
+                Ok((account, scopes)) => axum::Json(inner.issue_user_tokens(
+                    account,
+                    scopes,
+                    lifetimes.user_token_lifetime,
+                ))
+                .into_response(),
+                Err(message) => error(StatusCode::BAD_REQUEST, message),
+            }
+        }
+        Some("refresh_token") => {
+            let refresh = param(&pairs, "refresh_token").unwrap_or("");
+            match state.lock().refresh(refresh, lifetimes.user_token_lifetime) {
+                Some(tokens) => axum::Json(tokens).into_response(),
+                None => error(StatusCode::BAD_REQUEST, "Invalid refresh token"),
+            }
+        }
+        Some("client_credentials") => {
+            axum::Json(state.lock().issue_app_token(lifetimes.app_token_lifetime)).into_response()
+        }
+        _ => error(StatusCode::BAD_REQUEST, "Invalid grant type"),
+    }
+}
+
+async fn validate(AxumState(state): AxumState<Arc<State>>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("OAuth ")
+                .or_else(|| v.strip_prefix("Bearer "))
+                .or_else(|| v.strip_prefix("oauth "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return error(StatusCode::UNAUTHORIZED, "missing authorization token");
+    };
+    let inner = state.lock();
+    let Some(found) = inner.valid_token(token) else {
+        return error(StatusCode::UNAUTHORIZED, "invalid access token");
+    };
+    let expires_in = (found.expires_at - chrono::Utc::now()).num_seconds().max(0);
+    let client_id = &state.scenario.app.client_id;
+    let body = match found.subject {
+        Subject::App => json!({
+            "client_id": client_id, "login": null, "scopes": [], "user_id": null, "expires_in": expires_in,
+        }),
+        Subject::User(idx) => {
+            let idx: AccountIdx = idx;
+            if inner.is_suspended(&state.world, idx) {
+                return error(StatusCode::UNAUTHORIZED, "invalid access token");
+            }
+            let (login, _) = inner.names(&state.world, idx);
+            json!({
+                "client_id": client_id,
+                "login": login,
+                "scopes": found.scopes,
+                "user_id": state.world.account(idx).id.to_string(),
+                "expires_in": expires_in,
+            })
+        }
+    };
+    axum::Json(body).into_response()
+}
+
+async fn revoke(
+    AxumState(state): AxumState<Arc<State>>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
+    let pairs = params(raw.as_deref(), &body);
+    if param(&pairs, "client_id") != Some(state.scenario.app.client_id.as_str()) {
+        return error(StatusCode::NOT_FOUND, "client does not exist");
+    }
+    let token = param(&pairs, "token").unwrap_or("");
+    if state.lock().revoke(token) {
+        StatusCode::OK.into_response()
+    } else {
+        error(StatusCode::BAD_REQUEST, "Invalid token")
+    }
+}

@@ -1,0 +1,407 @@
+//! Scenario files (TOML): who can log in, which channels exist, who moderates them, and the
+//! audience of each channel — humans, lurkers, bot cohorts, renames, suspensions — plus token
+//! lifetimes, the rate-limit bucket and injected faults. Every field is documented in
+//! docs/twitch-fake.md. Unknown fields are errors, so a typo cannot silently do nothing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Seed of every generated account; `--seed` overrides it.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// "Now" of the generated world (account ages are relative to it). Default: today at
+    /// 00:00 UTC, so the demo always has young accounts.
+    #[serde(default)]
+    pub now: Option<DateTime<Utc>>,
+    pub app: App,
+    #[serde(default)]
+    pub tokens: Tokens,
+    #[serde(default)]
+    pub rate_limit: RateLimit,
+    #[serde(default)]
+    pub faults: Faults,
+    #[serde(default)]
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub channels: Vec<Channel>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    pub client_id: String,
+    pub client_secret: String,
+    /// Exact redirect URIs accepted by /oauth2/authorize and the code exchange.
+    pub redirect_uris: Vec<String>,
+    /// Shown on the consent page.
+    #[serde(default = "default_app_name")]
+    pub name: String,
+}
+
+fn default_app_name() -> String {
+    "Twitch Chatters Analyser".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tokens {
+    #[serde(default = "default_user_token_lifetime", deserialize_with = "duration")]
+    pub user_token_lifetime: Duration,
+    #[serde(default = "default_app_token_lifetime", deserialize_with = "duration")]
+    pub app_token_lifetime: Duration,
+    #[serde(default = "default_code_lifetime", deserialize_with = "duration")]
+    pub code_lifetime: Duration,
+}
+
+fn default_user_token_lifetime() -> Duration {
+    Duration::from_secs(4 * 3600)
+}
+fn default_app_token_lifetime() -> Duration {
+    Duration::from_secs(60 * 86_400)
+}
+fn default_code_lifetime() -> Duration {
+    Duration::from_secs(600)
+}
+
+impl Default for Tokens {
+    fn default() -> Self {
+        Self {
+            user_token_lifetime: default_user_token_lifetime(),
+            app_token_lifetime: default_app_token_lifetime(),
+            code_lifetime: default_code_lifetime(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Bucket size and refill per minute, per token's bucket (each user; the app).
+    #[serde(default = "default_points_per_minute")]
+    pub points_per_minute: u32,
+}
+
+fn default_points_per_minute() -> u32 {
+    800
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            points_per_minute: default_points_per_minute(),
+        }
+    }
+}
+
+/// Hostile-Twitch knobs, applied to Helix requests. All off by default.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Faults {
+    /// Added to every Helix answer.
+    pub latency_ms: u64,
+    /// Uniform extra latency in 0..=jitter.
+    pub latency_jitter_ms: u64,
+    /// Share (0..1) of Helix requests answered 500 or 503.
+    pub error_rate: f64,
+    /// After every `burst_429_every` Helix requests, the next `burst_429_length` get 429.
+    pub burst_429_every: u64,
+    pub burst_429_length: u64,
+    /// Share of Helix requests whose connection drops mid-answer.
+    pub drop_rate: f64,
+    /// Share of Helix requests that stall `stall_ms` before answering.
+    pub stall_rate: f64,
+    pub stall_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub login: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Twitch user id; generated when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    /// The broadcaster's login; a `[[users]]` entry with this login is the same account.
+    pub login: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Logins (of `[[users]]` or channels) who moderate this channel.
+    #[serde(default)]
+    pub moderators: Vec<String>,
+    #[serde(default)]
+    pub live: bool,
+    #[serde(default)]
+    pub viewer_count: u32,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub game: String,
+    #[serde(default = "default_broadcaster_type")]
+    pub broadcaster_type: String,
+    #[serde(default)]
+    pub audience: Audience,
+}
+
+fn default_broadcaster_type() -> String {
+    "affiliate".to_string()
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Audience {
+    /// Humans present in a typical listing (lurkers and renamers included).
+    pub humans: u32,
+    /// Share of the present humans replaced between two listings (0..1).
+    pub churn: f64,
+    /// Humans present in every listing.
+    pub lurkers: u32,
+    /// Humans (always present) who change login and display name at `rename_at_listing`.
+    pub renamers: u32,
+    pub rename_at_listing: Option<u32>,
+    /// Humans (always present until then) suspended from `suspend_at_listing` on: gone from
+    /// chat and from Get Users.
+    pub suspended: u32,
+    pub suspend_at_listing: Option<u32>,
+    pub cohorts: Vec<Cohort>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cohort {
+    pub name: String,
+    pub size: u32,
+    /// Start of the creation window.
+    pub created_from: DateTime<Utc>,
+    /// Length of the creation window: a day, an hour, minutes ("1d", "2h", "15m").
+    #[serde(deserialize_with = "duration")]
+    pub created_within: Duration,
+    #[serde(default)]
+    pub login_pattern: LoginPattern,
+    /// For `prefix_digits`; generated from the seed when absent.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default = "yes")]
+    pub default_avatar: bool,
+    #[serde(default = "yes")]
+    pub empty_bio: bool,
+    #[serde(default)]
+    pub presence: Presence,
+    /// For `bursts`: present in listings 1, 1 + n, 1 + 2n, …
+    #[serde(default = "default_burst_every")]
+    pub burst_every: u32,
+    /// Other channels (logins) where the cohort is present too.
+    #[serde(default)]
+    pub also_in: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_burst_every() -> u32 {
+    3
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginPattern {
+    /// A shared prefix and digits: `xq_lurk48213`.
+    #[default]
+    PrefixDigits,
+    /// High-entropy letters and digits: `k3v9qzt0wmx2`.
+    Random,
+    /// `silent_falcon_4821`.
+    WordWordDigits,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    #[default]
+    Always,
+    /// Only in listings taken while the channel is offline.
+    OfflineOnly,
+    /// Only in every `burst_every`-th listing.
+    Bursts,
+}
+
+fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let raw = String::deserialize(deserializer)?;
+    tca_common::config::parse_duration(&raw).ok_or_else(|| {
+        serde::de::Error::custom(format!("'{raw}' is not a duration (e.g. 30s, 15m, 2h, 1d)"))
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read scenario {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("scenario {path} is not valid: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Scenario {
+    pub fn load(path: &Path) -> Result<Self, ScenarioError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ScenarioError::Invalid {
+            path: shown,
+            message,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let scenario: Scenario = toml::from_str(text).map_err(|e| e.to_string())?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// The world's "now".
+    pub fn world_now(&self) -> DateTime<Utc> {
+        self.now.unwrap_or_else(|| {
+            Utc::now()
+                .date_naive()
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or_else(Utc::now)
+        })
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        if self.app.redirect_uris.is_empty() {
+            problems.push("[app] needs at least one redirect_uris entry".to_string());
+        }
+        if self.rate_limit.points_per_minute == 0 {
+            problems.push("rate_limit.points_per_minute must be at least 1".to_string());
+        }
+        let known: Vec<&str> = self
+            .users
+            .iter()
+            .map(|u| u.login.as_str())
+            .chain(self.channels.iter().map(|c| c.login.as_str()))
+            .collect();
+        for login in &known {
+            if !is_valid_login(login) {
+                problems.push(format!(
+                    "'{login}' is not a Twitch login (a-z, 0-9, _; 1-25)"
+                ));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for channel in &self.channels {
+            if !seen.insert(channel.login.as_str()) {
+                problems.push(format!("channel '{}' is listed twice", channel.login));
+            }
+            for moderator in &channel.moderators {
+                if !known.contains(&moderator.as_str()) {
+                    problems.push(format!(
+                        "channel '{}': moderator '{moderator}' is neither a user nor a channel",
+                        channel.login
+                    ));
+                }
+            }
+            let a = &channel.audience;
+            if !(0.0..1.0).contains(&a.churn) {
+                problems.push(format!(
+                    "channel '{}': churn must be in [0, 1)",
+                    channel.login
+                ));
+            }
+            if a.lurkers + a.renamers + a.suspended > a.humans {
+                problems.push(format!(
+                    "channel '{}': lurkers + renamers + suspended exceed humans",
+                    channel.login
+                ));
+            }
+            if a.renamers > 0 && a.rename_at_listing.is_none_or(|n| n < 2) {
+                problems.push(format!(
+                    "channel '{}': renamers need rename_at_listing >= 2",
+                    channel.login
+                ));
+            }
+            if a.suspended > 0 && a.suspend_at_listing.is_none_or(|n| n < 2) {
+                problems.push(format!(
+                    "channel '{}': suspended needs suspend_at_listing >= 2",
+                    channel.login
+                ));
+            }
+            for cohort in &a.cohorts {
+                if cohort.burst_every == 0 {
+                    problems.push(format!(
+                        "cohort '{}': burst_every must be >= 1",
+                        cohort.name
+                    ));
+                }
+                if cohort.created_within.is_zero() {
+                    problems.push(format!(
+                        "cohort '{}': created_within must be > 0",
+                        cohort.name
+                    ));
+                }
+                for other in &cohort.also_in {
+                    if !self.channels.iter().any(|c| &c.login == other) {
+                        problems.push(format!(
+                            "cohort '{}': also_in names unknown channel '{other}'",
+                            cohort.name
+                        ));
+                    }
+                }
+            }
+        }
+        for (field, rate) in [
+            ("error_rate", self.faults.error_rate),
+            ("drop_rate", self.faults.drop_rate),
+            ("stall_rate", self.faults.stall_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                problems.push(format!("faults.{field} must be within 0..1"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+}
+
+/// Twitch logins: 1–25 of a-z, 0-9 and underscore (we also accept upper case on input).
+pub fn is_valid_login(login: &str) -> bool {
+    (1..=25).contains(&login.len()) && login.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The earliest creation date the generator uses for humans (Twitch opened in June 2011).
+pub fn twitch_launch() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(2011, 6, 6)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .unwrap_or_default()
+}
