@@ -4,8 +4,10 @@
 pub mod bootstrap;
 pub mod config;
 pub mod db;
+pub mod sealing;
 pub mod server;
 pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod twitch_api;

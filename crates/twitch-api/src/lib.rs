@@ -1,49 +1,36 @@
-//! twitch-api: the single, rate-limited, token-keeping door to Twitch.
-//! `main.rs` only calls [`tca_common::bootstrap`].
+//! twitch-api: the only process that holds the Twitch client secret and users' tokens, and
+//! the only one that calls Twitch. Others ask it over the internal API (`routes`), through
+//! `tca_common::twitch_api::TwitchApiClient`. `main.rs` only calls the bootstrap.
 
-use std::net::{Ipv4Addr, SocketAddr};
+pub mod config;
+pub mod limiter;
+pub mod oauth;
+pub mod routes;
+pub mod tokens;
+pub mod twitch;
 
-use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
 use tca_common::bootstrap::Service;
 use tca_common::config::{ConfigError, EnvReader};
-use tca_common::db::DatabaseConfig;
 use tca_common::server::{HttpCore, HttpOptions};
 use tokio_util::sync::CancellationToken;
 
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub addr: SocketAddr,
-    pub database: DatabaseConfig,
-}
+pub use config::Config;
 
-impl Config {
-    pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
-        let addr = env.socket_addr_or(
-            "TWITCH_API_ADDR",
-            SocketAddr::from((Ipv4Addr::LOCALHOST, 8081)),
-        );
-        let database = DatabaseConfig::read(&mut env);
-        env.finish(|| {
-            Some(Self {
-                addr,
-                database: database?,
-            })
-        })
-    }
-}
+use crate::routes::AppState;
+use crate::tokens::TokenStore;
+use crate::twitch::Twitch;
 
 pub struct TwitchApi {
     core: HttpCore,
+    state: AppState,
 }
 
 impl TwitchApi {
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.core.local_addr()
-    }
-
-    /// The service's own routes (the ops routes are added when serving).
-    fn routes(&self) -> Router {
-        Router::new()
     }
 }
 
@@ -58,11 +45,23 @@ impl Service for TwitchApi {
     async fn build(config: Config) -> anyhow::Result<Self> {
         // Migrations are applied by the gateway and the worker; `/readyz` waits for them.
         let core = HttpCore::with_database(config.addr, &config.database, false).await?;
-        Ok(Self { core })
+        let pool = core
+            .pool()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("twitch-api needs its database"))?;
+        let tokens = TokenStore::new(pool, config.sealer.clone());
+        let twitch = Arc::new(Twitch::new(config.twitch.clone(), tokens)?);
+        Ok(Self {
+            core,
+            state: AppState {
+                twitch,
+                internal_token: config.internal_token,
+            },
+        })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let routes = self.routes();
+        let routes = routes::router(self.state);
         self.core
             .serve(routes, HttpOptions::default(), shutdown)
             .await

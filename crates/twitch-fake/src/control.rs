@@ -22,6 +22,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_fake/accounts/suspend", post(suspend_account))
         .route("/_fake/tokens", post(mint_tokens))
         .route("/_fake/tokens/expire", post(expire_tokens))
+        .route("/_fake/tokens/of/{login}", get(list_tokens))
         .route("/_fake/tokens/revoke-grants", post(revoke_grants))
         .route("/_fake/codes", post(mint_code))
         .route("/_fake/ratelimit/reset", post(reset_buckets))
@@ -224,6 +225,20 @@ async fn mint_code(
         state.scenario.tokens.code_lifetime,
     );
     Json(json!({ "code": code })).into_response()
+}
+
+/// The live tokens of a login, so tests can search storage for them.
+async fn list_tokens(
+    AxumState(state): AxumState<Arc<State>>,
+    Path(login): Path<String>,
+) -> Response {
+    let world = &state.world;
+    let inner = state.lock();
+    let Some(idx) = inner.resolve_login(world, &login) else {
+        return bad(StatusCode::NOT_FOUND, format!("no account '{login}'"));
+    };
+    let (access, refresh) = inner.tokens_of(idx);
+    Json(json!({ "access_tokens": access, "refresh_tokens": refresh })).into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -142,7 +142,8 @@ async fn helix(
                         Subject::App => "app".to_string(),
                         Subject::User(idx) => state.world.account(idx).id.to_string(),
                     };
-                    let reading = inner.take_point(caller.subject, bucket, limit);
+                    let window = state.scenario.rate_limit.window;
+                    let reading = inner.take_point(caller.subject, bucket, limit, window);
                     let response = if reading.allowed {
                         match handle(&mut inner, &state.world, caller) {
                             Ok(body) => axum::Json(body).into_response(),

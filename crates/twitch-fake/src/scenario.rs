@@ -86,9 +86,16 @@ impl Default for Tokens {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
-    /// Bucket size and refill per minute, per token's bucket (each user; the app).
+    /// Bucket size, refilled over `window`, per token's bucket (each user; the app).
     #[serde(default = "default_points_per_minute")]
     pub points_per_minute: u32,
+    /// Twitch's window is a minute; tests shorten it to exercise pacing in seconds.
+    #[serde(default = "default_window", deserialize_with = "duration")]
+    pub window: Duration,
+}
+
+fn default_window() -> Duration {
+    Duration::from_secs(60)
 }
 
 fn default_points_per_minute() -> u32 {
@@ -99,6 +106,7 @@ impl Default for RateLimit {
     fn default() -> Self {
         Self {
             points_per_minute: default_points_per_minute(),
+            window: default_window(),
         }
     }
 }
@@ -301,6 +309,9 @@ impl Scenario {
         }
         if self.rate_limit.points_per_minute == 0 {
             problems.push("rate_limit.points_per_minute must be at least 1".to_string());
+        }
+        if self.rate_limit.window.is_zero() {
+            problems.push("rate_limit.window must be longer than 0".to_string());
         }
         let known: Vec<&str> = self
             .users

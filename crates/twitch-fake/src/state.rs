@@ -87,8 +87,11 @@ pub struct Stats {
     pub helix_requests: u64,
     pub by_endpoint: HashMap<String, u64>,
     pub by_status: HashMap<u16, u64>,
-    /// Most Helix calls admitted in any 60 s window, per bucket ("app" or a user id).
-    pub max_calls_per_minute: HashMap<String, u64>,
+    /// Faults injected, by kind: `429`, `5xx`, `drop`.
+    pub faults_injected: HashMap<&'static str, u64>,
+    /// Most Helix calls admitted in any rate-limit window (a minute unless the scenario
+    /// says otherwise), per bucket ("app" or a user id).
+    pub max_calls_per_window: HashMap<String, u64>,
     #[serde(skip)]
     windows: HashMap<Subject, VecDeque<Instant>>,
 }
@@ -405,6 +408,26 @@ impl Inner {
         true
     }
 
+    /// The live access and refresh tokens of `account` (for tests that look for them).
+    pub fn tokens_of(&self, account: AccountIdx) -> (Vec<String>, Vec<String>) {
+        let now = Utc::now();
+        let access = self
+            .access
+            .iter()
+            .filter(|(_, t)| {
+                t.subject == Subject::User(account) && !t.revoked && t.expires_at > now
+            })
+            .map(|(token, _)| token.clone())
+            .collect();
+        let refresh = self
+            .refresh
+            .iter()
+            .filter(|(_, g)| g.account == account)
+            .map(|(token, _)| token.clone())
+            .collect();
+        (access, refresh)
+    }
+
     /// Expires now every access token of `account` (or the one given). Returns how many.
     pub fn expire_tokens(&mut self, account: Option<AccountIdx>, token: Option<&str>) -> usize {
         let now = Utc::now();
@@ -431,9 +454,15 @@ impl Inner {
 
     /// Takes one point from `subject`'s bucket if it has one. `name` labels the bucket in
     /// the statistics ("app" or the user's Twitch id).
-    pub fn take_point(&mut self, subject: Subject, name: String, limit: u32) -> BucketReading {
+    pub fn take_point(
+        &mut self,
+        subject: Subject,
+        name: String,
+        limit: u32,
+        window: Duration,
+    ) -> BucketReading {
         let now = Instant::now();
-        let rate = f64::from(limit) / 60.0;
+        let rate = f64::from(limit) / window.as_secs_f64();
         let bucket = self.buckets.entry(subject).or_insert(Bucket {
             tokens: f64::from(limit),
             updated: now,
@@ -444,16 +473,16 @@ impl Inner {
         let allowed = bucket.tokens >= 1.0;
         if allowed {
             bucket.tokens -= 1.0;
-            let window = self.stats.windows.entry(subject).or_default();
-            window.push_back(now);
-            while window
+            let calls = self.stats.windows.entry(subject).or_default();
+            calls.push_back(now);
+            while calls
                 .front()
-                .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+                .is_some_and(|t| now.duration_since(*t) >= window)
             {
-                window.pop_front();
+                calls.pop_front();
             }
-            let max = self.stats.max_calls_per_minute.entry(name).or_default();
-            *max = (*max).max(window.len() as u64);
+            let max = self.stats.max_calls_per_window.entry(name).or_default();
+            *max = (*max).max(calls.len() as u64);
         }
         let missing = f64::from(limit) - bucket.tokens;
         BucketReading {
@@ -493,6 +522,15 @@ impl Inner {
         } else {
             Fault::None
         };
+        let kind = match fault {
+            Fault::None => None,
+            Fault::TooManyRequests => Some("429"),
+            Fault::ServerError(_) => Some("5xx"),
+            Fault::Drop => Some("drop"),
+        };
+        if let Some(kind) = kind {
+            *self.stats.faults_injected.entry(kind).or_default() += 1;
+        }
         (fault, delay)
     }
 

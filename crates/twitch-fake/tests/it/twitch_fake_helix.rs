@@ -494,7 +494,7 @@ async fn bucket_empties_after_the_configured_calls_with_correct_headers() {
             .expect("stats"),
     )
     .await;
-    assert_eq!(stats["max_calls_per_minute"]["538211094"], 11);
+    assert_eq!(stats["max_calls_per_window"]["538211094"], 11);
 }
 
 #[tokio::test]

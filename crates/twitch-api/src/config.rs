@@ -1,0 +1,117 @@
+//! twitch-api's configuration (environment only; see .env.example).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tca_common::config::{ConfigError, EnvReader, Secret};
+use tca_common::db::DatabaseConfig;
+use tca_common::sealing::Sealer;
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct TwitchConfig {
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// id.twitch.tv (or twitch-fake): `/oauth2/*` live under it.
+    pub auth_url: Url,
+    /// api.twitch.tv/helix (or twitch-fake's `/helix`).
+    pub helix_url: Url,
+    /// Timeout of every request to Twitch.
+    pub request_timeout: Duration,
+    /// Retries of a Helix call after 5xx, timeouts and dropped connections.
+    pub max_retries: u32,
+    /// Points per window assumed for a bucket until Twitch's headers say otherwise.
+    pub rate_limit: u32,
+    /// The bucket's window: Twitch refills per minute.
+    pub rate_window: Duration,
+    /// Concurrent Twitch calls for one batched lookup (Get Users by 100).
+    pub lookup_concurrency: usize,
+    /// How long a user's channel list is reused.
+    pub channels_cache_ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub database: DatabaseConfig,
+    pub internal_token: Secret,
+    pub sealer: Sealer,
+    pub twitch: TwitchConfig,
+}
+
+/// Internal tokens shorter than this are refused: they are the only thing guarding the API.
+const MIN_INTERNAL_TOKEN_LEN: usize = 32;
+
+pub fn read_internal_token(env: &mut EnvReader) -> Option<Secret> {
+    let token = env.required_secret("INTERNAL_API_TOKEN")?;
+    if token.expose().len() < MIN_INTERNAL_TOKEN_LEN {
+        env.problem(format!(
+            "INTERNAL_API_TOKEN must be at least {MIN_INTERNAL_TOKEN_LEN} characters (openssl rand -hex 32)"
+        ));
+        return None;
+    }
+    Some(token)
+}
+
+impl Config {
+    pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
+        let addr = env.socket_addr_or(
+            "TWITCH_API_ADDR",
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 8081)),
+        );
+        let database = DatabaseConfig::read(&mut env);
+        let internal_token = read_internal_token(&mut env);
+        let sealer =
+            env.required_secret("TOKEN_ENCRYPTION_KEY").and_then(
+                |key| match Sealer::from_base64_key(key.expose()) {
+                    Ok(sealer) => Some(sealer),
+                    Err(e) => {
+                        env.problem(format!("TOKEN_ENCRYPTION_KEY: {e}"));
+                        None
+                    }
+                },
+            );
+        let client_id = env.required_string("TWITCH_CLIENT_ID");
+        let client_secret = env.required_secret("TWITCH_CLIENT_SECRET");
+        let auth_url = url_or(&mut env, "TWITCH_AUTH_URL", "https://id.twitch.tv");
+        let helix_url = url_or(&mut env, "TWITCH_HELIX_URL", "https://api.twitch.tv/helix");
+        let request_timeout = env.duration_or("TWITCH_REQUEST_TIMEOUT", Duration::from_secs(10));
+        let max_retries = env.u32_in("TWITCH_MAX_RETRIES", 4, 0, 20);
+        let rate_limit = env.u32_in("TWITCH_RATE_LIMIT", 800, 1, 100_000);
+        let rate_window = env.duration_or("TWITCH_RATE_WINDOW", Duration::from_secs(60));
+        let lookup_concurrency = env.u32_in("TWITCH_LOOKUP_CONCURRENCY", 4, 1, 64) as usize;
+        let channels_cache_ttl =
+            env.duration_or("TWITCH_CHANNELS_CACHE_TTL", Duration::from_secs(60));
+        env.finish(|| {
+            Some(Self {
+                addr,
+                database: database?,
+                internal_token: internal_token?,
+                sealer: sealer?,
+                twitch: TwitchConfig {
+                    client_id: client_id?,
+                    client_secret: client_secret?,
+                    auth_url: auth_url?,
+                    helix_url: helix_url?,
+                    request_timeout,
+                    max_retries,
+                    rate_limit,
+                    rate_window,
+                    lookup_concurrency,
+                    channels_cache_ttl,
+                },
+            })
+        })
+    }
+}
+
+fn url_or(env: &mut EnvReader, name: &str, default: &str) -> Option<Url> {
+    let raw = env.string_or(name, default);
+    match Url::parse(raw.trim_end_matches('/')) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+        _ => {
+            env.problem(format!("{name} is not an http(s) URL: '{raw}'"));
+            None
+        }
+    }
+}

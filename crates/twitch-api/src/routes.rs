@@ -1,0 +1,529 @@
+//! The internal API under `/v1/` (docs/twitch-api.md). Every route needs
+//! `Authorization: Bearer $INTERNAL_API_TOKEN`.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use tca_common::config::Secret;
+use tca_common::twitch_api::{
+    ApiErrorBody, AuthorizeUrl, AuthorizedUser, ChannelsResponse, Chatter, ChattersLine,
+    ChattersSummary, DEADLINE_HEADER, ErrorCode, ExchangeRequest, SCOPES, StaleTokens,
+    StreamStatus, StreamsResponse, UsersResponse, Validation,
+};
+
+use crate::twitch::{Actor, Twitch, TwitchError};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub twitch: Arc<Twitch>,
+    pub internal_token: Secret,
+}
+
+/// An error answer: `{"error": code, "message": …, "retry_after_ms"?}` with the code's status.
+#[derive(Debug)]
+pub struct ApiError(ApiErrorBody);
+
+impl ApiError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self(ApiErrorBody {
+            error: code,
+            message: message.into(),
+            retry_after_ms: None,
+        })
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadRequest, message)
+    }
+}
+
+impl From<TwitchError> for ApiError {
+    fn from(error: TwitchError) -> Self {
+        let retry_after_ms = match &error {
+            TwitchError::RateLimited { retry_after } => Some(retry_after.as_millis() as u64),
+            _ => None,
+        };
+        if matches!(error, TwitchError::Internal(_)) {
+            tracing::error!(error = %error, "internal failure");
+        }
+        Self(ApiErrorBody {
+            error: error.code(),
+            message: error.to_string(),
+            retry_after_ms,
+        })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0.error.status(), Json(self.0)).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/oauth/authorize-url", get(authorize_url))
+        .route("/v1/oauth/exchange", post(exchange))
+        .route("/v1/users", get(get_users))
+        .route("/v1/users/{user_id}/channels", get(get_channels))
+        .route("/v1/chatters", get(get_chatters))
+        .route("/v1/streams", get(get_streams))
+        .route("/v1/tokens", get(stale_tokens))
+        .route("/v1/tokens/{user_id}/validate", post(validate_tokens))
+        .route("/v1/tokens/{user_id}", delete(revoke_tokens))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_internal_token,
+        ))
+        .with_state(state)
+}
+
+/// Constant-time comparison: the token must not leak through timing.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn require_internal_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match presented {
+        Some(token) if same(token.as_bytes(), state.internal_token.expose().as_bytes()) => {
+            next.run(request).await
+        }
+        _ => ApiError::new(
+            ErrorCode::Unauthorized,
+            "this internal API needs the internal token",
+        )
+        .into_response(),
+    }
+}
+
+fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn values(pairs: &[(String, String)], key: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+fn single(pairs: &[(String, String)], key: &str) -> Option<String> {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+}
+
+fn is_twitch_id(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_login(value: &str) -> bool {
+    (1..=25).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn require_id(name: &str, value: Option<&str>) -> ApiResult<String> {
+    match value {
+        Some(v) if is_twitch_id(v) => Ok(v.to_string()),
+        Some(v) => Err(ApiError::bad_request(format!(
+            "{name} must be a Twitch user id (digits), got '{v}'"
+        ))),
+        None => Err(ApiError::bad_request(format!("{name} is required"))),
+    }
+}
+
+/// The caller's deadline (`x-deadline-ms`, relative milliseconds), if any.
+fn deadline(headers: &HeaderMap) -> ApiResult<Option<Instant>> {
+    let Some(raw) = headers.get(DEADLINE_HEADER) else {
+        return Ok(None);
+    };
+    let ms: u64 = raw
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{DEADLINE_HEADER} must be a number of milliseconds"
+            ))
+        })?;
+    Ok(Some(Instant::now() + Duration::from_millis(ms)))
+}
+
+fn valid_redirect(raw: &str) -> ApiResult<()> {
+    match url::Url::parse(raw) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+        _ => Err(ApiError::bad_request(format!(
+            "redirect_uri must be an http(s) URL, got '{raw}'"
+        ))),
+    }
+}
+
+async fn authorize_url(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<AuthorizeUrl>> {
+    let pairs = query_pairs(raw.as_deref());
+    let csrf_state = single(&pairs, "state").unwrap_or_default();
+    if csrf_state.is_empty() || csrf_state.len() > 256 {
+        return Err(ApiError::bad_request(
+            "state is required (1-256 characters)",
+        ));
+    }
+    let redirect_uri = single(&pairs, "redirect_uri").unwrap_or_default();
+    valid_redirect(&redirect_uri)?;
+    let url = state
+        .twitch
+        .authorize_url(&csrf_state, &redirect_uri)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok(Json(AuthorizeUrl { url }))
+}
+
+async fn exchange(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<AuthorizedUser>> {
+    let request: ExchangeRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!("expected JSON {{\"code\", \"redirect_uri\"}}: {e}"))
+    })?;
+    if request.code.is_empty() || request.code.len() > 512 {
+        return Err(ApiError::bad_request("code must be 1-512 characters"));
+    }
+    valid_redirect(&request.redirect_uri)?;
+    let twitch = &state.twitch;
+    let fresh = twitch
+        .exchange_code(&request.code, &request.redirect_uri)
+        .await?;
+    let validated = twitch.validate_token(&fresh.access).await?.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::TwitchUnavailable,
+            "Twitch issued a token it does not validate",
+        )
+    })?;
+    let user_id = validated
+        .user_id
+        .clone()
+        .ok_or_else(|| ApiError::new(ErrorCode::TwitchUnavailable, "the token has no user"))?;
+    let scopes = validated
+        .scopes
+        .clone()
+        .unwrap_or_else(|| fresh.scopes.clone());
+    if let Some(missing) = SCOPES.iter().find(|s| !scopes.iter().any(|g| g == *s)) {
+        return Err(ApiError::bad_request(format!(
+            "the authorization lacks the scope {missing}; log in again and accept every permission"
+        )));
+    }
+    twitch
+        .tokens
+        .save(&user_id, &fresh, Utc::now())
+        .await
+        .map_err(TwitchError::from)?;
+    twitch.forget_channels(&user_id);
+    let me = twitch.me(&user_id).await?;
+    tracing::info!(user_id, login = %me.login, "user authorized the app");
+    Ok(Json(AuthorizedUser {
+        user_id,
+        login: me.login,
+        display_name: me.display_name,
+        profile_image_url: me.profile_image_url,
+        scopes,
+    }))
+}
+
+async fn get_users(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<UsersResponse>> {
+    let pairs = query_pairs(raw.as_deref());
+    let ids = values(&pairs, "id");
+    let logins: Vec<String> = values(&pairs, "login")
+        .into_iter()
+        .map(|l| l.to_ascii_lowercase())
+        .collect();
+    if ids.is_empty() && logins.is_empty() {
+        return Err(ApiError::bad_request("give at least one id or login"));
+    }
+    let bad_ids: Vec<&String> = ids.iter().filter(|id| !is_twitch_id(id)).take(5).collect();
+    let bad_logins: Vec<&String> = logins.iter().filter(|l| !is_login(l)).take(5).collect();
+    if !bad_ids.is_empty() || !bad_logins.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "malformed ids {bad_ids:?} or logins {bad_logins:?}: ids are digits, logins 1-25 of a-z, 0-9, _"
+        )));
+    }
+    let actor = match single(&pairs, "as_user_id") {
+        Some(id) => Actor::User(require_id("as_user_id", Some(&id))?),
+        None => Actor::App,
+    };
+    let data = state
+        .twitch
+        .users(&actor, &ids, &logins, deadline(&headers)?)
+        .await?;
+    Ok(Json(UsersResponse { data }))
+}
+
+async fn get_channels(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<ChannelsResponse>> {
+    let user_id = require_id("user_id", Some(&user_id))?;
+    let data = state.twitch.channels(&user_id).await?;
+    Ok(Json(ChannelsResponse { data }))
+}
+
+fn ndjson_line(line: &ChattersLine, out: &mut Vec<u8>) {
+    // Serialising our own plain structs cannot fail.
+    if serde_json::to_writer(&mut *out, line).is_ok() {
+        out.push(b'\n');
+    }
+}
+
+/// Streams every chatter once, page by page (NDJSON), then a summary line. Errors before the
+/// first page are HTTP errors; later ones end the stream with an error line.
+async fn get_chatters(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let pairs = query_pairs(raw.as_deref());
+    let broadcaster = require_id(
+        "broadcaster_id",
+        single(&pairs, "broadcaster_id").as_deref(),
+    )?;
+    let moderator = require_id("moderator_id", single(&pairs, "moderator_id").as_deref())?;
+    let deadline = deadline(&headers)?;
+    let twitch = state.twitch.clone();
+    let first = twitch
+        .chatters_page(&broadcaster, &moderator, None, deadline)
+        .await?;
+
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    tokio::spawn(async move {
+        let total = first.total;
+        let mut seen: HashSet<String> = HashSet::with_capacity(total as usize);
+        let mut pages = 0u32;
+        let mut page = first;
+        loop {
+            pages += 1;
+            let mut chunk = Vec::with_capacity(page.data.len() * 64);
+            for c in page.data {
+                // Twitch's list is live: a chatter may repeat across pages.
+                if seen.insert(c.user_id.clone()) {
+                    ndjson_line(
+                        &ChattersLine::Chatter(Chatter {
+                            user_id: c.user_id,
+                            user_login: c.user_login,
+                            user_name: c.user_name,
+                        }),
+                        &mut chunk,
+                    );
+                }
+            }
+            if tx.send(Bytes::from(chunk)).await.is_err() {
+                return; // The caller went away.
+            }
+            let Some(cursor) = page.cursor else { break };
+            page = match twitch
+                .chatters_page(&broadcaster, &moderator, Some(&cursor), deadline)
+                .await
+            {
+                Ok(next) => next,
+                Err(e) => {
+                    let mut chunk = Vec::new();
+                    ndjson_line(
+                        &ChattersLine::Error {
+                            error: ApiError::from(e).0,
+                        },
+                        &mut chunk,
+                    );
+                    let _ = tx.send(Bytes::from(chunk)).await;
+                    return;
+                }
+            };
+        }
+        metrics::histogram!("chatters_stream_size").record(seen.len() as f64);
+        let mut chunk = Vec::new();
+        let done = ChattersSummary {
+            total,
+            pages,
+            chatters: seen.len() as u64,
+        };
+        ndjson_line(&ChattersLine::Done { done }, &mut chunk);
+        let _ = tx.send(Bytes::from(chunk)).await;
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|bytes| (Ok::<_, Infallible>(bytes), rx))
+    });
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+async fn get_streams(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<StreamsResponse>> {
+    let pairs = query_pairs(raw.as_deref());
+    let ids = values(&pairs, "user_id");
+    if ids.is_empty() || ids.len() > 100 {
+        return Err(ApiError::bad_request("give 1 to 100 user_id values"));
+    }
+    for id in &ids {
+        require_id("user_id", Some(id))?;
+    }
+    let live = state.twitch.streams(&ids).await?;
+    let data = ids
+        .iter()
+        .map(|id| match live.iter().find(|s| &s.user_id == id) {
+            Some(s) => StreamStatus {
+                user_id: id.clone(),
+                live: true,
+                viewer_count: s.viewer_count,
+                title: s.title.clone(),
+                game_name: s.game_name.clone(),
+                started_at: s.started_at,
+            },
+            None => StreamStatus {
+                user_id: id.clone(),
+                live: false,
+                viewer_count: 0,
+                title: String::new(),
+                game_name: String::new(),
+                started_at: None,
+            },
+        })
+        .collect();
+    Ok(Json(StreamsResponse { data }))
+}
+
+/// Validates the user's token with Twitch now; an expired one is refreshed first. A token
+/// Twitch refuses is marked invalid (`valid: false`), and stays so until the next login.
+async fn validate_tokens(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<Validation>> {
+    let user_id = require_id("user_id", Some(&user_id))?;
+    let twitch = &state.twitch;
+    let invalid = |reason: String| Validation {
+        user_id: user_id.clone(),
+        valid: false,
+        login: None,
+        scopes: Vec::new(),
+        expires_in: None,
+        reason: Some(reason),
+    };
+    let stored = match twitch
+        .tokens
+        .load(&user_id)
+        .await
+        .map_err(TwitchError::from)?
+    {
+        None => return Ok(Json(invalid("no Twitch authorization is stored".into()))),
+        Some(t) if t.invalid => {
+            return Ok(Json(invalid(
+                t.invalid_reason.unwrap_or_else(|| "withdrawn".into()),
+            )));
+        }
+        Some(t) => t,
+    };
+    let mut validated = twitch.validate_token(&stored.access).await?;
+    if validated.is_none() {
+        match twitch.refresh_after_401(&user_id, &stored.access).await {
+            Ok(fresh) => validated = twitch.validate_token(&fresh).await?,
+            Err(TwitchError::ReauthRequired(reason)) => return Ok(Json(invalid(reason))),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let Some(validated) = validated else {
+        let reason = "Twitch rejects the refreshed token";
+        crate::tokens::TokenStore::mark_invalid(twitch.tokens.pool(), &user_id, reason, Utc::now())
+            .await
+            .map_err(TwitchError::from)?;
+        return Ok(Json(invalid(reason.into())));
+    };
+    twitch
+        .tokens
+        .mark_validated(&user_id, Utc::now())
+        .await
+        .map_err(TwitchError::from)?;
+    Ok(Json(Validation {
+        user_id,
+        valid: true,
+        login: validated.login,
+        scopes: validated.scopes.unwrap_or_default(),
+        expires_in: validated.expires_in,
+        reason: None,
+    }))
+}
+
+/// Revokes the user's token at Twitch (best effort) and forgets it here (always).
+async fn revoke_tokens(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let user_id = require_id("user_id", Some(&user_id))?;
+    let twitch = &state.twitch;
+    if let Some(stored) = twitch
+        .tokens
+        .load(&user_id)
+        .await
+        .map_err(TwitchError::from)?
+    {
+        if let Err(e) = twitch.revoke_token(&stored.access).await {
+            tracing::warn!(user_id, error = %e, "revoking at Twitch failed; forgetting the token anyway");
+        }
+    }
+    twitch
+        .tokens
+        .delete(&user_id)
+        .await
+        .map_err(TwitchError::from)?;
+    twitch.forget_channels(&user_id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn stale_tokens(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<StaleTokens>> {
+    let pairs = query_pairs(raw.as_deref());
+    let secs: i64 = single(&pairs, "validated_before_secs")
+        .and_then(|v| v.parse().ok())
+        .filter(|&v| v >= 0)
+        .ok_or_else(|| {
+            ApiError::bad_request("validated_before_secs must be a number of seconds")
+        })?;
+    let before = Utc::now() - chrono::Duration::seconds(secs);
+    let user_ids = state
+        .twitch
+        .tokens
+        .stale(before)
+        .await
+        .map_err(TwitchError::from)?;
+    Ok(Json(StaleTokens { user_ids }))
+}

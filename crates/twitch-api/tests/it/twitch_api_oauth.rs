@@ -1,0 +1,287 @@
+use sqlx::{MySqlPool, Row};
+use tca_common::twitch_api::{SCOPES, TwitchApiError};
+
+use crate::twitch_api_support::{INTERNAL_TOKEN, REDIRECT, Stack, world};
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn code_exchange_stores_sealed_tokens_and_returns_the_profile(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world(""), |_| {}).await;
+    let user = stack.authorize("mossy_mod").await;
+    assert_eq!(user.user_id, "538211094");
+    assert_eq!(user.login, "mossy_mod");
+    assert_eq!(user.display_name, "Mossy_Mod");
+    assert!(
+        user.profile_image_url
+            .starts_with("https://static-cdn.jtvnw.net/")
+    );
+    assert_eq!(user.scopes, SCOPES);
+
+    let live = stack.fake_get("/_fake/tokens/of/mossy_mod").await;
+    let raw: Vec<String> = live["access_tokens"]
+        .as_array()
+        .expect("access")
+        .iter()
+        .chain(live["refresh_tokens"].as_array().expect("refresh"))
+        .map(|t| t.as_str().expect("token").to_string())
+        .collect();
+    assert_eq!(raw.len(), 2, "one access and one refresh token were issued");
+    // Every column of every row, as bytes: no raw token anywhere, in any encoding we'd use.
+    let rows = sqlx::query("SELECT * FROM twitch_tokens")
+        .fetch_all(&pool)
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    let mut stored: Vec<u8> = Vec::new();
+    for i in 0..row.len() {
+        if let Ok(Some(bytes)) = row.try_get::<Option<Vec<u8>>, _>(i) {
+            stored.extend(bytes);
+        } else if let Ok(Some(text)) = row.try_get::<Option<String>, _>(i) {
+            stored.extend(text.into_bytes());
+        }
+        stored.push(0);
+    }
+    for token in &raw {
+        assert!(
+            !stored.windows(token.len()).any(|w| w == token.as_bytes()),
+            "raw token stored"
+        );
+        let hex: String = token.bytes().map(|b| format!("{b:02x}")).collect();
+        assert!(!String::from_utf8_lossy(&stored).contains(&hex));
+    }
+    let found: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM twitch_tokens WHERE INSTR(access_token_sealed, ?) > 0 \
+         OR INSTR(refresh_token_sealed, ?) > 0",
+    )
+    .bind(&raw[0])
+    .bind(&raw[1])
+    .fetch_one(&pool)
+    .await
+    .expect("search");
+    assert_eq!(found, 0);
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn expired_token_is_refreshed_transparently_and_the_rotated_refresh_token_stored(
+    pool: MySqlPool,
+) {
+    let stack = Stack::start(pool.clone(), world(""), |_| {}).await;
+    stack.authorize("mossy_mod").await;
+    let before = stack.fake_get("/_fake/tokens/of/mossy_mod").await;
+    let old_refresh = before["refresh_tokens"][0]
+        .as_str()
+        .expect("refresh")
+        .to_string();
+    let sealed_before: Vec<u8> =
+        sqlx::query_scalar("SELECT refresh_token_sealed FROM twitch_tokens")
+            .fetch_one(&pool)
+            .await
+            .expect("row");
+
+    stack
+        .fake_post(
+            "/_fake/tokens/expire",
+            serde_json::json!({"login": "mossy_mod"}),
+        )
+        .await;
+    let channels = stack
+        .client
+        .channels("538211094")
+        .await
+        .expect("channels after expiry");
+    assert_eq!(channels.len(), 3);
+
+    let after = stack.fake_get("/_fake/tokens/of/mossy_mod").await;
+    let refresh: Vec<&str> = after["refresh_tokens"]
+        .as_array()
+        .expect("r")
+        .iter()
+        .filter_map(|t| t.as_str())
+        .collect();
+    assert_eq!(refresh.len(), 1, "the old refresh token was rotated out");
+    assert_ne!(refresh[0], old_refresh);
+    let sealed_after: Vec<u8> =
+        sqlx::query_scalar("SELECT refresh_token_sealed FROM twitch_tokens")
+            .fetch_one(&pool)
+            .await
+            .expect("row");
+    assert_ne!(
+        sealed_before, sealed_after,
+        "the rotated refresh token was stored"
+    );
+    let store = tca_twitch_api::tokens::TokenStore::new(
+        pool.clone(),
+        tca_common::sealing::Sealer::from_base64_key(crate::twitch_api_support::SEAL_KEY)
+            .expect("key"),
+    );
+    let stored = store.load("538211094").await.expect("load").expect("row");
+    assert_eq!(
+        stored.refresh.as_deref(),
+        Some(refresh[0]),
+        "it is the one Twitch holds now"
+    );
+
+    // Expire again: the stored (rotated) refresh token works too.
+    stack
+        .fake_post(
+            "/_fake/tokens/expire",
+            serde_json::json!({"login": "mossy_mod"}),
+        )
+        .await;
+    stack
+        .client
+        .users_by_id(&["771043215".into()], Some("538211094"), None)
+        .await
+        .expect("second refresh");
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_revoked_authorization_yields_reauth_required(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world(""), |_| {}).await;
+    stack.authorize("mossy_mod").await;
+    // The user disconnects the app on Twitch: refresh tokens die, access tokens too.
+    stack
+        .fake_post(
+            "/_fake/tokens/revoke-grants",
+            serde_json::json!({"login": "mossy_mod"}),
+        )
+        .await;
+    let error = stack
+        .client
+        .channels("538211094")
+        .await
+        .expect_err("no access any more");
+    assert!(
+        matches!(error, TwitchApiError::ReauthRequired(_)),
+        "{error:?}"
+    );
+    let invalid: Option<String> = sqlx::query_scalar("SELECT invalid_reason FROM twitch_tokens")
+        .fetch_one(&pool)
+        .await
+        .expect("row");
+    assert!(invalid.is_some(), "the tokens are marked invalid");
+    // And stay refused without another call to Twitch.
+    let error = stack
+        .client
+        .users_by_id(&["771043215".into()], Some("538211094"), None)
+        .await
+        .expect_err("still gone");
+    assert!(matches!(error, TwitchApiError::ReauthRequired(_)));
+    let validation = stack.client.validate("538211094").await.expect("validate");
+    assert!(!validation.valid);
+    assert!(validation.reason.is_some());
+    // A user never seen has no authorization either.
+    let error = stack
+        .client
+        .channels("999999")
+        .await
+        .expect_err("unknown user");
+    assert!(matches!(error, TwitchApiError::ReauthRequired(_)));
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn validate_marks_the_token_validated_and_revoke_forgets_it(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world(""), |_| {}).await;
+    stack.authorize("mossy_mod").await;
+    sqlx::query("UPDATE twitch_tokens SET validated_at = '2020-01-01 00:00:00'")
+        .execute(&pool)
+        .await
+        .expect("age it");
+    assert_eq!(
+        stack
+            .client
+            .stale_tokens(std::time::Duration::from_secs(3600))
+            .await
+            .expect("stale"),
+        ["538211094"]
+    );
+    let validation = stack.client.validate("538211094").await.expect("validate");
+    assert!(validation.valid);
+    assert_eq!(validation.login.as_deref(), Some("mossy_mod"));
+    assert!(
+        stack
+            .client
+            .stale_tokens(std::time::Duration::from_secs(3600))
+            .await
+            .expect("stale")
+            .is_empty()
+    );
+
+    // An expired access token is refreshed by validation, not reported invalid.
+    stack
+        .fake_post(
+            "/_fake/tokens/expire",
+            serde_json::json!({"login": "mossy_mod"}),
+        )
+        .await;
+    assert!(
+        stack
+            .client
+            .validate("538211094")
+            .await
+            .expect("validate")
+            .valid
+    );
+
+    let access = stack.fake_get("/_fake/tokens/of/mossy_mod").await["access_tokens"][0]
+        .as_str()
+        .expect("token")
+        .to_string();
+    stack.client.revoke("538211094").await.expect("revoke");
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM twitch_tokens")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(rows, 0, "forgotten here");
+    let twitch_says = stack
+        .http
+        .get(stack.fake.url("/oauth2/validate"))
+        .header("Authorization", format!("OAuth {access}"))
+        .send()
+        .await
+        .expect("validate");
+    assert_eq!(twitch_says.status(), 401, "revoked at Twitch");
+    stack
+        .client
+        .revoke("538211094")
+        .await
+        .expect("revoking twice is fine");
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn authorize_url_points_at_twitch_with_state_scopes_and_redirect(pool: MySqlPool) {
+    let stack = Stack::start(pool, world(""), |_| {}).await;
+    let url = stack
+        .client
+        .authorize_url("st4te", REDIRECT)
+        .await
+        .expect("url");
+    let parsed = url::Url::parse(&url).expect("url");
+    assert_eq!(parsed.path(), "/oauth2/authorize");
+    let query: std::collections::HashMap<String, String> =
+        parsed.query_pairs().into_owned().collect();
+    assert_eq!(query["client_id"], "tca-test-client");
+    assert_eq!(query["state"], "st4te");
+    assert_eq!(query["redirect_uri"], REDIRECT);
+    assert_eq!(query["response_type"], "code");
+    assert_eq!(query["scope"], SCOPES.join(" "));
+    // The fake's consent page accepts it.
+    assert_eq!(
+        stack.http.get(&url).send().await.expect("page").status(),
+        200
+    );
+
+    let error = stack
+        .client
+        .exchange("not-a-code", REDIRECT)
+        .await
+        .expect_err("bad code");
+    assert!(matches!(error, TwitchApiError::BadRequest(_)), "{error:?}");
+    let error = stack
+        .client
+        .authorize_url("", REDIRECT)
+        .await
+        .expect_err("empty state");
+    assert!(matches!(error, TwitchApiError::BadRequest(_)));
+    let _ = INTERNAL_TOKEN;
+}
