@@ -488,15 +488,15 @@ async fn revoke_tokens(
 ) -> ApiResult<StatusCode> {
     let user_id = require_id("user_id", Some(&user_id))?;
     let twitch = &state.twitch;
-    if let Some(stored) = twitch
+    let stored = twitch
         .tokens
         .load(&user_id)
         .await
-        .map_err(TwitchError::from)?
+        .map_err(TwitchError::from)?;
+    if let Some(stored) = stored
+        && let Err(e) = twitch.revoke_token(&stored.access).await
     {
-        if let Err(e) = twitch.revoke_token(&stored.access).await {
-            tracing::warn!(user_id, error = %e, "revoking at Twitch failed; forgetting the token anyway");
-        }
+        tracing::warn!(user_id, error = %e, "revoking at Twitch failed; forgetting the token anyway");
     }
     twitch
         .tokens

@@ -31,6 +31,12 @@ pub enum StoreError {
     Seal(#[from] SealError),
 }
 
+struct Sealed {
+    access: Vec<u8>,
+    refresh: Option<Vec<u8>>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     access_token_sealed: Vec<u8>,
@@ -78,6 +84,28 @@ impl TokenStore {
         })
     }
 
+    /// The sealed access token, sealed refresh token and expiry of fresh tokens.
+    fn seal(
+        &self,
+        user_id: &str,
+        tokens: &FreshTokens,
+        now: DateTime<Utc>,
+    ) -> Result<Sealed, StoreError> {
+        Ok(Sealed {
+            access: self
+                .sealer
+                .seal(tokens.access.as_bytes(), &context(user_id, "access"))?,
+            refresh: tokens
+                .refresh
+                .as_ref()
+                .map(|r| self.sealer.seal(r.as_bytes(), &context(user_id, "refresh")))
+                .transpose()?,
+            expires_at: tokens
+                .expires_in
+                .map(|s| now + chrono::Duration::seconds(s as i64)),
+        })
+    }
+
     /// Stores a user's tokens (after a code exchange): valid, validated now.
     pub async fn save(
         &self,
@@ -85,17 +113,11 @@ impl TokenStore {
         tokens: &FreshTokens,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let access = self
-            .sealer
-            .seal(tokens.access.as_bytes(), &context(user_id, "access"))?;
-        let refresh = tokens
-            .refresh
-            .as_ref()
-            .map(|r| self.sealer.seal(r.as_bytes(), &context(user_id, "refresh")))
-            .transpose()?;
-        let expires_at = tokens
-            .expires_in
-            .map(|s| now + chrono::Duration::seconds(s as i64));
+        let Sealed {
+            access,
+            refresh,
+            expires_at,
+        } = self.seal(user_id, tokens, now)?;
         sqlx::query(
             "INSERT INTO twitch_tokens (twitch_user_id, access_token_sealed, refresh_token_sealed, \
              scopes, expires_at, validated_at, invalid_since, invalid_reason, created_at, updated_at) \
@@ -155,17 +177,11 @@ impl TokenStore {
         tokens: &FreshTokens,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let access = self
-            .sealer
-            .seal(tokens.access.as_bytes(), &context(user_id, "access"))?;
-        let refresh = tokens
-            .refresh
-            .as_ref()
-            .map(|r| self.sealer.seal(r.as_bytes(), &context(user_id, "refresh")))
-            .transpose()?;
-        let expires_at = tokens
-            .expires_in
-            .map(|s| now + chrono::Duration::seconds(s as i64));
+        let Sealed {
+            access,
+            refresh,
+            expires_at,
+        } = self.seal(user_id, tokens, now)?;
         sqlx::query(
             "UPDATE twitch_tokens SET access_token_sealed = ?, \
              refresh_token_sealed = COALESCE(?, refresh_token_sealed), expires_at = ?, \

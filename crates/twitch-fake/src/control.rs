@@ -51,6 +51,12 @@ struct AccountRef {
     login: Option<String>,
 }
 
+fn by_login(inner: &Inner, world: &World, login: &str) -> Result<AccountIdx, Refusal> {
+    inner
+        .resolve_login(world, login)
+        .ok_or_else(|| Refusal(StatusCode::NOT_FOUND, format!("no account '{login}'")))
+}
+
 fn find(inner: &Inner, world: &World, who: &AccountRef) -> Result<AccountIdx, Refusal> {
     let found = match (&who.id, &who.login) {
         (Some(id), _) => id.parse().ok().and_then(|id| world.by_id(id)),
@@ -234,8 +240,9 @@ async fn list_tokens(
 ) -> Response {
     let world = &state.world;
     let inner = state.lock();
-    let Some(idx) = inner.resolve_login(world, &login) else {
-        return bad(StatusCode::NOT_FOUND, format!("no account '{login}'"));
+    let idx = match by_login(&inner, world, &login) {
+        Ok(idx) => idx,
+        Err(refused) => return refused.into_response(),
     };
     let (access, refresh) = inner.tokens_of(idx);
     Json(json!({ "access_tokens": access, "refresh_tokens": refresh })).into_response()
@@ -255,9 +262,9 @@ async fn expire_tokens(
     let world = &state.world;
     let mut inner = state.lock();
     let account = match &body.login {
-        Some(login) => match inner.resolve_login(world, login) {
-            Some(idx) => Some(idx),
-            None => return bad(StatusCode::NOT_FOUND, format!("no account '{login}'")),
+        Some(login) => match by_login(&inner, world, login) {
+            Ok(idx) => Some(idx),
+            Err(refused) => return refused.into_response(),
         },
         None => None,
     };
