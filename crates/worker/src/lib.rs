@@ -1,5 +1,6 @@
 //! The worker: consumes the job queue. `main.rs` only calls [`tca_common::bootstrap`].
 
+pub mod context;
 pub mod handlers;
 pub mod registry;
 pub mod runner;
@@ -23,6 +24,9 @@ pub struct Config {
     pub addr: SocketAddr,
     pub database: DatabaseConfig,
     pub runner: RunnerConfig,
+    pub twitch_api_url: url::Url,
+    pub internal_token: tca_common::config::Secret,
+    pub settings: context::Settings,
 }
 
 impl Config {
@@ -41,6 +45,9 @@ impl Config {
         runner.drain_timeout = env.duration_or("WORKER_DRAIN_TIMEOUT", runner.drain_timeout);
         runner.backoff_base = env.duration_or("JOB_BACKOFF_BASE", runner.backoff_base);
         runner.backoff_max = env.duration_or("JOB_BACKOFF_MAX", runner.backoff_max);
+        let twitch_api_url = env.required_url("TWITCH_API_URL");
+        let internal_token = env.required_secret("INTERNAL_API_TOKEN");
+        let settings = context::Settings::read(&mut env);
         if runner.lease < Duration::from_secs(1) {
             // Heartbeats run every third of the lease; below a second they would hammer the DB.
             env.problem(format!(
@@ -53,6 +60,9 @@ impl Config {
                 addr,
                 database: database?,
                 runner,
+                twitch_api_url: twitch_api_url?,
+                internal_token: internal_token?,
+                settings,
             })
         })
     }
@@ -78,22 +88,6 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker running the given kinds (tests register their own). Applies pending
-    /// migrations at start-up.
-    pub async fn build_with(config: Config, registry: Registry) -> anyhow::Result<Self> {
-        let core = HttpCore::with_database(config.addr, &config.database, true).await?;
-        let pool = core
-            .pool()
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("the worker's HTTP core has no database pool"))?;
-        Ok(Self {
-            core,
-            pool,
-            config,
-            registry,
-        })
-    }
-
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.core.local_addr()
     }
@@ -108,10 +102,26 @@ impl Service for Worker {
     }
 
     async fn build(config: Config) -> anyhow::Result<Self> {
-        Self::build_with(config, handlers::registry()).await
+        let core = HttpCore::with_database(config.addr, &config.database, true).await?;
+        let pool = core
+            .pool()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("the worker's HTTP core has no database pool"))?;
+        let context = context::Context::new(pool.clone(), &config)?;
+        Ok(Self {
+            core,
+            pool,
+            registry: handlers::registry(context),
+            config,
+        })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        // Every worker makes sure the housekeeping singleton exists; the dedupe key lets one
+        // of them succeed.
+        if let Err(e) = handlers::housekeeping::ensure_scheduled(&self.pool, chrono::Utc::now()).await {
+            tracing::warn!(error = %e, "could not schedule housekeeping; will retry on the next start");
+        }
         let runner = Runner::new(self.pool, self.registry, self.config.runner);
         // Only /healthz, /readyz, /metrics; they stay up until the runner has drained.
         let http_stop = CancellationToken::new();

@@ -1,6 +1,10 @@
 //! The database: pool, migrations, readiness, and one module of queries per aggregate.
 
+pub mod audit;
+pub mod captures;
 pub mod jobs;
+pub mod sessions;
+pub mod users;
 
 /// Implements sqlx's `Type`, `Encode` and `Decode` for a fieldless enum stored as a VARCHAR,
 /// through its `as_str()` and `FromStr` (sqlx's derive only matches MySQL `ENUM` columns).

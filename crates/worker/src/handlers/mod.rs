@@ -1,10 +1,26 @@
 //! The job kinds this worker runs.
 
+pub mod auto_capture;
+pub mod capture;
+pub mod enrich;
+pub mod housekeeping;
 pub mod noop;
 
+use std::sync::Arc;
+
+use crate::context::Context;
 use crate::registry::Registry;
 
-/// Every kind the worker binary registers.
-pub fn registry() -> Registry {
-    Registry::new().register(noop::KIND, noop::run)
+/// Every kind the worker binary runs, sharing one context.
+pub fn registry(ctx: Arc<Context>) -> Registry {
+    let with = |handler: fn(Arc<Context>, tca_common::db::jobs::ClaimedJob) -> crate::registry::JobFuture| {
+        let ctx = ctx.clone();
+        move |job| handler(ctx.clone(), job)
+    };
+    Registry::new()
+        .register(noop::KIND, noop::run)
+        .register(capture::KIND, with(|ctx, job| Box::pin(capture::run(ctx, job))))
+        .register(enrich::KIND, with(|ctx, job| Box::pin(enrich::run(ctx, job))))
+        .register(auto_capture::KIND, with(|ctx, job| Box::pin(auto_capture::run(ctx, job))))
+        .register(housekeeping::KIND, with(|ctx, job| Box::pin(housekeeping::run(ctx, job))))
 }

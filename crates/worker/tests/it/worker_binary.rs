@@ -14,6 +14,9 @@ fn worker_env(database_url: &str, addr: std::net::SocketAddr, id: &str) -> HashM
     HashMap::from([
         ("DATABASE_URL".into(), database_url.into()),
         ("WORKER_ADDR".into(), addr.to_string()),
+        // No job here talks to twitch-api; housekeeping's token check just logs that it failed.
+        ("TWITCH_API_URL".into(), "http://127.0.0.1:1/".into()),
+        ("INTERNAL_API_TOKEN".into(), "test-internal-token-0123456789abcdef0123456789".into()),
         ("WORKER_ID".into(), id.into()),
         ("WORKER_CONCURRENCY".into(), "4".into()),
         ("WORKER_POLL_INTERVAL".into(), "50ms".into()),
@@ -53,7 +56,7 @@ async fn enqueue_noops(pool: &MySqlPool, count: usize, sleep_ms: u64) -> Vec<Job
 async fn wait_all_succeeded(pool: &MySqlPool, expected: i64, timeout: Duration) {
     let started = Instant::now();
     loop {
-        let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'")
+        let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND status = 'succeeded'")
             .fetch_one(pool)
             .await
             .expect("count");
@@ -87,6 +90,8 @@ fn binary_without_database_url_exits_non_zero_naming_it() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("DATABASE_URL is missing"), "{stderr}");
+    assert!(stderr.contains("TWITCH_API_URL is missing"), "{stderr}");
+    assert!(stderr.contains("INTERNAL_API_TOKEN is missing"), "{stderr}");
     assert!(
         stderr.contains("WORKER_CONCURRENCY is not a whole number: 'lots'"),
         "{stderr}"
@@ -103,14 +108,14 @@ async fn two_worker_processes_share_the_work(pool: MySqlPool) {
     wait_all_succeeded(&pool, 200, Duration::from_secs(60)).await;
 
     let shares: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT locked_by, COUNT(*) FROM jobs GROUP BY locked_by ORDER BY locked_by",
+        "SELECT locked_by, COUNT(*) FROM jobs WHERE kind = 'noop' GROUP BY locked_by ORDER BY locked_by",
     )
     .fetch_all(&pool)
     .await
     .expect("shares");
     assert_eq!(shares.len(), 2, "both workers ran jobs: {shares:?}");
     assert!(shares.iter().all(|(_, n)| *n >= 20), "{shares:?}");
-    let retried: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE attempts <> 1")
+    let retried: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND attempts <> 1")
         .fetch_one(&pool)
         .await
         .expect("count");

@@ -1,0 +1,66 @@
+//! App users: the moderators who log in.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Executor, MySql};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct User {
+    pub id: u64,
+    pub twitch_user_id: String,
+    pub login: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+}
+
+/// Creates or refreshes a user from their Twitch profile; returns their id.
+pub async fn upsert<'e, E>(
+    executor: E,
+    twitch_user_id: &str,
+    login: &str,
+    display_name: &str,
+    avatar_url: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    let done = sqlx::query(
+        "INSERT INTO users (twitch_user_id, login, display_name, avatar_url, created_at, updated_at, \
+         last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?) \
+         ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), login = VALUES(login), \
+         display_name = VALUES(display_name), avatar_url = VALUES(avatar_url), \
+         updated_at = VALUES(updated_at), last_login_at = VALUES(last_login_at)",
+    )
+    .bind(twitch_user_id)
+    .bind(login)
+    .bind(display_name)
+    .bind(avatar_url)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(done.last_insert_id())
+}
+
+pub async fn find<'e, E>(executor: E, id: u64) -> Result<Option<User>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as("SELECT id, twitch_user_id, login, display_name, avatar_url FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+}
+
+pub async fn find_by_twitch_id<'e, E>(executor: E, twitch_user_id: &str) -> Result<Option<User>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as(
+        "SELECT id, twitch_user_id, login, display_name, avatar_url FROM users WHERE twitch_user_id = ?",
+    )
+    .bind(twitch_user_id)
+    .fetch_optional(executor)
+    .await
+}

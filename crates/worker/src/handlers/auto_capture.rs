@@ -1,0 +1,95 @@
+//! `auto_capture`: one recurring job per auto-captured channel of a session (dedupe key
+//! `auto:<session>:<broadcaster>`, so any number of workers keep exactly one). Each run queues
+//! a capture (unless the channel is offline and only live captures are wanted, or the previous
+//! capture has not finished), then re-queues itself `interval` later. It ends, leaving a
+//! reason the user can read on the channel, when the session is no longer the active one or
+//! the user turned it off; a capture that finds the user's Twitch authorization gone stops it
+//! too (handlers::capture).
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tca_common::db::captures::{self, CaptureTrigger};
+use tca_common::db::jobs::ClaimedJob;
+use tca_common::db::sessions::{self, AutoCaptureJob, SessionStatus};
+use tca_common::twitch_api::TwitchApiError;
+
+use crate::context::Context;
+use crate::registry::JobError;
+
+pub const KIND: &str = sessions::AUTO_CAPTURE_JOB_KIND;
+
+pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
+    let AutoCaptureJob { session_channel_id } = job
+        .payload()
+        .map_err(|e| JobError::Fail(format!("invalid auto-capture payload: {e}")))?;
+    let pool = &ctx.pool;
+    let Some(channel) = sessions::find_channel(pool, session_channel_id).await? else {
+        return Ok(()); // The session was deleted.
+    };
+    if !channel.auto_capture_enabled {
+        return Ok(());
+    }
+    let Some(session) = sessions::find(pool, channel.session_id).await? else {
+        return Ok(());
+    };
+    let now = Utc::now();
+    if session.status != SessionStatus::Active {
+        let reason = match session.status {
+            SessionStatus::Saved => "Auto-capture stopped: the session was saved. Resume it to capture again.",
+            SessionStatus::Expired => "Auto-capture stopped: the session expired.",
+            _ => "Auto-capture stopped: the session was deleted.",
+        };
+        sessions::stop_auto_capture(pool, channel.id, reason, now).await?;
+        record_stop(&ctx, session.user_id, session.id, &channel.broadcaster_login, reason).await?;
+        return Ok(());
+    }
+
+    let next = now + chrono::Duration::minutes(i64::from(channel.auto_capture_interval_min.max(1)));
+    let again = |reason: String| JobError::Defer { until: next, reason };
+
+    if channel.auto_capture_only_live {
+        let live = match ctx.twitch.streams(std::slice::from_ref(&channel.broadcaster_id)).await {
+            Ok(status) => status.first().is_some_and(|s| s.live),
+            Err(TwitchApiError::RateLimited { .. } | TwitchApiError::Unavailable(_) | TwitchApiError::Transport(_)) => {
+                return Err(again("Twitch did not answer whether the channel is live; trying at the next slot".into()));
+            }
+            Err(e) => return Err(JobError::Retry(anyhow::anyhow!(e))),
+        };
+        if !live {
+            return Err(again(format!("{} is offline; next check at {next}", channel.broadcaster_login)));
+        }
+    }
+
+    let mut tx = pool.begin().await?;
+    // The channel row is the per-channel lock: two runs of this job cannot overlap anyway
+    // (one dedupe key), and the gateway's "Capture now" takes the same lock.
+    sqlx::query("SELECT id FROM session_channels WHERE id = ? FOR UPDATE")
+        .bind(channel.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if captures::unfinished_for_channel(&mut tx, channel.id).await? > 0 {
+        tx.rollback().await?;
+        return Err(again("the previous capture is still running; skipping this slot".into()));
+    }
+    let capture_id = captures::insert_queued(&mut tx, channel.id, session.user_id, CaptureTrigger::Auto, now)
+        .await
+        .map_err(|e| JobError::Retry(anyhow::anyhow!(e)))?;
+    tx.commit().await?;
+    metrics::counter!("auto_captures_queued_total").increment(1);
+    tracing::info!(capture_id, channel = %channel.broadcaster_login, %next, "auto-capture queued");
+    Err(again(format!("next auto-capture of {} at {next}", channel.broadcaster_login)))
+}
+
+async fn record_stop(ctx: &Context, user_id: u64, session_id: u64, channel: &str, reason: &str) -> Result<(), sqlx::Error> {
+    tca_common::db::audit::record(
+        &ctx.pool,
+        tca_common::db::audit::event::AUTO_CAPTURE_STOP,
+        Some(user_id),
+        Some(session_id),
+        &serde_json::json!({"channel": channel, "reason": reason}),
+        None,
+        Utc::now(),
+    )
+    .await
+}
