@@ -27,8 +27,10 @@ impl Settings {
         Self {
             enrich_ttl: env.duration_or("ENRICH_TTL", Duration::from_secs(7 * 86_400)),
             job_retention: env.duration_or("JOB_RETENTION", Duration::from_secs(7 * 86_400)),
-            housekeeping_interval: env.duration_or("HOUSEKEEPING_INTERVAL", Duration::from_secs(60)),
-            token_validation_interval: env.duration_or("TOKEN_VALIDATION_INTERVAL", Duration::from_secs(3600)),
+            housekeeping_interval: env
+                .duration_or("HOUSEKEEPING_INTERVAL", Duration::from_secs(60)),
+            token_validation_interval: env
+                .duration_or("TOKEN_VALIDATION_INTERVAL", Duration::from_secs(3600)),
             capture_deadline: env.duration_or("CAPTURE_RATE_LIMIT_WAIT", Duration::from_secs(30)),
             purge_batch: env.u32_in("PURGE_BATCH_SIZE", 5000, 100, 100_000),
         }
@@ -37,7 +39,9 @@ impl Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self::read(&mut EnvReader::from_map(std::iter::empty::<(String, String)>()))
+        Self::read(&mut EnvReader::from_map(
+            std::iter::empty::<(String, String)>(),
+        ))
     }
 }
 
@@ -49,10 +53,21 @@ pub struct Context {
 }
 
 impl Context {
+    pub fn from_parts(pool: MySqlPool, twitch: TwitchApiClient, settings: Settings) -> Arc<Self> {
+        Arc::new(Self {
+            pool,
+            twitch,
+            settings,
+        })
+    }
+
     pub fn new(pool: MySqlPool, config: &crate::Config) -> anyhow::Result<Arc<Self>> {
         Ok(Arc::new(Self {
             pool,
-            twitch: TwitchApiClient::new(config.twitch_api_url.clone(), config.internal_token.clone())?,
+            twitch: TwitchApiClient::new(
+                config.twitch_api_url.clone(),
+                config.internal_token.clone(),
+            )?,
             settings: config.settings.clone(),
         }))
     }

@@ -119,7 +119,9 @@ impl Service for Worker {
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         // Every worker makes sure the housekeeping singleton exists; the dedupe key lets one
         // of them succeed.
-        if let Err(e) = handlers::housekeeping::ensure_scheduled(&self.pool, chrono::Utc::now()).await {
+        if let Err(e) =
+            handlers::housekeeping::ensure_scheduled(&self.pool, chrono::Utc::now()).await
+        {
             tracing::warn!(error = %e, "could not schedule housekeeping; will retry on the next start");
         }
         let runner = Runner::new(self.pool, self.registry, self.config.runner);

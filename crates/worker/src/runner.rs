@@ -62,6 +62,16 @@ pub struct Runner {
     config: Arc<RunnerConfig>,
 }
 
+/// A spawned task that ends when its guard is dropped, so helpers (heartbeats, the reaper)
+/// never outlive the task that started them, even when that one is aborted.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// How one attempt ended, before it is written to the queue.
 enum Ending {
     Handler(Result<(), JobError>),
@@ -81,16 +91,16 @@ impl Runner {
     /// Runs until `shutdown` is cancelled, then stops claiming and drains.
     pub async fn run(self, shutdown: CancellationToken) {
         let background = CancellationToken::new();
-        let reaper = tokio::spawn(reap_loop(
+        let reaper = AbortOnDrop(tokio::spawn(reap_loop(
             self.pool.clone(),
             self.config.reap_interval,
             background.clone(),
-        ));
-        let stats = tokio::spawn(stats_loop(
+        )));
+        let stats = AbortOnDrop(tokio::spawn(stats_loop(
             self.pool.clone(),
             self.config.stats_interval,
             background.clone(),
-        ));
+        )));
         tracing::info!(
             worker_id = %self.config.worker_id,
             kinds = ?self.registry.kinds(),
@@ -118,8 +128,7 @@ impl Runner {
             while tasks.join_next().await.is_some() {}
         }
         background.cancel();
-        let _ = reaper.await;
-        let _ = stats.await;
+        drop((reaper, stats));
         tracing::info!(worker_id = %self.config.worker_id, "job runner stopped");
     }
 
@@ -252,12 +261,12 @@ async fn run_job(
         )))),
         Some(handler) => {
             let lost = CancellationToken::new();
-            let heartbeat = tokio::spawn(heartbeat_loop(
+            let heartbeat = AbortOnDrop(tokio::spawn(heartbeat_loop(
                 pool.clone(),
                 lease.clone(),
                 config.lease,
                 lost.clone(),
-            ));
+            )));
             let attempt = AssertUnwindSafe(handler.run(job.clone())).catch_unwind();
             let ending = tokio::select! {
                 biased;
@@ -267,7 +276,7 @@ async fn run_job(
                 () = lost.cancelled() => Ending::LeaseLost,
                 () = abort.cancelled() => Ending::ShutDown,
             };
-            heartbeat.abort();
+            drop(heartbeat);
             ending
         }
     };

@@ -107,13 +107,20 @@ pub async fn insert_queued(
     }
     let job = NewJob::new(CAPTURE_JOB_KIND, &CaptureJob { capture_id }, now)?
         // A person waits for manual captures; scheduled ones can wait a little.
-        .priority(if trigger == CaptureTrigger::Manual { 10 } else { 5 });
+        .priority(if trigger == CaptureTrigger::Manual {
+            10
+        } else {
+            5
+        });
     jobs::enqueue(&mut *conn, &job, now).await?;
     Ok(capture_id)
 }
 
 /// Unfinished captures of a session channel (auto-capture does not pile them up).
-pub async fn unfinished_for_channel(conn: &mut MySqlConnection, session_channel_id: u64) -> Result<i64, sqlx::Error> {
+pub async fn unfinished_for_channel(
+    conn: &mut MySqlConnection,
+    session_channel_id: u64,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM captures WHERE session_channel_id = ? AND status IN ('queued', 'running')",
     )

@@ -153,7 +153,10 @@ pub struct SessionChannel {
     pub auto_capture_stopped_reason: Option<String>,
 }
 
-pub async fn find_channel<'e, E>(executor: E, session_channel_id: u64) -> Result<Option<SessionChannel>, sqlx::Error>
+pub async fn find_channel<'e, E>(
+    executor: E,
+    session_channel_id: u64,
+) -> Result<Option<SessionChannel>, sqlx::Error>
 where
     E: Executor<'e, Database = MySql>,
 {

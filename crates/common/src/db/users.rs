@@ -47,13 +47,18 @@ pub async fn find<'e, E>(executor: E, id: u64) -> Result<Option<User>, sqlx::Err
 where
     E: Executor<'e, Database = MySql>,
 {
-    sqlx::query_as("SELECT id, twitch_user_id, login, display_name, avatar_url FROM users WHERE id = ?")
-        .bind(id)
-        .fetch_optional(executor)
-        .await
+    sqlx::query_as(
+        "SELECT id, twitch_user_id, login, display_name, avatar_url FROM users WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(executor)
+    .await
 }
 
-pub async fn find_by_twitch_id<'e, E>(executor: E, twitch_user_id: &str) -> Result<Option<User>, sqlx::Error>
+pub async fn find_by_twitch_id<'e, E>(
+    executor: E,
+    twitch_user_id: &str,
+) -> Result<Option<User>, sqlx::Error>
 where
     E: Executor<'e, Database = MySql>,
 {

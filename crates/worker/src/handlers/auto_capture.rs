@@ -36,28 +36,54 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
     let now = Utc::now();
     if session.status != SessionStatus::Active {
         let reason = match session.status {
-            SessionStatus::Saved => "Auto-capture stopped: the session was saved. Resume it to capture again.",
+            SessionStatus::Saved => {
+                "Auto-capture stopped: the session was saved. Resume it to capture again."
+            }
             SessionStatus::Expired => "Auto-capture stopped: the session expired.",
             _ => "Auto-capture stopped: the session was deleted.",
         };
         sessions::stop_auto_capture(pool, channel.id, reason, now).await?;
-        record_stop(&ctx, session.user_id, session.id, &channel.broadcaster_login, reason).await?;
+        record_stop(
+            &ctx,
+            session.user_id,
+            session.id,
+            &channel.broadcaster_login,
+            reason,
+        )
+        .await?;
         return Ok(());
     }
 
     let next = now + chrono::Duration::minutes(i64::from(channel.auto_capture_interval_min.max(1)));
-    let again = |reason: String| JobError::Defer { until: next, reason };
+    let again = |reason: String| JobError::Defer {
+        until: next,
+        reason,
+    };
 
     if channel.auto_capture_only_live {
-        let live = match ctx.twitch.streams(std::slice::from_ref(&channel.broadcaster_id)).await {
+        let live = match ctx
+            .twitch
+            .streams(std::slice::from_ref(&channel.broadcaster_id))
+            .await
+        {
             Ok(status) => status.first().is_some_and(|s| s.live),
-            Err(TwitchApiError::RateLimited { .. } | TwitchApiError::Unavailable(_) | TwitchApiError::Transport(_)) => {
-                return Err(again("Twitch did not answer whether the channel is live; trying at the next slot".into()));
+            Err(
+                TwitchApiError::RateLimited { .. }
+                | TwitchApiError::Unavailable(_)
+                | TwitchApiError::Transport(_),
+            ) => {
+                return Err(again(
+                    "Twitch did not answer whether the channel is live; trying at the next slot"
+                        .into(),
+                ));
             }
             Err(e) => return Err(JobError::Retry(anyhow::anyhow!(e))),
         };
         if !live {
-            return Err(again(format!("{} is offline; next check at {next}", channel.broadcaster_login)));
+            return Err(again(format!(
+                "{} is offline; next check at {next}",
+                channel.broadcaster_login
+            )));
         }
     }
 
@@ -70,18 +96,35 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
         .await?;
     if captures::unfinished_for_channel(&mut tx, channel.id).await? > 0 {
         tx.rollback().await?;
-        return Err(again("the previous capture is still running; skipping this slot".into()));
+        return Err(again(
+            "the previous capture is still running; skipping this slot".into(),
+        ));
     }
-    let capture_id = captures::insert_queued(&mut tx, channel.id, session.user_id, CaptureTrigger::Auto, now)
-        .await
-        .map_err(|e| JobError::Retry(anyhow::anyhow!(e)))?;
+    let capture_id = captures::insert_queued(
+        &mut tx,
+        channel.id,
+        session.user_id,
+        CaptureTrigger::Auto,
+        now,
+    )
+    .await
+    .map_err(|e| JobError::Retry(anyhow::anyhow!(e)))?;
     tx.commit().await?;
     metrics::counter!("auto_captures_queued_total").increment(1);
     tracing::info!(capture_id, channel = %channel.broadcaster_login, %next, "auto-capture queued");
-    Err(again(format!("next auto-capture of {} at {next}", channel.broadcaster_login)))
+    Err(again(format!(
+        "next auto-capture of {} at {next}",
+        channel.broadcaster_login
+    )))
 }
 
-async fn record_stop(ctx: &Context, user_id: u64, session_id: u64, channel: &str, reason: &str) -> Result<(), sqlx::Error> {
+async fn record_stop(
+    ctx: &Context,
+    user_id: u64,
+    session_id: u64,
+    channel: &str,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
     tca_common::db::audit::record(
         &ctx.pool,
         tca_common::db::audit::event::AUTO_CAPTURE_STOP,

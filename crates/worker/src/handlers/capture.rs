@@ -65,13 +65,27 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
     if capture.status.is_finished() {
         return Ok(());
     }
-    if matches!(capture.session_status, SessionStatus::Expired | SessionStatus::Deleted) {
-        fail_capture(&ctx.pool, &capture, "The session ended before this capture could run.", false).await?;
+    if matches!(
+        capture.session_status,
+        SessionStatus::Expired | SessionStatus::Deleted
+    ) {
+        fail_capture(
+            &ctx.pool,
+            &capture,
+            "The session ended before this capture could run.",
+            false,
+        )
+        .await?;
         return Ok(());
     }
     let Some(moderator) = capture.moderator_twitch_id.clone() else {
-        fail_capture(&ctx.pool, &capture, "The account that asked for this capture no longer exists.", false)
-            .await?;
+        fail_capture(
+            &ctx.pool,
+            &capture,
+            "The account that asked for this capture no longer exists.",
+            false,
+        )
+        .await?;
         return Ok(());
     };
 
@@ -89,7 +103,15 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
     };
     let timer = Instant::now();
     let ids = upsert_accounts(&ctx.pool, &chatters, &capture, started_at).await?;
-    let outcome = store_capture(&ctx.pool, &capture, &ids, pages, stream.as_ref(), started_at).await?;
+    let outcome = store_capture(
+        &ctx.pool,
+        &capture,
+        &ids,
+        pages,
+        stream.as_ref(),
+        started_at,
+    )
+    .await?;
     if let Some(new_in_session) = outcome {
         let elapsed = timer.elapsed();
         metrics::histogram!("capture_chatters").record(ids.len() as f64);
@@ -110,7 +132,11 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
 
 type Fetched = (Vec<Chatter>, u32, Option<StreamStatus>);
 
-async fn fetch(ctx: &Context, capture: &CaptureRow, moderator: &str) -> Result<Fetched, TwitchApiError> {
+async fn fetch(
+    ctx: &Context,
+    capture: &CaptureRow,
+    moderator: &str,
+) -> Result<Fetched, TwitchApiError> {
     let deadline = Some(ctx.settings.capture_deadline);
     let stream = ctx
         .twitch
@@ -118,7 +144,10 @@ async fn fetch(ctx: &Context, capture: &CaptureRow, moderator: &str) -> Result<F
         .await?
         .into_iter()
         .next();
-    let mut listing = ctx.twitch.chatters(&capture.broadcaster_id, moderator, deadline).await?;
+    let mut listing = ctx
+        .twitch
+        .chatters(&capture.broadcaster_id, moderator, deadline)
+        .await?;
     let mut chatters = Vec::new();
     while let Some(chatter) = listing.next().await? {
         chatters.push(chatter);
@@ -128,28 +157,42 @@ async fn fetch(ctx: &Context, capture: &CaptureRow, moderator: &str) -> Result<F
 }
 
 /// Turns a Twitch failure into the job's outcome, failing the capture when it is final.
-async fn on_twitch_error(ctx: &Context, capture: &CaptureRow, job: &ClaimedJob, error: TwitchApiError) -> JobError {
+async fn on_twitch_error(
+    ctx: &Context,
+    capture: &CaptureRow,
+    job: &ClaimedJob,
+    error: TwitchApiError,
+) -> JobError {
     let channel = &capture.broadcaster_login;
     // (message for the user, stop auto-capture too)
     let permanent = match &error {
         TwitchApiError::NotModerator(_) => Some((
-            format!("You are not a moderator of {channel} (any more), so Twitch does not show its chatters."),
+            format!(
+                "You are not a moderator of {channel} (any more), so Twitch does not show its chatters."
+            ),
             true,
         )),
         TwitchApiError::ReauthRequired(_) => Some((
-            "Your Twitch authorization has ended (revoked or expired). Log in again to capture.".to_string(),
+            "Your Twitch authorization has ended (revoked or expired). Log in again to capture."
+                .to_string(),
             true,
         )),
-        TwitchApiError::NotFound(_) => Some((format!("The channel {channel} no longer exists on Twitch."), true)),
+        TwitchApiError::NotFound(_) => Some((
+            format!("The channel {channel} no longer exists on Twitch."),
+            true,
+        )),
         TwitchApiError::RateLimited { retry_after } => {
             return JobError::Defer {
-                until: Utc::now() + chrono::Duration::from_std(*retry_after).unwrap_or(chrono::Duration::seconds(60)),
+                until: Utc::now()
+                    + chrono::Duration::from_std(*retry_after)
+                        .unwrap_or(chrono::Duration::seconds(60)),
                 reason: format!("Twitch rate limit: capture of {channel} waits for the bucket"),
             };
         }
-        TwitchApiError::BadRequest(_) | TwitchApiError::Unauthorized => {
-            Some(("The capture failed because of an internal error; it was logged.".to_string(), false))
-        }
+        TwitchApiError::BadRequest(_) | TwitchApiError::Unauthorized => Some((
+            "The capture failed because of an internal error; it was logged.".to_string(),
+            false,
+        )),
         TwitchApiError::Unavailable(_)
         | TwitchApiError::Internal(_)
         | TwitchApiError::Transport(_)
@@ -160,7 +203,10 @@ async fn on_twitch_error(ctx: &Context, capture: &CaptureRow, job: &ClaimedJob, 
             if let Err(e) = fail_capture(&ctx.pool, capture, &message, stop_auto).await {
                 return JobError::Retry(e.into());
             }
-            if matches!(error, TwitchApiError::BadRequest(_) | TwitchApiError::Unauthorized) {
+            if matches!(
+                error,
+                TwitchApiError::BadRequest(_) | TwitchApiError::Unauthorized
+            ) {
                 JobError::Fatal(anyhow::anyhow!("capture {} failed: {error}", capture.id))
             } else {
                 JobError::Fail(message)
@@ -182,7 +228,12 @@ async fn on_twitch_error(ctx: &Context, capture: &CaptureRow, job: &ClaimedJob, 
 
 /// Ends a capture as failed with a message the user can read, and, when the failure will
 /// repeat, stops the channel's auto-capture with the same reason.
-async fn fail_capture(pool: &MySqlPool, capture: &CaptureRow, message: &str, stop_auto: bool) -> Result<(), sqlx::Error> {
+async fn fail_capture(
+    pool: &MySqlPool,
+    capture: &CaptureRow,
+    message: &str,
+    stop_auto: bool,
+) -> Result<(), sqlx::Error> {
     let now = Utc::now();
     let mut tx = pool.begin().await?;
     let changed = sqlx::query(
@@ -271,20 +322,27 @@ async fn upsert_batch(
     seen_at: DateTime<Utc>,
 ) -> Result<Vec<u64>, sqlx::Error> {
     let known = select_accounts(pool, batch.iter().map(|c| c.user_id.as_str())).await?;
-    let by_twitch_id: HashMap<&str, &KnownAccount> = known.iter().map(|a| (a.twitch_user_id.as_str(), a)).collect();
+    let by_twitch_id: HashMap<&str, &KnownAccount> = known
+        .iter()
+        .map(|a| (a.twitch_user_id.as_str(), a))
+        .collect();
     let mut new: Vec<&Chatter> = Vec::new();
     let mut renamed: Vec<(&Chatter, &KnownAccount)> = Vec::new();
     let mut unchanged: Vec<u64> = Vec::new();
     for chatter in batch {
         match by_twitch_id.get(chatter.user_id.as_str()) {
             None => new.push(chatter),
-            Some(a) if a.login != chatter.user_login || a.display_name != chatter.user_name => renamed.push((chatter, a)),
+            Some(a) if a.login != chatter.user_login || a.display_name != chatter.user_name => {
+                renamed.push((chatter, a))
+            }
             Some(a) => unchanged.push(a.id),
         }
     }
 
     if !unchanged.is_empty() {
-        let mut q = QueryBuilder::<MySql>::new("UPDATE twitch_accounts SET last_seen_at = GREATEST(last_seen_at, ");
+        let mut q = QueryBuilder::<MySql>::new(
+            "UPDATE twitch_accounts SET last_seen_at = GREATEST(last_seen_at, ",
+        );
         q.push_bind(seen_at).push(") WHERE id IN (");
         let mut list = q.separated(", ");
         for id in &unchanged {
@@ -307,7 +365,9 @@ async fn upsert_batch(
                 .push_bind(seen_at);
         });
         // Another capture may have inserted one of them a moment ago.
-        q.push(" ON DUPLICATE KEY UPDATE last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))");
+        q.push(
+            " ON DUPLICATE KEY UPDATE last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))",
+        );
         q.build().execute(pool).await?;
         let inserted = select_accounts(pool, new.iter().map(|c| c.user_id.as_str())).await?;
         let mut ledger = QueryBuilder::<MySql>::new(
@@ -322,7 +382,9 @@ async fn upsert_batch(
                 .push_bind(seen_at)
                 .push_bind(seen_at);
         });
-        ledger.push(" ON DUPLICATE KEY UPDATE last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))");
+        ledger.push(
+            " ON DUPLICATE KEY UPDATE last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))",
+        );
         ledger.build().execute(pool).await?;
         ids.extend(inserted.iter().map(|a| a.id));
     }
@@ -439,10 +501,11 @@ async fn store_capture(
         .bind(capture.session_id)
         .fetch_optional(&mut *tx)
         .await?;
-    let status: Option<CaptureStatus> = sqlx::query_scalar("SELECT status FROM captures WHERE id = ? FOR UPDATE")
-        .bind(capture.id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let status: Option<CaptureStatus> =
+        sqlx::query_scalar("SELECT status FROM captures WHERE id = ? FOR UPDATE")
+            .bind(capture.id)
+            .fetch_optional(&mut *tx)
+            .await?;
     if status.is_none_or(CaptureStatus::is_finished) {
         tx.rollback().await?;
         return Ok(None);
@@ -450,7 +513,13 @@ async fn store_capture(
 
     let mut new_in_session = 0u64;
     for batch in ids.chunks(BATCH) {
-        let in_session = existing(&mut tx, "SELECT account_id FROM session_accounts WHERE session_id = ", capture.session_id, batch).await?;
+        let in_session = existing(
+            &mut tx,
+            "SELECT account_id FROM session_accounts WHERE session_id = ",
+            capture.session_id,
+            batch,
+        )
+        .await?;
         let in_channel = existing(
             &mut tx,
             "SELECT account_id FROM session_channel_accounts WHERE session_channel_id = ",
@@ -460,7 +529,8 @@ async fn store_capture(
         .await?;
         new_in_session += (batch.len() - in_session.len()) as u64;
 
-        let mut q = QueryBuilder::<MySql>::new("INSERT INTO capture_chatters (capture_id, account_id) ");
+        let mut q =
+            QueryBuilder::<MySql>::new("INSERT INTO capture_chatters (capture_id, account_id) ");
         q.push_values(batch, |mut row, id| {
             row.push_bind(capture.id).push_bind(*id);
         });

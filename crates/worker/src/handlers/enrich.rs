@@ -30,7 +30,10 @@ struct Candidate {
 }
 
 /// Accounts needing enrichment: never enriched first, then the stalest.
-async fn candidates(pool: &MySqlPool, stale_before: DateTime<Utc>) -> Result<Vec<Candidate>, sqlx::Error> {
+async fn candidates(
+    pool: &MySqlPool,
+    stale_before: DateTime<Utc>,
+) -> Result<Vec<Candidate>, sqlx::Error> {
     let mut found: Vec<Candidate> = sqlx::query_as(
         "SELECT id, twitch_user_id FROM twitch_accounts WHERE enriched_at IS NULL ORDER BY id LIMIT ?",
     )
@@ -59,7 +62,8 @@ pub async fn backlog(pool: &MySqlPool) -> Result<i64, sqlx::Error> {
 
 pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> Result<(), JobError> {
     let started = Instant::now();
-    let ttl = chrono::Duration::from_std(ctx.settings.enrich_ttl).unwrap_or(chrono::Duration::days(7));
+    let ttl =
+        chrono::Duration::from_std(ctx.settings.enrich_ttl).unwrap_or(chrono::Duration::days(7));
     loop {
         let now = Utc::now();
         let batch = candidates(&ctx.pool, now - ttl).await?;
@@ -67,12 +71,19 @@ pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> Result<(), JobError> {
             return Ok(());
         }
         let ids: Vec<String> = batch.iter().map(|c| c.twitch_user_id.clone()).collect();
-        let users = match ctx.twitch.users_by_id(&ids, None, Some(Duration::from_secs(20))).await {
+        let users = match ctx
+            .twitch
+            .users_by_id(&ids, None, Some(Duration::from_secs(20)))
+            .await
+        {
             Ok(users) => users,
             Err(TwitchApiError::RateLimited { retry_after }) => {
                 return Err(JobError::Defer {
-                    until: Utc::now() + chrono::Duration::from_std(retry_after).unwrap_or(chrono::Duration::seconds(60)),
-                    reason: "Twitch rate limit: enrichment continues when the bucket refills".into(),
+                    until: Utc::now()
+                        + chrono::Duration::from_std(retry_after)
+                            .unwrap_or(chrono::Duration::seconds(60)),
+                    reason: "Twitch rate limit: enrichment continues when the bucket refills"
+                        .into(),
                 });
             }
             Err(e) => return Err(JobError::Retry(anyhow::anyhow!(e))),
@@ -88,8 +99,14 @@ pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> Result<(), JobError> {
     }
 }
 
-async fn store(pool: &MySqlPool, batch: &[Candidate], users: Vec<TwitchUser>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    let by_twitch_id: HashMap<String, TwitchUser> = users.into_iter().map(|u| (u.id.clone(), u)).collect();
+async fn store(
+    pool: &MySqlPool,
+    batch: &[Candidate],
+    users: Vec<TwitchUser>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let by_twitch_id: HashMap<String, TwitchUser> =
+        users.into_iter().map(|u| (u.id.clone(), u)).collect();
     let mut found: Vec<(u64, &TwitchUser)> = Vec::new();
     let mut missing: Vec<u64> = Vec::new();
     for candidate in batch {
@@ -132,8 +149,13 @@ async fn store(pool: &MySqlPool, batch: &[Candidate], users: Vec<TwitchUser>, no
         q.build().execute(&mut *tx).await?;
     }
     if !missing.is_empty() {
-        let mut q = QueryBuilder::<MySql>::new("UPDATE twitch_accounts SET missing_since = COALESCE(missing_since, ");
-        q.push_bind(now).push("), enriched_at = ").push_bind(now).push(" WHERE id IN (");
+        let mut q = QueryBuilder::<MySql>::new(
+            "UPDATE twitch_accounts SET missing_since = COALESCE(missing_since, ",
+        );
+        q.push_bind(now)
+            .push("), enriched_at = ")
+            .push_bind(now)
+            .push(" WHERE id IN (");
         let mut list = q.separated(", ");
         for id in &missing {
             list.push_bind(*id);

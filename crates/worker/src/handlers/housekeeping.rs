@@ -31,12 +31,14 @@ pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> Result<(), JobError> {
     let now = Utc::now();
     let expired = expire_sessions(&ctx.pool, now).await?;
     let purged = purge_sessions(&ctx, now).await?;
-    let web = sqlx::query("DELETE FROM web_sessions WHERE expires_at < ? OR absolute_expires_at < ? LIMIT 10000")
-        .bind(now)
-        .bind(now)
-        .execute(&ctx.pool)
-        .await?
-        .rows_affected();
+    let web = sqlx::query(
+        "DELETE FROM web_sessions WHERE expires_at < ? OR absolute_expires_at < ? LIMIT 10000",
+    )
+    .bind(now)
+    .bind(now)
+    .execute(&ctx.pool)
+    .await?
+    .rows_affected();
     sqlx::query("DELETE FROM oauth_states WHERE expires_at < ? LIMIT 10000")
         .bind(now)
         .execute(&ctx.pool)
@@ -46,11 +48,24 @@ pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> Result<(), JobError> {
     let backlog = crate::handlers::enrich::backlog(&ctx.pool).await?;
     metrics::gauge!("enrichment_backlog").set(backlog as f64);
     if backlog > 0 {
-        captures::kick_enrichment(&ctx.pool, now).await.map_err(queue_error)?;
+        captures::kick_enrichment(&ctx.pool, now)
+            .await
+            .map_err(queue_error)?;
     }
     let auto = ensure_auto_captures(&ctx.pool, now).await?;
-    tracing::info!(expired, purged, web_sessions_deleted = web, jobs_pruned = pruned, tokens_invalidated = invalidated, enrichment_backlog = backlog, auto_capture_jobs_repaired = auto, "housekeeping done");
-    let next = now + chrono::Duration::from_std(ctx.settings.housekeeping_interval).unwrap_or(chrono::Duration::minutes(1));
+    tracing::info!(
+        expired,
+        purged,
+        web_sessions_deleted = web,
+        jobs_pruned = pruned,
+        tokens_invalidated = invalidated,
+        enrichment_backlog = backlog,
+        auto_capture_jobs_repaired = auto,
+        "housekeeping done"
+    );
+    let next = now
+        + chrono::Duration::from_std(ctx.settings.housekeeping_interval)
+            .unwrap_or(chrono::Duration::minutes(1));
     Err(JobError::Defer {
         until: next,
         reason: "next housekeeping run".into(),
@@ -84,8 +99,16 @@ async fn expire_sessions(pool: &MySqlPool, now: DateTime<Utc>) -> Result<u64, sq
         .await?
         .rows_affected();
         if changed == 1 {
-            audit::record(&mut *tx, audit::event::SESSION_EXPIRE, Some(user_id), Some(id), &serde_json::json!({}), None, now)
-                .await?;
+            audit::record(
+                &mut *tx,
+                audit::event::SESSION_EXPIRE,
+                Some(user_id),
+                Some(id),
+                &serde_json::json!({}),
+                None,
+                now,
+            )
+            .await?;
             expired += 1;
         }
         tx.commit().await?;
@@ -136,11 +159,20 @@ async fn purge_sessions(ctx: &Context, now: DateTime<Utc>) -> Result<u64, sqlx::
                 }
             }
         }
-        sqlx::query("DELETE FROM captures WHERE session_id = ?").bind(session_id).execute(pool).await?;
+        sqlx::query("DELETE FROM captures WHERE session_id = ?")
+            .bind(session_id)
+            .execute(pool)
+            .await?;
         if status == "deleted" {
-            sqlx::query("DELETE FROM analysis_sessions WHERE id = ?").bind(session_id).execute(pool).await?;
+            sqlx::query("DELETE FROM analysis_sessions WHERE id = ?")
+                .bind(session_id)
+                .execute(pool)
+                .await?;
         } else {
-            sqlx::query("DELETE FROM session_channels WHERE session_id = ?").bind(session_id).execute(pool).await?;
+            sqlx::query("DELETE FROM session_channels WHERE session_id = ?")
+                .bind(session_id)
+                .execute(pool)
+                .await?;
             sqlx::query("UPDATE analysis_sessions SET purged_at = ? WHERE id = ?")
                 .bind(now)
                 .bind(session_id)
@@ -154,7 +186,9 @@ async fn purge_sessions(ctx: &Context, now: DateTime<Utc>) -> Result<u64, sqlx::
 }
 
 async fn prune_jobs(ctx: &Context, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    let before = now - chrono::Duration::from_std(ctx.settings.job_retention).unwrap_or(chrono::Duration::days(7));
+    let before = now
+        - chrono::Duration::from_std(ctx.settings.job_retention)
+            .unwrap_or(chrono::Duration::days(7));
     let mut pruned = 0;
     for status in ["succeeded", "failed", "dead"] {
         // One bounded delete per status and run: a large backlog drains over a few runs.
@@ -171,7 +205,11 @@ async fn prune_jobs(ctx: &Context, now: DateTime<Utc>) -> Result<u64, sqlx::Erro
 /// Validates every token not validated within the interval. A token Twitch refuses ends the
 /// user's web sessions, pauses their auto-captures and is written to the audit log.
 async fn validate_tokens(ctx: &Context, now: DateTime<Utc>) -> u64 {
-    let stale = match ctx.twitch.stale_tokens(ctx.settings.token_validation_interval).await {
+    let stale = match ctx
+        .twitch
+        .stale_tokens(ctx.settings.token_validation_interval)
+        .await
+    {
         Ok(stale) => stale,
         Err(e) => {
             tracing::warn!(error = %e, "could not list tokens due for validation");
@@ -183,26 +221,41 @@ async fn validate_tokens(ctx: &Context, now: DateTime<Utc>) -> u64 {
         match ctx.twitch.validate(&twitch_user_id).await {
             Ok(v) if v.valid => {}
             Ok(v) => {
-                let reason = v.reason.unwrap_or_else(|| "Twitch no longer accepts the authorization".into());
+                let reason = v
+                    .reason
+                    .unwrap_or_else(|| "Twitch no longer accepts the authorization".into());
                 match end_user_access(&ctx.pool, &twitch_user_id, &reason, now).await {
                     Ok(()) => invalidated += 1,
-                    Err(e) => tracing::warn!(error = %e, twitch_user_id, "could not end access after a failed validation"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, twitch_user_id, "could not end access after a failed validation")
+                    }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, twitch_user_id, "token validation failed; will retry next run"),
+            Err(e) => {
+                tracing::warn!(error = %e, twitch_user_id, "token validation failed; will retry next run")
+            }
         }
     }
     metrics::counter!("tokens_invalidated_total").increment(invalidated);
     invalidated
 }
 
-async fn end_user_access(pool: &MySqlPool, twitch_user_id: &str, reason: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+async fn end_user_access(
+    pool: &MySqlPool,
+    twitch_user_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let Some(user) = users::find_by_twitch_id(pool, twitch_user_id).await? else {
         return Ok(());
     };
-    let stop_reason = format!("Auto-capture paused: your Twitch authorization ended ({reason}). Log in again.");
+    let stop_reason =
+        format!("Auto-capture paused: your Twitch authorization ended ({reason}). Log in again.");
     let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM web_sessions WHERE user_id = ?").bind(user.id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM web_sessions WHERE user_id = ?")
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "UPDATE session_channels SET auto_capture_enabled = FALSE, auto_capture_stopped_at = ?, \
          auto_capture_stopped_reason = ?, updated_at = ? \
@@ -239,7 +292,8 @@ async fn ensure_auto_captures(pool: &MySqlPool, now: DateTime<Utc>) -> Result<u6
     .await?;
     let mut repaired = 0;
     for (session_channel_id, session_id, broadcaster_id) in enabled {
-        if schedule_auto_capture(pool, session_channel_id, session_id, &broadcaster_id, now).await? {
+        if schedule_auto_capture(pool, session_channel_id, session_id, &broadcaster_id, now).await?
+        {
             repaired += 1;
         }
     }
@@ -254,10 +308,17 @@ pub async fn schedule_auto_capture(
     broadcaster_id: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, JobError> {
-    let job = NewJob::new(sessions::AUTO_CAPTURE_JOB_KIND, &AutoCaptureJob { session_channel_id }, now)
-        .map_err(queue_error)?
-        .dedupe_key(sessions::auto_capture_dedupe_key(session_id, broadcaster_id))
-        .max_attempts(10);
+    let job = NewJob::new(
+        sessions::AUTO_CAPTURE_JOB_KIND,
+        &AutoCaptureJob { session_channel_id },
+        now,
+    )
+    .map_err(queue_error)?
+    .dedupe_key(sessions::auto_capture_dedupe_key(
+        session_id,
+        broadcaster_id,
+    ))
+    .max_attempts(10);
     match jobs::enqueue(pool, &job, now).await.map_err(queue_error)? {
         jobs::Enqueued::Created(_) => Ok(true),
         jobs::Enqueued::Duplicate => Ok(false),

@@ -13,14 +13,29 @@ use crate::registry::Registry;
 
 /// Every kind the worker binary runs, sharing one context.
 pub fn registry(ctx: Arc<Context>) -> Registry {
-    let with = |handler: fn(Arc<Context>, tca_common::db::jobs::ClaimedJob) -> crate::registry::JobFuture| {
+    let with = |handler: fn(
+        Arc<Context>,
+        tca_common::db::jobs::ClaimedJob,
+    ) -> crate::registry::JobFuture| {
         let ctx = ctx.clone();
         move |job| handler(ctx.clone(), job)
     };
     Registry::new()
         .register(noop::KIND, noop::run)
-        .register(capture::KIND, with(|ctx, job| Box::pin(capture::run(ctx, job))))
-        .register(enrich::KIND, with(|ctx, job| Box::pin(enrich::run(ctx, job))))
-        .register(auto_capture::KIND, with(|ctx, job| Box::pin(auto_capture::run(ctx, job))))
-        .register(housekeeping::KIND, with(|ctx, job| Box::pin(housekeeping::run(ctx, job))))
+        .register(
+            capture::KIND,
+            with(|ctx, job| Box::pin(capture::run(ctx, job))),
+        )
+        .register(
+            enrich::KIND,
+            with(|ctx, job| Box::pin(enrich::run(ctx, job))),
+        )
+        .register(
+            auto_capture::KIND,
+            with(|ctx, job| Box::pin(auto_capture::run(ctx, job))),
+        )
+        .register(
+            housekeeping::KIND,
+            with(|ctx, job| Box::pin(housekeeping::run(ctx, job))),
+        )
 }

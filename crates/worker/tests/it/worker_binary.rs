@@ -16,7 +16,10 @@ fn worker_env(database_url: &str, addr: std::net::SocketAddr, id: &str) -> HashM
         ("WORKER_ADDR".into(), addr.to_string()),
         // No job here talks to twitch-api; housekeeping's token check just logs that it failed.
         ("TWITCH_API_URL".into(), "http://127.0.0.1:1/".into()),
-        ("INTERNAL_API_TOKEN".into(), "test-internal-token-0123456789abcdef0123456789".into()),
+        (
+            "INTERNAL_API_TOKEN".into(),
+            "test-internal-token-0123456789abcdef0123456789".into(),
+        ),
         ("WORKER_ID".into(), id.into()),
         ("WORKER_CONCURRENCY".into(), "4".into()),
         ("WORKER_POLL_INTERVAL".into(), "50ms".into()),
@@ -56,10 +59,12 @@ async fn enqueue_noops(pool: &MySqlPool, count: usize, sleep_ms: u64) -> Vec<Job
 async fn wait_all_succeeded(pool: &MySqlPool, expected: i64, timeout: Duration) {
     let started = Instant::now();
     loop {
-        let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND status = 'succeeded'")
-            .fetch_one(pool)
-            .await
-            .expect("count");
+        let done: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND status = 'succeeded'",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("count");
         if done == expected {
             return;
         }
@@ -115,10 +120,11 @@ async fn two_worker_processes_share_the_work(pool: MySqlPool) {
     .expect("shares");
     assert_eq!(shares.len(), 2, "both workers ran jobs: {shares:?}");
     assert!(shares.iter().all(|(_, n)| *n >= 20), "{shares:?}");
-    let retried: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND attempts <> 1")
-        .fetch_one(&pool)
-        .await
-        .expect("count");
+    let retried: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND attempts <> 1")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
     assert_eq!(retried, 0, "every job ran exactly once");
     assert_eq!(
         first.terminate(Duration::from_secs(30)).await.code(),

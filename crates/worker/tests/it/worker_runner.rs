@@ -292,7 +292,11 @@ async fn shutdown_hands_back_jobs_that_outlast_the_drain_timeout(
     let mut config = fast_config("w");
     config.drain_timeout = Duration::from_millis(200);
     let id = enqueue(&pool, job("noop", serde_json::json!({"sleep_ms": 30000}))).await;
-    let running = Running::start(&pool, Registry::new().register("noop", tca_worker::handlers::noop::run), config);
+    let running = Running::start(
+        &pool,
+        Registry::new().register("noop", tca_worker::handlers::noop::run),
+        config,
+    );
     wait_for_status(&pool, id, JobStatus::Running).await;
     let started = Instant::now();
     running.stop().await;
@@ -318,7 +322,11 @@ async fn invalid_noop_payload_fails_permanently(
         job("noop", serde_json::json!({"sleep_ms": 3_600_000})),
     )
     .await;
-    let running = Running::start(&pool, Registry::new().register("noop", tca_worker::handlers::noop::run), fast_config("w"));
+    let running = Running::start(
+        &pool,
+        Registry::new().register("noop", tca_worker::handlers::noop::run),
+        fast_config("w"),
+    );
     wait_until_finished(&pool, 2, Duration::from_secs(20)).await;
     running.stop().await;
     let (status, _, error) = row(&pool, bad).await;

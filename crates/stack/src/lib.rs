@@ -1,0 +1,325 @@
+//! The whole product in one process, for tests and benchmarks: twitch-fake, twitch-api and
+//! any number of workers on free ports of 127.0.0.1, against one database, talking over real
+//! HTTP exactly as in production. Helpers log users in and create sessions and captures the
+//! way the gateway does.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde_json::json;
+use sqlx::MySqlPool;
+use tca_common::bootstrap::Service;
+use tca_common::config::{DatabaseUrl, Secret};
+use tca_common::db::captures::{self, CaptureStatus, CaptureTrigger};
+use tca_common::db::{self, DatabaseConfig, sessions, users};
+use tca_common::sealing::Sealer;
+use tca_common::twitch_api::{SCOPES, TwitchApiClient};
+use tca_twitch_api::TwitchApi;
+use tca_twitch_api::config::{Config as TwitchApiConfig, TwitchConfig};
+use tca_twitch_fake::{RunningFake, Scenario};
+use tca_worker::context::{Context, Settings};
+use tca_worker::{Runner, RunnerConfig, handlers};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const INTERNAL_TOKEN: &str = "stack-internal-token-0123456789abcdef0123456789";
+pub const SEAL_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+/// How the stack is set up; `Default` suits most tests.
+pub struct Options {
+    pub workers: usize,
+    pub runner: RunnerConfig,
+    pub settings: Settings,
+    pub twitch: Box<dyn FnOnce(&mut TwitchConfig) + Send>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let mut runner = RunnerConfig::new("stack-worker");
+        runner.poll_interval = Duration::from_millis(50);
+        runner.lease = Duration::from_secs(5);
+        runner.reap_interval = Duration::from_millis(500);
+        runner.backoff_base = Duration::from_millis(100);
+        runner.backoff_max = Duration::from_secs(1);
+        runner.drain_timeout = Duration::from_secs(10);
+        Self {
+            workers: 1,
+            runner,
+            settings: Settings::default(),
+            twitch: Box::new(|_| {}),
+        }
+    }
+}
+
+struct RunningWorker {
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+pub struct Stack {
+    pub fake: RunningFake,
+    pub twitch_api: SocketAddr,
+    pub twitch: TwitchApiClient,
+    pub pool: MySqlPool,
+    pub database_url: String,
+    pub redirect_uri: String,
+    runner: RunnerConfig,
+    settings: Settings,
+    workers: Vec<Option<RunningWorker>>,
+    stop: CancellationToken,
+}
+
+impl Stack {
+    /// Starts the fake (for `scenario`), twitch-api, and `options.workers` workers on the
+    /// database of `pool` (already migrated, as `#[sqlx::test]` leaves it).
+    pub async fn start(
+        pool: MySqlPool,
+        scenario: Scenario,
+        options: Options,
+    ) -> anyhow::Result<Self> {
+        tca_common::telemetry::init_test_logging();
+        let redirect_uri = scenario
+            .app
+            .redirect_uris
+            .first()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("the scenario registers no redirect URI"))?;
+        let mut twitch_config = TwitchConfig {
+            client_id: scenario.app.client_id.clone(),
+            client_secret: Secret::new(scenario.app.client_secret.clone()),
+            auth_url: url::Url::parse("http://127.0.0.1/")?,
+            helix_url: url::Url::parse("http://127.0.0.1/helix")?,
+            request_timeout: Duration::from_secs(10),
+            max_retries: 8,
+            rate_limit: scenario.rate_limit.points_per_minute,
+            rate_window: scenario.rate_limit.window,
+            lookup_concurrency: 4,
+            channels_cache_ttl: Duration::from_secs(60),
+        };
+        let fake = RunningFake::spawn(scenario, None).await?;
+        twitch_config.auth_url = url::Url::parse(&fake.url(""))?;
+        twitch_config.helix_url = url::Url::parse(&fake.url("/helix"))?;
+        (options.twitch)(&mut twitch_config);
+
+        let database_url = tca_common::testing::database_url_of(&pool).await;
+        let stop = CancellationToken::new();
+        let api = TwitchApi::build(TwitchApiConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database: DatabaseConfig::for_url(
+                DatabaseUrl::parse(&database_url).map_err(anyhow::Error::msg)?,
+            ),
+            internal_token: Secret::new(INTERNAL_TOKEN),
+            sealer: Sealer::from_base64_key(SEAL_KEY)?,
+            twitch: twitch_config,
+        })
+        .await?;
+        let twitch_api = api.local_addr()?;
+        tokio::spawn(api.run(stop.clone()));
+        let twitch = TwitchApiClient::new(
+            url::Url::parse(&format!("http://{twitch_api}/"))?,
+            Secret::new(INTERNAL_TOKEN),
+        )?;
+
+        let mut stack = Self {
+            fake,
+            twitch_api,
+            twitch,
+            pool,
+            database_url,
+            redirect_uri,
+            runner: options.runner,
+            settings: options.settings,
+            workers: Vec::new(),
+            stop,
+        };
+        for _ in 0..options.workers {
+            stack.start_worker().await?;
+        }
+        Ok(stack)
+    }
+
+    /// Starts one more worker (its own pool and worker id); returns its index.
+    pub async fn start_worker(&mut self) -> anyhow::Result<usize> {
+        let index = self.workers.len();
+        let config = DatabaseConfig::for_url(
+            DatabaseUrl::parse(&self.database_url).map_err(anyhow::Error::msg)?,
+        );
+        let pool = db::connect(&config).await?;
+        let context = Context::from_parts(pool.clone(), self.twitch.clone(), self.settings.clone());
+        let mut runner = self.runner.clone();
+        runner.worker_id = format!("{}-{index}", self.runner.worker_id);
+        let stop = CancellationToken::new();
+        let task =
+            tokio::spawn(Runner::new(pool, handlers::registry(context), runner).run(stop.clone()));
+        self.workers.push(Some(RunningWorker { stop, task }));
+        Ok(index)
+    }
+
+    /// Kills a worker as `kill -9` would: its running jobs stop mid-way, nothing is written
+    /// for them, and their leases run out.
+    pub fn kill_worker(&mut self, index: usize) {
+        if let Some(Some(worker)) = self.workers.get_mut(index).map(Option::take) {
+            worker.task.abort();
+        }
+    }
+
+    /// Stops a worker gracefully (drains).
+    pub async fn stop_worker(&mut self, index: usize) {
+        if let Some(Some(worker)) = self.workers.get_mut(index).map(Option::take) {
+            worker.stop.cancel();
+            let _ = worker.task.await;
+        }
+    }
+
+    /// Logs `login` in as the gateway does: a consent-page code exchanged through twitch-api,
+    /// then the user row. Returns the user's id.
+    pub async fn login(&self, login: &str) -> anyhow::Result<u64> {
+        let http = reqwest::Client::new();
+        let code: serde_json::Value = http
+            .post(self.fake.url("/_fake/codes"))
+            .json(&json!({"login": login, "scopes": SCOPES, "redirect_uri": self.redirect_uri}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let code = code["code"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("no code"))?;
+        let user = self.twitch.exchange(code, &self.redirect_uri).await?;
+        Ok(users::upsert(
+            &self.pool,
+            &user.user_id,
+            &user.login,
+            &user.display_name,
+            Some(&user.profile_image_url),
+            Utc::now(),
+        )
+        .await?)
+    }
+
+    /// The user's active session (created if needed) with `broadcaster_login` in it; returns
+    /// (session id, session channel id).
+    pub async fn session_with_channel(
+        &self,
+        user_id: u64,
+        broadcaster_login: &str,
+    ) -> anyhow::Result<(u64, u64)> {
+        let now = Utc::now();
+        let mut conn = self.pool.acquire().await?;
+        let session = match sessions::find_active(&mut *conn, user_id).await? {
+            Some(session) => session,
+            None => {
+                sessions::create_active(
+                    &mut conn,
+                    user_id,
+                    "Test session",
+                    Duration::from_secs(86_400),
+                    now,
+                )
+                .await?
+            }
+        };
+        let broadcaster = self
+            .twitch
+            .users_by_login(&[broadcaster_login.to_string()], None, None)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("no channel {broadcaster_login}"))?;
+        let channel = sessions::ensure_channel(
+            &mut *conn,
+            session.id,
+            &broadcaster.id,
+            &broadcaster.login,
+            &broadcaster.display_name,
+            now,
+        )
+        .await?;
+        Ok((session.id, channel))
+    }
+
+    /// Queues a manual capture (and its job), as "Capture now" does.
+    pub async fn capture(&self, session_channel_id: u64, user_id: u64) -> anyhow::Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let id = captures::insert_queued(
+            &mut tx,
+            session_channel_id,
+            user_id,
+            CaptureTrigger::Manual,
+            Utc::now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Waits until the capture is done or failed.
+    pub async fn wait_capture(
+        &self,
+        capture_id: u64,
+        timeout: Duration,
+    ) -> anyhow::Result<(CaptureStatus, Option<String>)> {
+        let started = Instant::now();
+        loop {
+            let row: (CaptureStatus, Option<String>) =
+                sqlx::query_as("SELECT status, error FROM captures WHERE id = ?")
+                    .bind(capture_id)
+                    .fetch_one(&self.pool)
+                    .await?;
+            if row.0.is_finished() {
+                return Ok(row);
+            }
+            if started.elapsed() > timeout {
+                anyhow::bail!("capture {capture_id} still {:?} after {timeout:?}", row.0);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until no job of `kind` is queued and ready, or running.
+    pub async fn wait_idle(&self, kind: &str, timeout: Duration) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM jobs WHERE kind = ? AND (status = 'running' OR (status = 'queued' AND run_at <= ?))",
+            )
+            .bind(kind)
+            .bind(Utc::now())
+            .fetch_one(&self.pool)
+            .await?;
+            if pending == 0 {
+                return Ok(());
+            }
+            if started.elapsed() > timeout {
+                anyhow::bail!("{pending} {kind} jobs still pending after {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn fake_post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        Ok(reqwest::Client::new()
+            .post(self.fake.url(path))
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        for worker in self.workers.iter_mut().filter_map(Option::take) {
+            worker.task.abort();
+        }
+    }
+}

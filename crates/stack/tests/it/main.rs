@@ -1,0 +1,10 @@
+//! Cross-service tests: the real services in one process, over real HTTP, against a real
+//! MariaDB (one database per test).
+//!
+//! Module names are prefixed with the crate: `#[sqlx::test]` names each test database after
+//! the test's module path, and every crate's test binary is called `it`.
+
+mod stack_auto_capture;
+mod stack_capture;
+mod stack_housekeeping;
+mod stack_worlds;

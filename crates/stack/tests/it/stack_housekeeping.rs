@@ -1,0 +1,161 @@
+use std::time::Duration;
+
+use chrono::Utc;
+use sqlx::MySqlPool;
+use tca_common::db::captures::CaptureStatus;
+use tca_stack::{Options, Stack};
+use tca_worker::handlers::housekeeping;
+
+use crate::stack_worlds::world;
+
+async fn count(pool: &MySqlPool, sql: &'static str, session: u64) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(session)
+        .fetch_one(pool)
+        .await
+        .expect("count")
+}
+
+async fn footprint(pool: &MySqlPool, session: u64) -> [i64; 5] {
+    [
+        count(pool, "SELECT COUNT(*) FROM capture_chatters WHERE capture_id IN (SELECT id FROM captures WHERE session_id = ?)", session).await,
+        count(pool, "SELECT COUNT(*) FROM captures WHERE session_id = ?", session).await,
+        count(pool, "SELECT COUNT(*) FROM session_accounts WHERE session_id = ?", session).await,
+        count(pool, "SELECT COUNT(*) FROM session_channel_accounts WHERE session_id = ?", session).await,
+        count(pool, "SELECT COUNT(*) FROM session_channels WHERE session_id = ?", session).await,
+    ]
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn housekeeping_expires_and_purges_an_idle_session_and_leaves_a_saved_one_intact(
+    pool: MySqlPool,
+) {
+    let mut options = Options::default();
+    options.settings.purge_batch = 100; // many small batches
+    let stack = Stack::start(pool.clone(), world("humans = 700"), options)
+        .await
+        .expect("stack");
+    let idle_user = stack.login("mossy_mod").await.expect("login");
+    let other_user = stack.login("stranger").await.expect("login");
+    let (idle, idle_channel) = stack
+        .session_with_channel(idle_user, "watched")
+        .await
+        .expect("session");
+    let capture = stack
+        .capture(idle_channel, idle_user)
+        .await
+        .expect("capture");
+    assert_eq!(
+        stack
+            .wait_capture(capture, Duration::from_secs(60))
+            .await
+            .expect("done")
+            .0,
+        CaptureStatus::Done
+    );
+
+    // A saved session of the same user, with data too.
+    sqlx::query("UPDATE analysis_sessions SET status = 'saved', saved_at = ? WHERE id = ?")
+        .bind(Utc::now())
+        .bind(idle)
+        .execute(&pool)
+        .await
+        .expect("save");
+    let saved = idle;
+    let (active, active_channel) = stack
+        .session_with_channel(idle_user, "pixelbrookgames")
+        .await
+        .expect("session 2");
+    let capture = stack
+        .capture(active_channel, idle_user)
+        .await
+        .expect("capture");
+    assert_eq!(
+        stack
+            .wait_capture(capture, Duration::from_secs(60))
+            .await
+            .expect("done")
+            .0,
+        CaptureStatus::Done
+    );
+    let saved_before = footprint(&pool, saved).await;
+    assert!(saved_before[0] > 700);
+    assert!(footprint(&pool, active).await[0] > 10);
+
+    // The active session has been idle past its expiry; a web session and an old job too.
+    let past = Utc::now() - chrono::Duration::hours(2);
+    sqlx::query("UPDATE analysis_sessions SET expires_at = ? WHERE id = ?")
+        .bind(past)
+        .bind(active)
+        .execute(&pool)
+        .await
+        .expect("age");
+    sqlx::query(
+        "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, absolute_expires_at) \
+         VALUES (UNHEX(SHA2('t', 256)), ?, UNHEX(SHA2('c', 256)), ?, ?, ?, ?)",
+    )
+    .bind(other_user)
+    .bind(past)
+    .bind(past)
+    .bind(past)
+    .bind(past)
+    .execute(&pool)
+    .await
+    .expect("web session");
+    sqlx::query("UPDATE jobs SET finished_at = ? WHERE kind = 'capture_chatters'")
+        .bind(Utc::now() - chrono::Duration::days(30))
+        .execute(&pool)
+        .await
+        .expect("old jobs");
+
+    housekeeping::ensure_scheduled(&pool, Utc::now())
+        .await
+        .expect("schedule");
+    stack
+        .wait_idle("housekeeping", Duration::from_secs(60))
+        .await
+        .expect("housekeeping ran");
+
+    let (status, purged): (String, Option<chrono::DateTime<Utc>>) =
+        sqlx::query_as("SELECT status, purged_at FROM analysis_sessions WHERE id = ?")
+            .bind(active)
+            .fetch_one(&pool)
+            .await
+            .expect("session");
+    assert_eq!(status, "expired");
+    assert!(purged.is_some(), "purged");
+    assert_eq!(
+        footprint(&pool, active).await,
+        [0; 5],
+        "no data left of the expired session"
+    );
+    assert_eq!(
+        footprint(&pool, saved).await,
+        saved_before,
+        "the saved session is untouched"
+    );
+    let expired_events: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_logs WHERE event = 'session_expire'")
+            .fetch_one(&pool)
+            .await
+            .expect("audit");
+    assert_eq!(expired_events, 1);
+    let web: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM web_sessions")
+        .fetch_one(&pool)
+        .await
+        .expect("web");
+    assert_eq!(web, 0, "expired web sessions deleted");
+    let old_jobs: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'capture_chatters'")
+            .fetch_one(&pool)
+            .await
+            .expect("jobs");
+    assert_eq!(old_jobs, 0, "finished jobs past retention pruned");
+    // It re-queued itself for the next run.
+    let next: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'housekeeping' AND status = 'queued' AND run_at > ?")
+        .bind(Utc::now())
+        .fetch_one(&pool)
+        .await
+        .expect("next");
+    assert_eq!(next, 1);
+}

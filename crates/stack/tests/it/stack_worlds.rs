@@ -1,0 +1,46 @@
+//! Scenarios shared by the tests.
+
+use tca_twitch_fake::Scenario;
+
+pub const MOD_ID: &str = "538211094";
+
+/// mossy_mod moderates `channel` (live) with the given audience TOML; a stranger moderates
+/// nothing; pixelbrookgames is another live channel.
+pub fn world(channel_audience: &str) -> Scenario {
+    Scenario::parse(&format!(
+        r#"
+seed = 5
+now = "2026-01-01T00:00:00Z"
+[app]
+client_id = "stack-client"
+client_secret = "stack-secret"
+redirect_uris = ["http://localhost:8080/auth/callback"]
+[[users]]
+login = "mossy_mod"
+id = "{MOD_ID}"
+[[users]]
+login = "stranger"
+id = "111111111"
+[[channels]]
+login = "pixelbrookgames"
+id = "771043215"
+moderators = ["mossy_mod"]
+live = true
+viewer_count = 300
+[channels.audience]
+humans = 30
+lurkers = 3
+[[channels]]
+login = "watched"
+id = "900000001"
+moderators = ["mossy_mod"]
+live = true
+viewer_count = 8000
+title = "Watched channel"
+game = "Chess"
+[channels.audience]
+{channel_audience}
+"#
+    ))
+    .expect("scenario")
+}
