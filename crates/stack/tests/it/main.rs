@@ -7,4 +7,5 @@
 mod stack_auto_capture;
 mod stack_capture;
 mod stack_housekeeping;
+mod stack_worker_processes;
 mod stack_worlds;

@@ -159,3 +159,117 @@ async fn housekeeping_expires_and_purges_an_idle_session_and_leaves_a_saved_one_
         .expect("next");
     assert_eq!(next, 1);
 }
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_token_twitch_refuses_at_validation_ends_web_sessions_and_pauses_auto_captures(
+    pool: MySqlPool,
+) {
+    let stack = Stack::start(pool.clone(), world("humans = 20"), Options::default())
+        .await
+        .expect("stack");
+    let user = stack.login("mossy_mod").await.expect("login");
+    let (_, channel) = stack
+        .session_with_channel(user, "watched")
+        .await
+        .expect("session");
+    tca_common::db::sessions::enable_auto_capture(&pool, channel, 5, true, Utc::now())
+        .await
+        .expect("enable");
+    let later = Utc::now() + chrono::Duration::days(1);
+    sqlx::query(
+        "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, absolute_expires_at) \
+         VALUES (UNHEX(SHA2('live', 256)), ?, UNHEX(SHA2('c', 256)), ?, ?, ?, ?)",
+    )
+    .bind(user)
+    .bind(Utc::now())
+    .bind(Utc::now())
+    .bind(later)
+    .bind(later)
+    .execute(&pool)
+    .await
+    .expect("web session");
+
+    // Validated over an hour ago, and meanwhile the user disconnected the app on Twitch.
+    sqlx::query("UPDATE twitch_tokens SET validated_at = ?")
+        .bind(Utc::now() - chrono::Duration::hours(2))
+        .execute(&pool)
+        .await
+        .expect("age");
+    stack
+        .fake_post(
+            "/_fake/tokens/revoke-grants",
+            serde_json::json!({"login": "mossy_mod"}),
+        )
+        .await
+        .expect("revoke");
+
+    housekeeping::ensure_scheduled(&pool, Utc::now())
+        .await
+        .expect("schedule");
+    stack
+        .wait_idle("housekeeping", Duration::from_secs(60))
+        .await
+        .expect("ran");
+
+    let web: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM web_sessions WHERE user_id = ?")
+        .bind(user)
+        .fetch_one(&pool)
+        .await
+        .expect("web");
+    assert_eq!(web, 0, "the user is logged out");
+    let (enabled, reason): (bool, Option<String>) =
+        sqlx::query_as("SELECT auto_capture_enabled, auto_capture_stopped_reason FROM session_channels WHERE id = ?")
+            .bind(channel)
+            .fetch_one(&pool)
+            .await
+            .expect("channel");
+    assert!(!enabled);
+    assert!(
+        reason
+            .expect("reason")
+            .contains("Twitch authorization ended")
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_logs WHERE event = 'token_invalidated' AND user_id = ?",
+    )
+    .bind(user)
+    .fetch_one(&pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited, 1);
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_valid_token_is_revalidated_and_nothing_else_changes(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world("humans = 5"), Options::default())
+        .await
+        .expect("stack");
+    stack.login("mossy_mod").await.expect("login");
+    sqlx::query("UPDATE twitch_tokens SET validated_at = ?")
+        .bind(Utc::now() - chrono::Duration::hours(2))
+        .execute(&pool)
+        .await
+        .expect("age");
+    housekeeping::ensure_scheduled(&pool, Utc::now())
+        .await
+        .expect("schedule");
+    stack
+        .wait_idle("housekeeping", Duration::from_secs(60))
+        .await
+        .expect("ran");
+    let validated: chrono::DateTime<Utc> =
+        sqlx::query_scalar("SELECT validated_at FROM twitch_tokens")
+            .fetch_one(&pool)
+            .await
+            .expect("token");
+    assert!(
+        Utc::now() - validated < chrono::Duration::minutes(1),
+        "validated this run"
+    );
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_logs WHERE event = 'token_invalidated'")
+            .fetch_one(&pool)
+            .await
+            .expect("audit");
+    assert_eq!(audited, 0);
+}

@@ -1,0 +1,149 @@
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use sqlx::MySqlPool;
+use tca_common::db::captures::CaptureStatus;
+use tca_common::db::sessions;
+use tca_common::testing::{ChildService, free_addr};
+use tca_stack::{INTERNAL_TOKEN, Options, Stack};
+use tca_worker::handlers::housekeeping::schedule_auto_capture;
+
+use crate::stack_worlds::world;
+
+/// The `worker` binary built next to this test binary (target/<profile>/worker).
+fn worker_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let binary = dir.join("worker");
+    assert!(
+        binary.exists(),
+        "build the worker binary first (cargo build -p tca-worker): {}",
+        binary.display()
+    );
+    binary
+}
+
+fn spawn_worker(stack: &Stack, id: &str) -> ChildService {
+    let addr = free_addr();
+    let env = HashMap::from([
+        ("DATABASE_URL".to_string(), stack.database_url.clone()),
+        ("WORKER_ADDR".to_string(), addr.to_string()),
+        ("WORKER_ID".to_string(), id.to_string()),
+        ("WORKER_POLL_INTERVAL".to_string(), "50ms".to_string()),
+        (
+            "TWITCH_API_URL".to_string(),
+            format!("http://{}/", stack.twitch_api),
+        ),
+        ("INTERNAL_API_TOKEN".to_string(), INTERNAL_TOKEN.to_string()),
+        ("LOG_FORMAT".to_string(), "json".to_string()),
+    ]);
+    ChildService::spawn(worker_binary().to_str().expect("path"), addr, &env)
+}
+
+async fn auto_captures(pool: &MySqlPool) -> Vec<(CaptureStatus, String)> {
+    sqlx::query_as(
+        "SELECT c.status, j.locked_by FROM captures c JOIN jobs j ON j.kind = 'capture_chatters' \
+         AND JSON_VALUE(j.payload, '$.capture_id') = c.id ORDER BY c.id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("captures")
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn auto_capture_with_two_worker_processes_captures_once_per_slot(pool: MySqlPool) {
+    let stack = Stack::start(
+        pool.clone(),
+        world("humans = 300\nchurn = 0.1"),
+        Options {
+            workers: 0,
+            ..Options::default()
+        },
+    )
+    .await
+    .expect("stack");
+    let mut one = spawn_worker(&stack, "process-one");
+    let mut two = spawn_worker(&stack, "process-two");
+    one.wait_ready(Duration::from_secs(60)).await;
+    two.wait_ready(Duration::from_secs(60)).await;
+
+    let user = stack.login("mossy_mod").await.expect("login");
+    let (session, channel) = stack
+        .session_with_channel(user, "watched")
+        .await
+        .expect("session");
+    sessions::enable_auto_capture(&pool, channel, 2, false, Utc::now())
+        .await
+        .expect("enable");
+    schedule_auto_capture(&pool, channel, session, "900000001", Utc::now())
+        .await
+        .expect("schedule");
+
+    for slot in 1..=4usize {
+        let started = Instant::now();
+        loop {
+            let found = auto_captures(&pool).await;
+            if found.len() == slot && found.iter().all(|(s, _)| *s == CaptureStatus::Done) {
+                break;
+            }
+            assert!(
+                found.len() <= slot,
+                "a duplicate capture in slot {slot}: {found:?}"
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "slot {slot}: {found:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Wait for the recurring job to re-queue itself, then jump to its next slot.
+        let started = Instant::now();
+        let next: chrono::DateTime<Utc> = loop {
+            let next: Option<chrono::DateTime<Utc>> = sqlx::query_scalar(
+                "SELECT run_at FROM jobs WHERE kind = 'auto_capture' AND status = 'queued' AND run_at > ?",
+            )
+            .bind(Utc::now())
+            .fetch_optional(&pool)
+            .await
+            .expect("job");
+            if let Some(next) = next {
+                break next;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the auto-capture job never re-queued"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(
+            next - Utc::now() > chrono::Duration::seconds(110),
+            "next slot in ~2 minutes"
+        );
+        let unfinished: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'auto_capture' AND status IN ('queued', 'running')",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+        assert_eq!(unfinished, 1, "one recurring job across both processes");
+        sqlx::query("UPDATE jobs SET run_at = ? WHERE kind = 'auto_capture' AND status = 'queued'")
+            .bind(Utc::now())
+            .execute(&pool)
+            .await
+            .expect("fast-forward");
+    }
+    let found = auto_captures(&pool).await;
+    let by: std::collections::HashSet<&str> = found.iter().map(|(_, w)| w.as_str()).collect();
+    println!("captures by worker: {found:?}");
+    assert!(
+        by.iter()
+            .all(|w| *w == "process-one" || *w == "process-two")
+    );
+    assert_eq!(one.terminate(Duration::from_secs(30)).await.code(), Some(0));
+    assert_eq!(two.terminate(Duration::from_secs(30)).await.code(), Some(0));
+}
