@@ -1,49 +1,35 @@
-//! The gateway: the public web application (pages, login, sessions, captures, exports).
-//! `main.rs` only calls [`tca_common::bootstrap`].
+//! The gateway: the public web application. Server-rendered pages (askama), the Twitch login,
+//! analysis sessions, capture requests and their live progress. `main.rs` only calls the
+//! bootstrap.
 
-use std::net::{Ipv4Addr, SocketAddr};
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod routes;
+pub mod state;
+pub mod views;
 
-use axum::Router;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use sqlx::MySqlPool;
 use tca_common::bootstrap::Service;
 use tca_common::config::{ConfigError, EnvReader};
-use tca_common::db::DatabaseConfig;
 use tca_common::server::{HttpCore, HttpOptions};
 use tokio_util::sync::CancellationToken;
 
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub addr: SocketAddr,
-    pub database: DatabaseConfig,
-}
-
-impl Config {
-    pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
-        let addr = env.socket_addr_or(
-            "GATEWAY_ADDR",
-            SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
-        );
-        let database = DatabaseConfig::read(&mut env);
-        env.finish(|| {
-            Some(Self {
-                addr,
-                database: database?,
-            })
-        })
-    }
-}
+pub use config::Config;
+pub use state::AppState;
 
 pub struct Gateway {
     core: HttpCore,
+    pool: MySqlPool,
+    config: Config,
 }
 
 impl Gateway {
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.core.local_addr()
-    }
-
-    /// The service's own routes (the ops routes are added when serving).
-    fn routes(&self) -> Router {
-        Router::new()
     }
 }
 
@@ -55,16 +41,27 @@ impl Service for Gateway {
         Config::from_env(env)
     }
 
+    /// Connects, applies pending migrations (as does the worker), binds.
     async fn build(config: Config) -> anyhow::Result<Self> {
-        // The gateway applies pending migrations at start-up (as does the worker).
         let core = HttpCore::with_database(config.addr, &config.database, true).await?;
-        Ok(Self { core })
+        let pool = core
+            .pool()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("the gateway needs its database"))?;
+        Ok(Self { core, pool, config })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let routes = self.routes();
+        let state = AppState::new(self.pool, self.config, shutdown.clone())?;
+        let routes = routes::router(state);
         self.core
-            .serve(routes, HttpOptions::default(), shutdown)
+            .serve(
+                routes,
+                HttpOptions {
+                    request_timeout: Duration::from_secs(30),
+                },
+                shutdown,
+            )
             .await
     }
 }

@@ -29,6 +29,11 @@ pub const SEAL_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 /// How the stack is set up; `Default` suits most tests.
 pub struct Options {
     pub workers: usize,
+    /// The gateway's public URL; `None` means `http://<its address>`. An https URL makes it
+    /// set `Secure` cookies (it still listens on plain http here).
+    pub public_url: Option<String>,
+    /// Gateway settings to change before it starts.
+    pub gateway: Box<dyn FnOnce(&mut tca_gateway::Config) + Send>,
     pub runner: RunnerConfig,
     pub settings: Settings,
     pub twitch: Box<dyn FnOnce(&mut TwitchConfig) + Send>,
@@ -45,6 +50,8 @@ impl Default for Options {
         runner.drain_timeout = Duration::from_secs(10);
         Self {
             workers: 1,
+            public_url: None,
+            gateway: Box::new(|_| {}),
             runner,
             settings: Settings::default(),
             twitch: Box::new(|_| {}),
@@ -59,6 +66,9 @@ struct RunningWorker {
 
 pub struct Stack {
     pub fake: RunningFake,
+    /// Where the gateway listens, and the URL browsers use.
+    pub gateway: SocketAddr,
+    pub public_url: String,
     pub twitch_api: SocketAddr,
     pub twitch: TwitchApiClient,
     pub pool: MySqlPool,
@@ -75,10 +85,20 @@ impl Stack {
     /// database of `pool` (already migrated, as `#[sqlx::test]` leaves it).
     pub async fn start(
         pool: MySqlPool,
-        scenario: Scenario,
+        mut scenario: Scenario,
         options: Options,
     ) -> anyhow::Result<Self> {
         tca_common::telemetry::init_test_logging();
+        // The gateway's address is chosen first: its callback must be registered with Twitch.
+        let gateway_addr = tca_common::testing::free_addr();
+        let public_url = options
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{gateway_addr}"));
+        scenario.app.redirect_uris.push(format!(
+            "{}/auth/callback",
+            public_url.trim_end_matches('/')
+        ));
         let redirect_uri = scenario
             .app
             .redirect_uris
@@ -121,8 +141,30 @@ impl Stack {
             Secret::new(INTERNAL_TOKEN),
         )?;
 
+        let mut gateway_config = tca_gateway::Config {
+            addr: gateway_addr,
+            database: DatabaseConfig::for_url(
+                DatabaseUrl::parse(&database_url).map_err(anyhow::Error::msg)?,
+            ),
+            public_url: url::Url::parse(&public_url)?,
+            twitch_api_url: url::Url::parse(&format!("http://{twitch_api}/"))?,
+            internal_token: Secret::new(INTERNAL_TOKEN),
+            session_ttl: Duration::from_secs(86_400),
+            web_session_idle: Duration::from_secs(7 * 86_400),
+            web_session_max: Duration::from_secs(30 * 86_400),
+            saved_sessions_limit: 10,
+            auth_rate_limit: 1000,
+            trust_forwarded_for: false,
+            static_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/static"),
+        };
+        (options.gateway)(&mut gateway_config);
+        let gateway = tca_gateway::Gateway::build(gateway_config).await?;
+        tokio::spawn(gateway.run(stop.clone()));
+
         let mut stack = Self {
             fake,
+            gateway: gateway_addr,
+            public_url,
             twitch_api,
             twitch,
             pool,
@@ -278,7 +320,8 @@ impl Stack {
         }
     }
 
-    /// Waits until no job of `kind` is queued and ready, or running.
+    /// Waits until no job of `kind` is running or due soon. "Soon" covers retries (the stack's
+    /// backoff is at most a second) but not recurring jobs resting until their next slot.
     pub async fn wait_idle(&self, kind: &str, timeout: Duration) -> anyhow::Result<()> {
         let started = Instant::now();
         loop {
@@ -286,7 +329,7 @@ impl Stack {
                 "SELECT COUNT(*) FROM jobs WHERE kind = ? AND (status = 'running' OR (status = 'queued' AND run_at <= ?))",
             )
             .bind(kind)
-            .bind(Utc::now())
+            .bind(Utc::now() + chrono::Duration::seconds(3))
             .fetch_one(&self.pool)
             .await?;
             if pending == 0 {

@@ -8,18 +8,38 @@ const BINARY: &str = env!("CARGO_BIN_EXE_gateway");
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn binary_serves_ops_endpoints_and_exits_zero_on_sigterm(pool: MySqlPool) {
     let url = database_url_of(&pool).await;
-    assert_binary_serves_and_stops_cleanly(BINARY, "GATEWAY_ADDR", &[("DATABASE_URL", &url)]).await;
+    assert_binary_serves_and_stops_cleanly(
+        BINARY,
+        "GATEWAY_ADDR",
+        &[
+            ("DATABASE_URL", &url),
+            ("PUBLIC_URL", "http://localhost:8080"),
+            ("TWITCH_API_URL", "http://127.0.0.1:1/"),
+            (
+                "INTERNAL_API_TOKEN",
+                "test-internal-token-0123456789abcdef0123456789",
+            ),
+        ],
+    )
+    .await;
 }
 
 #[test]
-fn binary_without_database_url_exits_non_zero_naming_it() {
+fn binary_without_its_required_variables_exits_non_zero_naming_each() {
     assert_binary_refuses_config(
         BINARY,
-        &[("GATEWAY_ADDR", "not-an-address"), ("LOG_FORMAT", "xml")],
+        &[
+            ("GATEWAY_ADDR", "not-an-address"),
+            ("LOG_FORMAT", "xml"),
+            ("PUBLIC_URL", "ftp://x"),
+        ],
         &[
             "DATABASE_URL is missing",
             "GATEWAY_ADDR is not a socket address like 127.0.0.1:8080: 'not-an-address'",
             "LOG_FORMAT must be one of json, pretty: 'xml'",
+            "PUBLIC_URL is not an http(s) URL: 'ftp://x'",
+            "TWITCH_API_URL is missing",
+            "INTERNAL_API_TOKEN is missing",
         ],
     );
 }

@@ -6,6 +6,8 @@
 
 mod stack_auto_capture;
 mod stack_capture;
+mod stack_gateway;
 mod stack_housekeeping;
+mod stack_web;
 mod stack_worker_processes;
 mod stack_worlds;

@@ -1,0 +1,85 @@
+//! The gateway's configuration (environment only; see .env.example).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tca_common::config::{ConfigError, EnvReader, Secret};
+use tca_common::db::DatabaseConfig;
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub database: DatabaseConfig,
+    /// Where browsers reach the app; the OAuth redirect is this + `/auth/callback`, and cookies
+    /// are `Secure` when it is https.
+    pub public_url: Url,
+    pub twitch_api_url: Url,
+    pub internal_token: Secret,
+    /// An active analysis session expires after this long without activity.
+    pub session_ttl: Duration,
+    /// A web session ends after this long idle…
+    pub web_session_idle: Duration,
+    /// …and after this long in any case.
+    pub web_session_max: Duration,
+    pub saved_sessions_limit: u32,
+    /// Requests a minute one IP may make to `/auth/*`.
+    pub auth_rate_limit: u32,
+    /// Take the client's IP from the last `X-Forwarded-For` entry (behind Traefik).
+    pub trust_forwarded_for: bool,
+    pub static_dir: PathBuf,
+}
+
+impl Config {
+    pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
+        let addr = env.socket_addr_or(
+            "GATEWAY_ADDR",
+            SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
+        );
+        let database = DatabaseConfig::read(&mut env);
+        let public_url = env.required_url("PUBLIC_URL");
+        let twitch_api_url = env.required_url("TWITCH_API_URL");
+        let internal_token = env.required_secret("INTERNAL_API_TOKEN");
+        let session_ttl = env.duration_or("SESSION_TTL", Duration::from_secs(24 * 3600));
+        let web_session_idle = env.duration_or("WEB_SESSION_IDLE", Duration::from_secs(7 * 86_400));
+        let web_session_max =
+            env.duration_or("WEB_SESSION_MAX_AGE", Duration::from_secs(30 * 86_400));
+        let saved_sessions_limit = env.u32_in("SAVED_SESSIONS_LIMIT", 10, 1, 1000);
+        let auth_rate_limit = env.u32_in("AUTH_RATE_LIMIT", 30, 1, 10_000);
+        let trust_forwarded_for = env.bool_or("TRUST_FORWARDED_FOR", false);
+        let static_dir = PathBuf::from(env.string_or("STATIC_DIR", "web/static"));
+        env.finish(|| {
+            Some(Self {
+                addr,
+                database: database?,
+                public_url: public_url?,
+                twitch_api_url: twitch_api_url?,
+                internal_token: internal_token?,
+                session_ttl,
+                web_session_idle,
+                web_session_max,
+                saved_sessions_limit,
+                auth_rate_limit,
+                trust_forwarded_for,
+                static_dir,
+            })
+        })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    pub fn redirect_uri(&self) -> String {
+        format!(
+            "{}/auth/callback",
+            self.public_url.as_str().trim_end_matches('/')
+        )
+    }
+
+    /// `scheme://host[:port]`, what browsers send as `Origin`.
+    pub fn origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}

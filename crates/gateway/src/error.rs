@@ -1,0 +1,174 @@
+//! One error type for every page: rendered as a page that says what happened and what to do,
+//! never with internals (those are logged, once).
+
+use askama::Template;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use tca_common::twitch_api::TwitchApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("login required")]
+    LoginRequired,
+    #[error("Twitch authorization ended")]
+    ReauthRequired,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many requests")]
+    TooManyRequests,
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<tca_common::db::jobs::QueueError> for AppError {
+    fn from(e: tca_common::db::jobs::QueueError) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<TwitchApiError> for AppError {
+    fn from(e: TwitchApiError) -> Self {
+        match e {
+            TwitchApiError::ReauthRequired(_) => Self::ReauthRequired,
+            TwitchApiError::NotModerator(_) => {
+                Self::Forbidden("Twitch says you are not a moderator of this channel.".into())
+            }
+            TwitchApiError::NotFound(_) => Self::NotFound,
+            TwitchApiError::RateLimited { .. }
+            | TwitchApiError::Unavailable(_)
+            | TwitchApiError::Transport(_) => Self::Unavailable(
+                "Twitch is not answering right now. Try again in a minute.".into(),
+            ),
+            other => Self::Internal(anyhow::anyhow!(other)),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+pub struct ErrorPage {
+    pub status: u16,
+    pub title: String,
+    pub message: String,
+    pub action_href: &'static str,
+    pub action_label: &'static str,
+}
+
+impl ErrorPage {
+    pub fn response(self, status: StatusCode) -> Response {
+        match self.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "error page failed to render");
+                (status, self.message).into_response()
+            }
+        }
+    }
+}
+
+fn redirect(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let page = |status: StatusCode,
+                    title: &str,
+                    message: String,
+                    href: &'static str,
+                    label: &'static str| {
+            ErrorPage {
+                status: status.as_u16(),
+                title: title.to_string(),
+                message,
+                action_href: href,
+                action_label: label,
+            }
+            .response(status)
+        };
+        match self {
+            Self::LoginRequired => redirect("/?notice=login-required"),
+            Self::ReauthRequired => {
+                let mut response = redirect("/?notice=reauth");
+                if let Ok(value) = crate::auth::clear_session_cookie().parse() {
+                    response.headers_mut().insert(header::SET_COOKIE, value);
+                }
+                response
+            }
+            Self::BadRequest(message) => page(
+                StatusCode::BAD_REQUEST,
+                "That request was not valid",
+                message,
+                "/channels",
+                "Back to your channels",
+            ),
+            Self::Forbidden(message) => page(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                message,
+                "/channels",
+                "Back to your channels",
+            ),
+            Self::NotFound => page(
+                StatusCode::NOT_FOUND,
+                "Nothing here",
+                "This page does not exist, or it is not yours.".into(),
+                "/sessions",
+                "Your sessions",
+            ),
+            Self::Conflict(message) => page(
+                StatusCode::CONFLICT,
+                "That cannot be done now",
+                message,
+                "/sessions",
+                "Your sessions",
+            ),
+            Self::TooManyRequests => page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Slow down",
+                "Too many login attempts from your address. Wait a minute and try again.".into(),
+                "/",
+                "Home",
+            ),
+            Self::Unavailable(message) => page(
+                StatusCode::BAD_GATEWAY,
+                "Twitch is unavailable",
+                message,
+                "/channels",
+                "Try again",
+            ),
+            Self::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "request failed");
+                page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The error was logged. Try again; if it keeps happening, tell the people running this app.".into(),
+                    "/channels",
+                    "Back to your channels",
+                )
+            }
+        }
+    }
+}

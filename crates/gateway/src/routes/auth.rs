@@ -1,0 +1,251 @@
+//! Login with Twitch, the callback, logout, and the landing page.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use serde::Deserialize;
+use tca_common::db::{audit, users};
+use tca_common::twitch_api::TwitchApiError;
+
+use crate::auth::{self, CurrentUser, LOGIN_COOKIE, MaybeUser, Posted};
+use crate::error::{AppError, AppResult, ErrorPage};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(show_landing))
+        .route("/auth/login", get(start_login))
+        .route("/auth/callback", get(finish_login))
+        .route("/auth/logout", post(logout))
+}
+
+#[derive(Deserialize)]
+pub struct LandingQuery {
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/landing.html")]
+pub struct LandingPage {
+    pub notice: Option<&'static str>,
+}
+
+async fn show_landing(
+    MaybeUser(user): MaybeUser,
+    Query(query): Query<LandingQuery>,
+) -> AppResult<Response> {
+    if user.is_some() {
+        return Ok(Redirect::to("/channels").into_response());
+    }
+    let notice = match query.notice.as_deref() {
+        Some("login-required") => Some("Log in with Twitch to continue."),
+        Some("reauth") => Some(
+            "Your Twitch authorization was withdrawn or has expired, so you were logged out. Log in again to continue.",
+        ),
+        Some("logged-out") => {
+            Some("You are logged out. Your Twitch authorization was revoked for this app.")
+        }
+        _ => None,
+    };
+    Ok(Html(LandingPage { notice }.render()?).into_response())
+}
+
+/// Sends the browser to Twitch with a fresh single-use state bound to it.
+async fn start_login(State(state): State<AppState>) -> AppResult<Response> {
+    let (oauth_state, login_cookie) = auth::new_login_state(&state).await?;
+    let url = state
+        .twitch
+        .authorize_url(&oauth_state, &state.config.redirect_uri())
+        .await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, url), (header::SET_COOKIE, login_cookie)],
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+fn login_problem(status: StatusCode, title: &str, message: &str) -> Response {
+    ErrorPage {
+        status: status.as_u16(),
+        title: title.to_string(),
+        message: message.to_string(),
+        action_href: "/auth/login",
+        action_label: "Log in with Twitch again",
+    }
+    .response(status)
+}
+
+async fn finish_login(
+    State(state): State<AppState>,
+    Query(query): Query<CallbackQuery>,
+    request: Request,
+) -> AppResult<Response> {
+    let (parts, _) = request.into_parts();
+    let browser = auth::read_cookie(&parts, LOGIN_COOKIE);
+    let Some(oauth_state) = query
+        .state
+        .as_deref()
+        .filter(|s| !s.is_empty() && s.len() <= 256)
+    else {
+        return Ok(login_problem(
+            StatusCode::BAD_REQUEST,
+            "Login link incomplete",
+            "Twitch sent us back without the login's state. Start again.",
+        ));
+    };
+    // Consumed even when the user cancelled: a state works once, whatever happened.
+    let valid = auth::consume_login_state(&state, oauth_state, browser.as_deref()).await?;
+    if let Some(error) = query.error.as_deref() {
+        let message = if error == "access_denied" {
+            "You cancelled on Twitch's page, so you are not logged in. Nothing was shared with this app.".to_string()
+        } else {
+            format!(
+                "Twitch did not let you log in: {}.",
+                query.error_description.as_deref().unwrap_or(error)
+            )
+        };
+        return Ok(login_problem(
+            StatusCode::BAD_REQUEST,
+            "Login cancelled",
+            &message,
+        ));
+    }
+    if !valid {
+        return Ok(login_problem(
+            StatusCode::BAD_REQUEST,
+            "This login link cannot be used",
+            "It was already used, has expired (logins must finish within 10 minutes), or was started in another browser. Start again from this browser.",
+        ));
+    }
+    let Some(code) = query
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty() && c.len() <= 512)
+    else {
+        return Ok(login_problem(
+            StatusCode::BAD_REQUEST,
+            "Login link incomplete",
+            "Twitch sent us back without a code. Start again.",
+        ));
+    };
+    let authorized = match state
+        .twitch
+        .exchange(code, &state.config.redirect_uri())
+        .await
+    {
+        Ok(user) => user,
+        Err(TwitchApiError::BadRequest(message)) => {
+            return Ok(login_problem(
+                StatusCode::BAD_REQUEST,
+                "Twitch refused the login",
+                &message,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let now = Utc::now();
+    let user_id = users::upsert(
+        &state.pool,
+        &authorized.user_id,
+        &authorized.login,
+        &authorized.display_name,
+        Some(&authorized.profile_image_url)
+            .filter(|u| !u.is_empty())
+            .map(String::as_str),
+        now,
+    )
+    .await?;
+    let ip = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.rsplit(',').next().unwrap_or(v).trim().to_string());
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let session_cookie = auth::start_session(&state, user_id, user_agent, ip.as_deref()).await?;
+    audit::record(
+        &state.pool,
+        audit::event::LOGIN,
+        Some(user_id),
+        None,
+        &serde_json::json!({"login": authorized.login}),
+        ip.as_deref(),
+        now,
+    )
+    .await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::LOCATION,
+        "/channels"
+            .parse()
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?,
+    );
+    headers.append(
+        header::SET_COOKIE,
+        session_cookie
+            .parse()
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?,
+    );
+    headers.append(
+        header::SET_COOKIE,
+        format!("{LOGIN_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+            .parse()
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?,
+    );
+    Ok((StatusCode::SEE_OTHER, headers).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+/// Revokes the Twitch authorization, ends the web session. Only by POST (with CSRF).
+async fn logout(
+    State(state): State<AppState>,
+    Posted { user, .. }: Posted<NoFields>,
+) -> AppResult<Response> {
+    finish_logout(&state, &user).await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/?notice=logged-out".to_string()),
+            (header::SET_COOKIE, auth::clear_session_cookie()),
+        ],
+    )
+        .into_response())
+}
+
+async fn finish_logout(state: &AppState, user: &CurrentUser) -> AppResult<()> {
+    if let Err(e) = state.twitch.revoke(&user.twitch_user_id).await {
+        // The web session still ends; twitch-api forgets the token even when Twitch is down.
+        tracing::warn!(error = %e, "revoking the Twitch authorization at logout failed");
+    }
+    sqlx::query("DELETE FROM web_sessions WHERE id = ?")
+        .bind(user.web_session_id)
+        .execute(&state.pool)
+        .await?;
+    audit::record(
+        &state.pool,
+        audit::event::LOGOUT,
+        Some(user.id),
+        None,
+        &serde_json::json!({}),
+        None,
+        Utc::now(),
+    )
+    .await?;
+    Ok(())
+}

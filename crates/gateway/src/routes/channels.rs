@@ -1,0 +1,305 @@
+//! The channels page: the user's own channel and every channel they moderate, with live
+//! status, the last capture, "Capture now" and auto-capture settings.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use tca_common::db::audit;
+use tca_common::db::captures::{self, CaptureStatus, CaptureTrigger};
+use tca_common::db::jobs::{self, NewJob};
+use tca_common::db::sessions::{self, AutoCaptureJob};
+use tca_common::twitch_api::Channel;
+
+use crate::auth::{CurrentUser, Posted};
+use crate::error::{AppError, AppResult};
+use crate::routes::sessions::active_session;
+use crate::state::AppState;
+use crate::views::{self, Layout, Time};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/channels", get(list_channels))
+        .route("/channels/{broadcaster_id}/capture", post(capture_channel))
+        .route(
+            "/channels/{broadcaster_id}/auto-capture",
+            post(set_auto_capture),
+        )
+}
+
+pub struct ChannelRow {
+    pub broadcaster_id: String,
+    pub login: String,
+    pub name: String,
+    pub own: bool,
+    pub live: bool,
+    pub viewers: String,
+    pub title: String,
+    pub game: String,
+    pub last_capture: Option<LastCapture>,
+    pub auto_enabled: bool,
+    pub auto_interval: u16,
+    pub auto_only_live: bool,
+    pub auto_stopped_reason: Option<String>,
+}
+
+pub struct LastCapture {
+    pub when: Time,
+    pub status: &'static str,
+    pub chatters: Option<String>,
+    pub session_public_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/channels.html")]
+pub struct ChannelsPage {
+    pub layout: Layout,
+    pub channels: Vec<ChannelRow>,
+    pub active_session: Option<(String, String)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LastCaptureRow {
+    broadcaster_id: String,
+    status: CaptureStatus,
+    chatters_count: Option<u32>,
+    queued_at: DateTime<Utc>,
+    public_id: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct AutoRow {
+    broadcaster_id: String,
+    auto_capture_enabled: bool,
+    auto_capture_interval_min: u16,
+    auto_capture_only_live: bool,
+    auto_capture_stopped_reason: Option<String>,
+}
+
+async fn list_channels(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
+    let channels = state.twitch.channels(&user.twitch_user_id).await?;
+    let ids: Vec<String> = channels
+        .iter()
+        .take(100)
+        .map(|c| c.broadcaster_id.clone())
+        .collect();
+    let streams = if ids.is_empty() {
+        Vec::new()
+    } else {
+        state.twitch.streams(&ids).await?
+    };
+    let live: HashMap<&str, &tca_common::twitch_api::StreamStatus> = streams
+        .iter()
+        .filter(|s| s.live)
+        .map(|s| (s.user_id.as_str(), s))
+        .collect();
+
+    let last: Vec<LastCaptureRow> = sqlx::query_as(
+        "SELECT c.broadcaster_id, c.status, c.chatters_count, c.queued_at, s.public_id FROM captures c \
+         JOIN analysis_sessions s ON s.id = c.session_id \
+         WHERE c.id IN (SELECT MAX(c2.id) FROM captures c2 JOIN analysis_sessions s2 ON s2.id = c2.session_id \
+                        WHERE s2.user_id = ? GROUP BY c2.broadcaster_id)",
+    )
+    .bind(user.id)
+    .fetch_all(&state.pool)
+    .await?;
+    let last: HashMap<String, LastCaptureRow> = last
+        .into_iter()
+        .map(|r| (r.broadcaster_id.clone(), r))
+        .collect();
+
+    let active = sessions::find_active(&state.pool, user.id).await?;
+    let auto: HashMap<String, AutoRow> = match &active {
+        Some(session) => sqlx::query_as::<_, AutoRow>(
+            "SELECT broadcaster_id, auto_capture_enabled, auto_capture_interval_min, auto_capture_only_live, \
+             auto_capture_stopped_reason FROM session_channels WHERE session_id = ?",
+        )
+        .bind(session.id)
+        .fetch_all(&state.pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.broadcaster_id.clone(), r))
+        .collect(),
+        None => HashMap::new(),
+    };
+
+    let rows = channels
+        .iter()
+        .map(|c| {
+            let stream = live.get(c.broadcaster_id.as_str());
+            let auto = auto.get(&c.broadcaster_id);
+            ChannelRow {
+                broadcaster_id: c.broadcaster_id.clone(),
+                login: c.broadcaster_login.clone(),
+                name: c.broadcaster_name.clone(),
+                own: c.own,
+                live: stream.is_some(),
+                viewers: stream
+                    .map(|s| views::count(u64::from(s.viewer_count)))
+                    .unwrap_or_default(),
+                title: stream.map(|s| s.title.clone()).unwrap_or_default(),
+                game: stream.map(|s| s.game_name.clone()).unwrap_or_default(),
+                last_capture: last.get(&c.broadcaster_id).map(|r| LastCapture {
+                    when: Time::new(r.queued_at),
+                    status: r.status.as_str(),
+                    chatters: r.chatters_count.map(|n| views::count(u64::from(n))),
+                    session_public_id: r.public_id.clone(),
+                }),
+                auto_enabled: auto.is_some_and(|a| a.auto_capture_enabled),
+                auto_interval: auto.map_or(5, |a| a.auto_capture_interval_min),
+                auto_only_live: auto.is_none_or(|a| a.auto_capture_only_live),
+                auto_stopped_reason: auto.and_then(|a| a.auto_capture_stopped_reason.clone()),
+            }
+        })
+        .collect();
+    let page = ChannelsPage {
+        layout: Layout::new(&user, "channels"),
+        channels: rows,
+        active_session: active.map(|s| (s.public_id, s.name)),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// The channel, if the user may capture it: checked with Twitch (through twitch-api), never
+/// taken from the form.
+async fn allowed_channel(
+    state: &AppState,
+    user: &CurrentUser,
+    broadcaster_id: &str,
+) -> AppResult<Channel> {
+    if broadcaster_id.is_empty()
+        || broadcaster_id.len() > 20
+        || !broadcaster_id.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(AppError::BadRequest(format!(
+            "'{broadcaster_id}' is not a Twitch channel id (digits only)."
+        )));
+    }
+    state
+        .twitch
+        .channels(&user.twitch_user_id)
+        .await?
+        .into_iter()
+        .find(|c| c.broadcaster_id == broadcaster_id)
+        .ok_or_else(|| {
+            AppError::Forbidden(
+                "You can only capture your own channel and channels you moderate; this one is neither.".into(),
+            )
+        })
+}
+
+#[derive(Deserialize)]
+pub struct NoFields {}
+
+async fn capture_channel(
+    State(state): State<AppState>,
+    Path(broadcaster_id): Path<String>,
+    Posted { user, .. }: Posted<NoFields>,
+) -> AppResult<Response> {
+    let channel = allowed_channel(&state, &user, &broadcaster_id).await?;
+    let now = Utc::now();
+    let mut tx = state.pool.begin().await?;
+    let session = active_session(&state, &mut tx, user.id, now).await?;
+    let session_channel = sessions::ensure_channel(
+        &mut *tx,
+        session.id,
+        &channel.broadcaster_id,
+        &channel.broadcaster_login,
+        &channel.broadcaster_name,
+        now,
+    )
+    .await?;
+    let capture_id = captures::insert_queued(
+        &mut tx,
+        session_channel,
+        user.id,
+        CaptureTrigger::Manual,
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        audit::event::CAPTURE_REQUEST,
+        Some(user.id),
+        Some(session.id),
+        &serde_json::json!({"capture_id": capture_id, "channel": channel.broadcaster_login}),
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    metrics::counter!("captures_requested_total", "trigger" => "manual").increment(1);
+    Ok(Redirect::to(&format!(
+        "/sessions/{}#capture-{capture_id}",
+        session.public_id
+    ))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AutoCaptureForm {
+    interval: String,
+    #[serde(default)]
+    only_live: Option<String>,
+    #[serde(default)]
+    enabled: Option<String>,
+}
+
+async fn set_auto_capture(
+    State(state): State<AppState>,
+    Path(broadcaster_id): Path<String>,
+    Posted { user, form }: Posted<AutoCaptureForm>,
+) -> AppResult<Response> {
+    let interval: u16 = form
+        .interval
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=1440).contains(n))
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "The interval must be a whole number of minutes from 1 to 1440, not '{}'.",
+                form.interval
+            ))
+        })?;
+    let enabled = form.enabled.is_some();
+    let only_live = form.only_live.is_some();
+    let channel = allowed_channel(&state, &user, &broadcaster_id).await?;
+    let now = Utc::now();
+    let mut tx = state.pool.begin().await?;
+    let session = active_session(&state, &mut tx, user.id, now).await?;
+    let session_channel = sessions::ensure_channel(
+        &mut *tx,
+        session.id,
+        &channel.broadcaster_id,
+        &channel.broadcaster_login,
+        &channel.broadcaster_name,
+        now,
+    )
+    .await?;
+    if enabled {
+        sessions::enable_auto_capture(&mut *tx, session_channel, interval, only_live, now).await?;
+        let job = NewJob::new(
+            sessions::AUTO_CAPTURE_JOB_KIND,
+            &AutoCaptureJob {
+                session_channel_id: session_channel,
+            },
+            now,
+        )?
+        .dedupe_key(sessions::auto_capture_dedupe_key(
+            session.id,
+            &channel.broadcaster_id,
+        ))
+        .max_attempts(10);
+        jobs::enqueue(&mut *tx, &job, now).await?;
+    } else {
+        sessions::stop_auto_capture(&mut *tx, session_channel, "Turned off by you.", now).await?;
+    }
+    tx.commit().await?;
+    Ok(Redirect::to("/channels").into_response())
+}

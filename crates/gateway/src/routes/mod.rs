@@ -1,0 +1,102 @@
+//! The gateway's routes; each module owns its `router()`.
+
+pub mod activity;
+pub mod auth;
+pub mod channels;
+pub mod sessions;
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::services::ServeDir;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let static_files = ServeDir::new(&state.config.static_dir);
+    Router::new()
+        .merge(auth::router())
+        .merge(channels::router())
+        .merge(sessions::router())
+        .merge(activity::router())
+        .nest_service("/static", static_files)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), limit_auth))
+        .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// The client's IP: the socket's, or behind a trusted proxy the last `X-Forwarded-For` entry
+/// (the one our proxy appended; earlier ones are the client's word).
+pub fn client_ip(request: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
+    if trust_forwarded_for
+        && let Some(ip) = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return Some(ip);
+    }
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// At most `AUTH_RATE_LIMIT` requests a minute per IP to `/auth/*`.
+async fn limit_auth(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/auth/")
+        && let Some(ip) = client_ip(&request, state.config.trust_forwarded_for)
+        && state.auth_limiter.check_key(&ip).is_err()
+    {
+        metrics::counter!("auth_rate_limited_total").increment(1);
+        return AppError::TooManyRequests.into_response();
+    }
+    next.run(request).await
+}
+
+/// CSP without inline scripts or styles, no framing, no sniffing, a strict referrer policy,
+/// and HSTS when served over https.
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; img-src 'self' https://static-cdn.jtvnw.net data:; style-src 'self'; \
+         script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    );
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(headers, header::REFERRER_POLICY, "same-origin");
+    set(
+        headers,
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=()",
+    );
+    if state.config.secure_cookies() {
+        set(
+            headers,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    response
+}

@@ -1,0 +1,42 @@
+//! What every handler shares.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sqlx::MySqlPool;
+use tca_common::twitch_api::TwitchApiClient;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: MySqlPool,
+    pub twitch: TwitchApiClient,
+    pub config: Arc<Config>,
+    /// Per-IP limit on `/auth/*`.
+    pub auth_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Cancelled at shutdown: live-update streams end so the server can drain.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    pub fn new(
+        pool: MySqlPool,
+        config: Config,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let twitch =
+            TwitchApiClient::new(config.twitch_api_url.clone(), config.internal_token.clone())?;
+        let per_minute = NonZeroU32::new(config.auth_rate_limit).unwrap_or(NonZeroU32::MIN);
+        Ok(Self {
+            pool,
+            twitch,
+            auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            config: Arc::new(config),
+            shutdown,
+        })
+    }
+}

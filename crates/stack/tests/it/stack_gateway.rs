@@ -1,0 +1,550 @@
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sqlx::MySqlPool;
+use tca_stack::{Options, Stack};
+
+use crate::stack_web::{Web, location};
+use crate::stack_worlds::world;
+
+const WATCHED_ID: &str = "900000001";
+
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect()
+}
+
+async fn capture_now(web: &Web, csrf: &str) -> String {
+    let response = web
+        .post(
+            &format!("/channels/{WATCHED_ID}/capture"),
+            &[("csrf", csrf)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    location(&response)
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn login_sets_a_hardened_cookie_whose_token_is_stored_only_hashed(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world("humans = 5"), Options::default())
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    let response = web.login("mossy_mod").await;
+    let cookie = set_cookies(&response)
+        .into_iter()
+        .find(|c| c.starts_with("tca_session="))
+        .expect("session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http on localhost: {cookie}"
+    );
+    let token = cookie["tca_session=".len()..cookie.find(';').expect(";")].to_string();
+    assert!(token.len() >= 43, "256 bits: {token}");
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM web_sessions")
+        .fetch_one(&pool)
+        .await
+        .expect("row");
+    assert_eq!(stored, tca_gateway::auth::sha256(&token).to_vec());
+    let raw: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM web_sessions WHERE INSTR(token_hash, ?) > 0")
+            .bind(&token)
+            .fetch_one(&pool)
+            .await
+            .expect("search");
+    assert_eq!(raw, 0);
+    let page = web.get("/channels").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("watched") && html.contains("Capture now"),
+        "channels listed"
+    );
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn behind_https_the_cookie_is_secure_and_hsts_is_sent(pool: MySqlPool) {
+    let options = Options {
+        public_url: Some("https://chatters.example.org".into()),
+        ..Options::default()
+    };
+    let stack = Stack::start(pool, world("humans = 5"), options)
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    let callback = web.consent("mossy_mod").await;
+    // The browser would come back to https://chatters.example.org; we knock on the real port.
+    let path = &callback[callback.find("/auth/callback").expect("path")..];
+    let response = web.get(path).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = set_cookies(&response)
+        .into_iter()
+        .find(|c| c.starts_with("tca_session="))
+        .expect("cookie");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        response
+            .headers()
+            .get("strict-transport-security")
+            .is_some()
+    );
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn every_post_needs_the_csrf_token_and_logout_cannot_be_a_get(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world("humans = 5"), Options::default())
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    web.login("mossy_mod").await;
+    let csrf = web.csrf().await;
+
+    for (path, fields) in [
+        (format!("/channels/{WATCHED_ID}/capture"), vec![]),
+        (
+            format!("/channels/{WATCHED_ID}/capture"),
+            vec![("csrf", "forged")],
+        ),
+        ("/auth/logout".to_string(), vec![]),
+        ("/sessions".to_string(), vec![("name", "x")]),
+    ] {
+        let response = web.post(&path, &fields).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "{path} {fields:?}"
+        );
+        assert!(response.text().await.expect("page").contains("CSRF"));
+    }
+    let captures: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM captures")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(captures, 0, "nothing happened");
+
+    // A cross-site form is refused even with a token.
+    let response = web
+        .http
+        .post(web.url(&format!("/channels/{WATCHED_ID}/capture")))
+        .header("Origin", "https://evil.example")
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    let response = web.get("/auth/logout").await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(web.get("/channels").await.status(), 200, "still logged in");
+
+    assert!(capture_now(&web, &csrf).await.starts_with("/sessions/"));
+    let response = web.post("/auth/logout", &[("csrf", csrf.as_str())]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).contains("logged-out"));
+    let after = web.get("/channels").await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER, "logged out");
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM web_sessions")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(sessions, 0);
+    let tokens: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM twitch_tokens")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(
+        tokens, 0,
+        "the Twitch authorization was revoked and forgotten"
+    );
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn another_users_session_and_capture_urls_are_404(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world("humans = 5"), Options::default())
+        .await
+        .expect("stack");
+    let alice = Web::new(&stack);
+    alice.login("mossy_mod").await;
+    let csrf = alice.csrf().await;
+    let session_url = capture_now(&alice, &csrf).await;
+    let session_path = session_url.split('#').next().expect("path").to_string();
+    let capture_id: u64 = sqlx::query_scalar("SELECT id FROM captures")
+        .fetch_one(&pool)
+        .await
+        .expect("capture");
+    assert_eq!(alice.get(&session_path).await.status(), 200);
+    assert_eq!(
+        alice
+            .get(&format!("{session_path}/captures/{capture_id}"))
+            .await
+            .status(),
+        200
+    );
+
+    let bob = Web::new(&stack);
+    bob.login("stranger").await;
+    let bob_csrf = bob.csrf().await;
+    for path in [
+        session_path.clone(),
+        format!("{session_path}/captures/{capture_id}"),
+        format!("{session_path}/events"),
+    ] {
+        let response = bob.get(&path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        let page = response.text().await.expect("page");
+        assert!(
+            !page.contains("mossy_mod") && !page.contains("watched"),
+            "nothing leaks"
+        );
+    }
+    for action in ["save", "delete", "rename"] {
+        let response = bob
+            .post(
+                &format!("{session_path}/{action}"),
+                &[("csrf", bob_csrf.as_str()), ("name", "mine")],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{action}");
+    }
+    let status: String = sqlx::query_scalar("SELECT status FROM analysis_sessions")
+        .fetch_one(&pool)
+        .await
+        .expect("status");
+    assert_eq!(status, "active", "bob changed nothing");
+    // And bob cannot capture a channel he does not moderate, whatever the form says.
+    let response = bob
+        .post(
+            &format!("/channels/{WATCHED_ID}/capture"),
+            &[("csrf", bob_csrf.as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        response
+            .text()
+            .await
+            .expect("page")
+            .contains("channels you moderate")
+    );
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn malformed_ids_get_a_400_page_that_says_what_is_wrong(pool: MySqlPool) {
+    let stack = Stack::start(pool, world("humans = 5"), Options::default())
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    web.login("mossy_mod").await;
+    let csrf = web.csrf().await;
+    let session = capture_now(&web, &csrf).await;
+    let session = session.split('#').next().expect("path");
+    for (response, expected) in [
+        (web.get("/sessions/not-a-uuid").await, "is not a session id"),
+        (
+            web.get(&format!("{session}/captures/12x")).await,
+            "is not a capture number",
+        ),
+        (
+            web.post("/channels/12ab/capture", &[("csrf", csrf.as_str())])
+                .await,
+            "is not a Twitch channel id",
+        ),
+        (
+            web.post(
+                &format!("/channels/{WATCHED_ID}/auto-capture"),
+                &[("csrf", csrf.as_str()), ("interval", "0")],
+            )
+            .await,
+            "from 1 to 1440",
+        ),
+        (
+            web.post(
+                &format!("{session}/rename"),
+                &[("csrf", csrf.as_str()), ("name", "  ")],
+            )
+            .await,
+            "1 to 100 characters",
+        ),
+    ] {
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let page = response.text().await.expect("page");
+        assert!(page.contains(expected), "{expected}: {page}");
+    }
+    let unknown = web.get("/no/such/page").await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert!(
+        unknown
+            .text()
+            .await
+            .expect("page")
+            .contains("does not exist")
+    );
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_login_state_works_once_and_only_in_the_browser_that_started_it(pool: MySqlPool) {
+    let stack = Stack::start(pool, world("humans = 5"), Options::default())
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    let callback = web.consent("mossy_mod").await;
+    assert_eq!(
+        web.http
+            .get(&callback)
+            .send()
+            .await
+            .expect("first")
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let replay = web.http.get(&callback).send().await.expect("replay");
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    assert!(replay.text().await.expect("page").contains("already used"));
+
+    // A state started in one browser, finished in another (no login cookie there).
+    let victim = Web::new(&stack);
+    let attacker_callback = web.consent("stranger").await;
+    let foreign = victim
+        .http
+        .get(&attacker_callback)
+        .send()
+        .await
+        .expect("foreign");
+    assert_eq!(foreign.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        victim.get("/channels").await.status(),
+        StatusCode::SEE_OTHER,
+        "not logged in as the attacker"
+    );
+
+    // Cancel on Twitch's page.
+    let start = victim.get("/auth/login").await;
+    let authorize = url::Url::parse(&location(&start)).expect("url");
+    let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+    form.push(("decision".into(), "cancel".into()));
+    let back = victim
+        .http
+        .post(stack.fake.url("/oauth2/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .expect("cancel");
+    let cancelled = victim
+        .http
+        .get(location(&back))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(cancelled.status(), StatusCode::BAD_REQUEST);
+    let page = cancelled.text().await.expect("page");
+    assert!(
+        page.contains("You cancelled") && page.contains("Log in with Twitch again"),
+        "{page}"
+    );
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_revoked_twitch_authorization_sends_the_user_back_to_login_with_an_explanation(
+    pool: MySqlPool,
+) {
+    let stack = Stack::start(pool, world("humans = 5"), Options::default())
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    web.login("mossy_mod").await;
+    stack
+        .fake_post(
+            "/_fake/tokens/revoke-grants",
+            serde_json::json!({"login": "mossy_mod"}),
+        )
+        .await
+        .expect("revoke");
+    let response = web.get("/channels").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/?notice=reauth");
+    assert!(
+        set_cookies(&response)
+            .iter()
+            .any(|c| c.starts_with("tca_session=;") && c.contains("Max-Age=0"))
+    );
+    let landing = web.get("/?notice=reauth").await.text().await.expect("page");
+    assert!(landing.contains("authorization was withdrawn"), "{landing}");
+    assert!(landing.contains("Log in with Twitch"));
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn pages_carry_security_headers_and_auth_is_rate_limited_per_ip(pool: MySqlPool) {
+    let options = Options {
+        gateway: Box::new(|config| config.auth_rate_limit = 5),
+        ..Options::default()
+    };
+    let stack = Stack::start(pool, world("humans = 5"), options)
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    let landing = web.get("/").await;
+    let csp = landing
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        csp.contains("default-src 'self'")
+            && csp.contains("frame-ancestors 'none'")
+            && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(
+        landing
+            .headers()
+            .get("x-content-type-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("nosniff")
+    );
+    assert!(landing.headers().get("referrer-policy").is_some());
+    let statuses: Vec<u16> = {
+        let mut s = Vec::new();
+        for _ in 0..7 {
+            s.push(web.get("/auth/login").await.status().as_u16());
+        }
+        s
+    };
+    assert_eq!(&statuses[..5], &[303; 5]);
+    assert_eq!(statuses[6], 429, "{statuses:?}");
+    assert_eq!(
+        web.get("/").await.status(),
+        200,
+        "other pages are not limited"
+    );
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn sessions_save_resume_and_the_saved_limit_is_explained_not_enforced_by_deleting(
+    pool: MySqlPool,
+) {
+    let options = Options {
+        gateway: Box::new(|config| config.saved_sessions_limit = 1),
+        ..Options::default()
+    };
+    let stack = Stack::start(pool.clone(), world("humans = 20"), options)
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    web.login("mossy_mod").await;
+    let csrf = web.csrf().await;
+    let first = capture_now(&web, &csrf)
+        .await
+        .split('#')
+        .next()
+        .expect("path")
+        .to_string();
+    assert_eq!(
+        web.post(&format!("{first}/save"), &[("csrf", csrf.as_str())])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let second = capture_now(&web, &csrf)
+        .await
+        .split('#')
+        .next()
+        .expect("path")
+        .to_string();
+    assert_ne!(first, second, "capturing after saving starts a new session");
+    let refused = web
+        .post(&format!("{second}/save"), &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("page")
+            .contains("the most allowed")
+    );
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*) FROM analysis_sessions GROUP BY status ORDER BY status",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("counts");
+    assert_eq!(
+        counts,
+        vec![("active".to_string(), 1), ("saved".to_string(), 1)],
+        "nothing was deleted"
+    );
+    // Resuming the saved one while another is active is explained too.
+    let refused = web
+        .post(&format!("{first}/resume"), &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    // Delete the active one, then resume the saved one.
+    assert_eq!(
+        web.post(&format!("{second}/delete"), &[("csrf", csrf.as_str())])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        web.post(&format!("{first}/resume"), &[("csrf", csrf.as_str())])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = web.get(&first).await.text().await.expect("page");
+    assert!(page.contains("status-active"), "resumed");
+    let sessions = web.get("/sessions").await.text().await.expect("page");
+    assert!(sessions.contains("Active") && sessions.contains("Saved"));
+    let activity = web.get("/activity").await.text().await.expect("page");
+    assert!(
+        activity.contains("Saved session")
+            && activity.contains("Deleted session")
+            && activity.contains("Resumed session")
+    );
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn the_session_page_streams_progress_events(pool: MySqlPool) {
+    let stack = Stack::start(pool, world("humans = 50"), Options::default())
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    web.login("mossy_mod").await;
+    let csrf = web.csrf().await;
+    let session = capture_now(&web, &csrf)
+        .await
+        .split('#')
+        .next()
+        .expect("path")
+        .to_string();
+    let mut events = web.get(&format!("{session}/events")).await;
+    assert_eq!(
+        events
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !seen.contains("\"status\":\"done\"") {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .expect("an event in time")
+            .expect("stream");
+        seen.push_str(&String::from_utf8_lossy(&chunk.expect("open")));
+    }
+    assert!(seen.contains("event: progress"));
+    assert!(seen.contains("\"chatters\":\"52\""), "{seen}");
+}

@@ -1,0 +1,94 @@
+//! A cookie-keeping HTTP client that uses the gateway as a browser would (no JavaScript).
+
+use reqwest::{Client, Response, StatusCode};
+use tca_stack::Stack;
+
+pub struct Web {
+    pub http: Client,
+    pub base: String,
+    fake: String,
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+impl Web {
+    pub fn new(stack: &Stack) -> Self {
+        Self {
+            http: Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: format!("http://{}", stack.gateway),
+            fake: stack.fake.url(""),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.http
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// The CSRF token of the logged-in session, read from a page's forms.
+    pub async fn csrf(&self) -> String {
+        let html = self.get("/sessions").await.text().await.expect("page");
+        let marker = r#"name="csrf" value=""#;
+        let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
+        html[start..start + html[start..].find('"').expect("end")].to_string()
+    }
+
+    /// Goes to Twitch's consent page and clicks Authorize as `login`; returns the callback URL
+    /// Twitch sends the browser back to (not yet visited).
+    pub async fn consent(&self, login: &str) -> String {
+        let start = self.get("/auth/login").await;
+        assert_eq!(start.status(), StatusCode::SEE_OTHER);
+        let authorize = url::Url::parse(&location(&start)).expect("authorize URL");
+        assert!(authorize.as_str().starts_with(&self.fake), "{authorize}");
+        let mut form: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
+        form.push(("login".into(), login.into()));
+        form.push(("decision".into(), "authorize".into()));
+        let back = self
+            .http
+            .post(format!(
+                "{}/oauth2/authorize",
+                self.fake.trim_end_matches('/')
+            ))
+            .form(&form)
+            .send()
+            .await
+            .expect("consent");
+        location(&back)
+    }
+
+    /// The whole login; returns the callback's response (a redirect to /channels).
+    pub async fn login(&self, login: &str) -> Response {
+        let callback = self.consent(login).await;
+        let response = self.http.get(&callback).send().await.expect("callback");
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "login as {login} failed"
+        );
+        assert_eq!(location(&response), "/channels");
+        response
+    }
+}
