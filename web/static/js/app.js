@@ -83,7 +83,17 @@ function liveProgress() {
   });
 }
 
+// An avatar Twitch's CDN cannot serve (offline demo, deleted picture) is hidden, not broken.
+function hideBrokenImages() {
+  for (const img of document.querySelectorAll("img.avatar")) {
+    const hide = () => { img.hidden = true; };
+    if (img.complete && img.naturalWidth === 0) hide();
+    img.addEventListener("error", hide);
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  hideBrokenImages();
   localTimes(document);
   confirmations();
   liveProgress();

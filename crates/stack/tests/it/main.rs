@@ -5,6 +5,7 @@
 //! the test's module path, and every crate's test binary is called `it`.
 
 mod stack_auto_capture;
+mod stack_browser;
 mod stack_capture;
 mod stack_gateway;
 mod stack_housekeeping;
