@@ -1,19 +1,29 @@
-//! analysis: aggregations, suspicion scores and exports over a session's data.
-//! `main.rs` only calls [`tca_common::bootstrap`].
+//! analysis: aggregations, suspicion scores and exports over a session's data (read-only).
+//! The gateway calls it over the internal API (`routes`). `main.rs` only calls the bootstrap.
+
+pub mod export;
+pub mod histogram;
+pub mod population;
+pub mod routes;
+pub mod scoring;
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
-use axum::Router;
 use tca_common::bootstrap::Service;
-use tca_common::config::{ConfigError, EnvReader};
+use tca_common::config::{ConfigError, EnvReader, Secret};
 use tca_common::db::DatabaseConfig;
 use tca_common::server::{HttpCore, HttpOptions};
 use tokio_util::sync::CancellationToken;
+
+use crate::scoring::ScoringConfig;
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub addr: SocketAddr,
     pub database: DatabaseConfig,
+    pub internal_token: Secret,
+    pub scoring: ScoringConfig,
 }
 
 impl Config {
@@ -23,10 +33,44 @@ impl Config {
             SocketAddr::from((Ipv4Addr::LOCALHOST, 8083)),
         );
         let database = DatabaseConfig::read(&mut env);
+        let internal_token = env.required_secret("INTERNAL_API_TOKEN");
+        let d = ScoringConfig::default();
+        let scoring = ScoringConfig {
+            creation_burst: env.u32_in("SCORE_WEIGHT_CREATION_BURST", d.creation_burst, 0, 100),
+            young_at_first_sight: env.u32_in("SCORE_WEIGHT_YOUNG", d.young_at_first_sight, 0, 100),
+            generated_login: env.u32_in("SCORE_WEIGHT_GENERATED_LOGIN", d.generated_login, 0, 100),
+            default_profile: env.u32_in("SCORE_WEIGHT_DEFAULT_PROFILE", d.default_profile, 0, 100),
+            repeated_renames: env.u32_in("SCORE_WEIGHT_RENAMES", d.repeated_renames, 0, 100),
+            always_present: env.u32_in("SCORE_WEIGHT_ALWAYS_PRESENT", d.always_present, 0, 100),
+            present_while_offline: env.u32_in(
+                "SCORE_WEIGHT_OFFLINE",
+                d.present_while_offline,
+                0,
+                100,
+            ),
+            multi_channel: env.u32_in("SCORE_WEIGHT_MULTI_CHANNEL", d.multi_channel, 0, 100),
+            missing: env.u32_in("SCORE_WEIGHT_MISSING", d.missing, 0, 100),
+            young_days: i64::from(env.u32_in("SCORE_YOUNG_DAYS", d.young_days as u32, 1, 3650)),
+            shared_prefix_min: env.u32_in(
+                "SCORE_SHARED_PREFIX_MIN",
+                d.shared_prefix_min as u32,
+                2,
+                100_000,
+            ) as usize,
+            always_present_min_captures: env.u32_in(
+                "SCORE_ALWAYS_PRESENT_MIN_CAPTURES",
+                d.always_present_min_captures,
+                1,
+                1000,
+            ),
+            flag_threshold: env.u32_in("SCORE_FLAG_THRESHOLD", d.flag_threshold, 1, 100),
+        };
         env.finish(|| {
             Some(Self {
                 addr,
                 database: database?,
+                internal_token: internal_token?,
+                scoring,
             })
         })
     }
@@ -34,16 +78,12 @@ impl Config {
 
 pub struct Analysis {
     core: HttpCore,
+    config: Config,
 }
 
 impl Analysis {
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.core.local_addr()
-    }
-
-    /// The service's own routes (the ops routes are added when serving).
-    fn routes(&self) -> Router {
-        Router::new()
     }
 }
 
@@ -58,13 +98,23 @@ impl Service for Analysis {
     async fn build(config: Config) -> anyhow::Result<Self> {
         // Migrations are applied by the gateway and the worker; `/readyz` waits for them.
         let core = HttpCore::with_database(config.addr, &config.database, false).await?;
-        Ok(Self { core })
+        Ok(Self { core, config })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let routes = self.routes();
+        let pool = self
+            .core
+            .pool()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("analysis needs its database"))?;
+        let state = routes::AppState {
+            pool,
+            internal_token: self.config.internal_token.clone(),
+            scoring: Arc::new(self.config.scoring.clone()),
+            cache: Arc::default(),
+        };
         self.core
-            .serve(routes, HttpOptions::default(), shutdown)
+            .serve(routes::router(state), HttpOptions::default(), shutdown)
             .await
     }
 }

@@ -8,8 +8,18 @@ const BINARY: &str = env!("CARGO_BIN_EXE_analysis");
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn binary_serves_ops_endpoints_and_exits_zero_on_sigterm(pool: MySqlPool) {
     let url = database_url_of(&pool).await;
-    assert_binary_serves_and_stops_cleanly(BINARY, "ANALYSIS_ADDR", &[("DATABASE_URL", &url)])
-        .await;
+    assert_binary_serves_and_stops_cleanly(
+        BINARY,
+        "ANALYSIS_ADDR",
+        &[
+            ("DATABASE_URL", &url),
+            (
+                "INTERNAL_API_TOKEN",
+                "test-internal-token-0123456789abcdef0123",
+            ),
+        ],
+    )
+    .await;
 }
 
 #[test]
@@ -21,6 +31,7 @@ fn binary_without_database_url_exits_non_zero_naming_it() {
             "DATABASE_URL is missing",
             "ANALYSIS_ADDR is not a socket address like 127.0.0.1:8080: 'not-an-address'",
             "LOG_FORMAT must be one of json, pretty: 'xml'",
+            "INTERNAL_API_TOKEN is missing",
         ],
     );
 }
@@ -37,6 +48,10 @@ async fn readyz_reports_unapplied_migrations_until_they_are_applied(pool: MySqlP
     let env = HashMap::from([
         ("DATABASE_URL".to_string(), url),
         ("ANALYSIS_ADDR".to_string(), addr.to_string()),
+        (
+            "INTERNAL_API_TOKEN".to_string(),
+            "test-internal-token-0123456789abcdef0123".to_string(),
+        ),
     ]);
     let service = ChildService::spawn(BINARY, addr, &env);
     let client = reqwest::Client::new();

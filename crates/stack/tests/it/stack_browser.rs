@@ -31,7 +31,9 @@ impl Drop for Driver {
 
 fn find_program(name: &str, fallbacks: &[&str]) -> PathBuf {
     let from_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.exists())
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.exists())
     });
     from_path
         .or_else(|| fallbacks.iter().map(PathBuf::from).find(|p| p.exists()))
@@ -52,14 +54,24 @@ async fn start_driver() -> Driver {
     let profile = std::env::temp_dir().join(format!("tca-chromium-{}-{port}", std::process::id()));
     let started = Instant::now();
     while reqwest::get(format!("{url}/status")).await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "chromedriver did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "chromedriver did not start"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Driver { child, url, profile }
+    Driver {
+        child,
+        url,
+        profile,
+    }
 }
 
 async fn browser(driver: &Driver) -> Client {
-    let chromium = find_program("chromium", &["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
+    let chromium = find_program(
+        "chromium",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    );
     let capabilities = serde_json::json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -72,7 +84,9 @@ async fn browser(driver: &Driver) -> Client {
             ]
         }
     });
-    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!("an object") };
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!("an object")
+    };
     ClientBuilder::new(HttpConnector::new())
         .capabilities(capabilities)
         .connect(&driver.url)
@@ -95,27 +109,64 @@ async fn snap(client: &Client, name: &str) {
 }
 
 async fn text_of(client: &Client, css: &str) -> String {
-    client.find(Locator::Css(css)).await.expect(css).text().await.expect("text")
+    client
+        .find(Locator::Css(css))
+        .await
+        .expect(css)
+        .text()
+        .await
+        .expect("text")
 }
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn a_moderator_logs_in_captures_watches_it_finish_saves_and_logs_out(pool: MySqlPool) {
-    let stack = Stack::start(pool.clone(), world("humans = 5000\nlurkers = 100"), Options::default())
-        .await
-        .expect("stack");
+    let stack = Stack::start(
+        pool.clone(),
+        world("humans = 5000\nlurkers = 100"),
+        Options::default(),
+    )
+    .await
+    .expect("stack");
     let driver = start_driver().await;
     let client = browser(&driver).await;
     let wait = Duration::from_secs(30);
 
-    client.goto(&format!("{}/", stack.public_url)).await.expect("landing");
+    client
+        .goto(&format!("{}/", stack.public_url))
+        .await
+        .expect("landing");
     snap(&client, "01-landing").await;
-    client.find(Locator::Css("#login")).await.expect("login button").click().await.expect("click");
+    client
+        .find(Locator::Css("#login"))
+        .await
+        .expect("login button")
+        .click()
+        .await
+        .expect("click");
 
     // twitch-fake's consent page: mossy_mod is preselected.
-    client.wait().at_most(wait).for_element(Locator::Css("#authorize")).await.expect("consent page");
-    assert!(client.current_url().await.expect("url").as_str().starts_with(&stack.fake.url("/oauth2/authorize")));
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#authorize"))
+        .await
+        .expect("consent page");
+    assert!(
+        client
+            .current_url()
+            .await
+            .expect("url")
+            .as_str()
+            .starts_with(&stack.fake.url("/oauth2/authorize"))
+    );
     snap(&client, "02-consent").await;
-    client.find(Locator::Css("#authorize")).await.expect("authorize").click().await.expect("click");
+    client
+        .find(Locator::Css("#authorize"))
+        .await
+        .expect("authorize")
+        .click()
+        .await
+        .expect("click");
 
     client
         .wait()
@@ -134,7 +185,12 @@ async fn a_moderator_logs_in_captures_watches_it_finish_saves_and_logs_out(pool:
         .expect("click");
 
     // The session page, then the capture finishing — pushed by the server, no reload.
-    client.wait().at_most(wait).for_element(Locator::Css("#capture-rows tr")).await.expect("session page");
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#capture-rows tr"))
+        .await
+        .expect("session page");
     let session_url = client.current_url().await.expect("url");
     snap(&client, "04-capture-queued").await;
     client
@@ -143,23 +199,62 @@ async fn a_moderator_logs_in_captures_watches_it_finish_saves_and_logs_out(pool:
         .for_element(Locator::Css("#capture-rows tr[data-status='done']"))
         .await
         .expect("the capture finished on screen");
-    assert_eq!(client.current_url().await.expect("url"), session_url, "no navigation happened");
-    let chatters = text_of(&client, "#capture-rows tr[data-status='done'] [data-field='chatters']").await;
-    assert_eq!(chatters, "5,002", "5,000 humans + the broadcaster + the moderator");
+    assert_eq!(
+        client.current_url().await.expect("url"),
+        session_url,
+        "no navigation happened"
+    );
+    let chatters = text_of(
+        &client,
+        "#capture-rows tr[data-status='done'] [data-field='chatters']",
+    )
+    .await;
+    assert_eq!(
+        chatters, "5,002",
+        "5,000 humans + the broadcaster + the moderator"
+    );
     assert_eq!(text_of(&client, "#distinct-accounts").await, "5,002");
     snap(&client, "05-capture-done").await;
 
-    client.find(Locator::Css("#save-session")).await.expect("save").click().await.expect("click");
-    client.wait().at_most(wait).for_element(Locator::Css("#session-status.status-saved")).await.expect("saved");
+    client
+        .find(Locator::Css("#save-session"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("click");
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#session-status.status-saved"))
+        .await
+        .expect("saved");
     snap(&client, "06-saved").await;
-    let status: String = sqlx::query_scalar("SELECT status FROM analysis_sessions").fetch_one(&pool).await.expect("session");
+    let status: String = sqlx::query_scalar("SELECT status FROM analysis_sessions")
+        .fetch_one(&pool)
+        .await
+        .expect("session");
     assert_eq!(status, "saved");
 
-    client.find(Locator::Css("#logout")).await.expect("logout").click().await.expect("click");
-    client.wait().at_most(wait).for_element(Locator::Css("#login")).await.expect("landing again");
+    client
+        .find(Locator::Css("#logout"))
+        .await
+        .expect("logout")
+        .click()
+        .await
+        .expect("click");
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#login"))
+        .await
+        .expect("landing again");
     assert!(text_of(&client, ".notice").await.contains("logged out"));
     snap(&client, "07-logged-out").await;
-    let web_sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM web_sessions").fetch_one(&pool).await.expect("count");
+    let web_sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM web_sessions")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
     assert_eq!(web_sessions, 0);
     client.close().await.expect("close browser");
 }

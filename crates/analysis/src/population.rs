@@ -1,0 +1,203 @@
+//! A session's accounts with everything the analysis needs, scored. Loaded in one query,
+//! cached per session and data version (the session's finished captures and the latest
+//! enrichment), so repeated views and exports do not reload 200k rows.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::MySqlPool;
+
+use crate::histogram::{self, BurstRule, Granularity};
+use crate::scoring::{self, Facts, Score, ScoringConfig, SessionContext};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub account_id: u64,
+    pub twitch_user_id: String,
+    pub login: String,
+    pub display_name: String,
+    pub twitch_created_at: Option<DateTime<Utc>>,
+    pub default_avatar: Option<bool>,
+    pub description_empty: Option<bool>,
+    pub enriched: bool,
+    pub missing: bool,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub captures_seen: u32,
+    pub captures_seen_offline: u32,
+    pub channels_seen: u16,
+    pub names: i64,
+}
+
+/// One account of the session with its score.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scored {
+    #[serde(skip)]
+    pub row: AccountRow,
+    pub score: Score,
+}
+
+impl Scored {
+    pub fn renames(&self) -> u32 {
+        (self.row.names.max(1) - 1) as u32
+    }
+}
+
+pub struct Population {
+    pub accounts: Vec<Scored>,
+    /// The session-wide day histogram the burst signal uses.
+    pub day_counts: BTreeMap<NaiveDate, u64>,
+    pub burst_days: HashSet<NaiveDate>,
+    pub captures_done: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+struct Version {
+    captures_done: i64,
+    last_finished: Option<DateTime<Utc>>,
+    last_enriched: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct Cache {
+    entries: Mutex<HashMap<u64, (Version, Arc<Population>)>>,
+}
+
+/// Sessions kept in memory at once; beyond that an arbitrary one is dropped (and reloaded if
+/// asked for again).
+const CACHED_SESSIONS: usize = 16;
+
+impl Cache {
+    pub async fn get(
+        &self,
+        pool: &MySqlPool,
+        session_id: u64,
+        config: &ScoringConfig,
+    ) -> Result<Arc<Population>, sqlx::Error> {
+        let version: Version = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM captures WHERE session_id = ? AND status = 'done') AS captures_done, \
+                    (SELECT MAX(finished_at) FROM captures WHERE session_id = ?) AS last_finished, \
+                    (SELECT MAX(enriched_at) FROM twitch_accounts) AS last_enriched",
+        )
+        .bind(session_id)
+        .bind(session_id)
+        .fetch_one(pool)
+        .await?;
+        if let Some((cached, population)) = self.lock().get(&session_id)
+            && *cached == version
+        {
+            return Ok(population.clone());
+        }
+        let population =
+            Arc::new(load(pool, session_id, version.captures_done as u32, config).await?);
+        let mut entries = self.lock();
+        if entries.len() >= CACHED_SESSIONS
+            && let Some(evicted) = entries.keys().next().copied()
+        {
+            entries.remove(&evicted);
+        }
+        entries.insert(session_id, (version, population.clone()));
+        Ok(population)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Version, Arc<Population>)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+async fn load(
+    pool: &MySqlPool,
+    session_id: u64,
+    captures_done: u32,
+    config: &ScoringConfig,
+) -> Result<Population, sqlx::Error> {
+    let rows: Vec<AccountRow> = sqlx::query_as(
+        "SELECT a.id AS account_id, a.twitch_user_id, a.login, a.display_name, a.twitch_created_at, \
+         a.default_avatar, a.description_empty, a.enriched_at IS NOT NULL AS enriched, \
+         a.missing_since IS NOT NULL AS missing, sa.first_seen_at, sa.last_seen_at, sa.captures_seen, \
+         sa.captures_seen_offline, sa.channels_seen, \
+         (SELECT COUNT(*) FROM account_names n WHERE n.account_id = a.id) AS names \
+         FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id WHERE sa.session_id = ?",
+    )
+    .bind(session_id)
+    .fetch_all(pool)
+    .await?;
+
+    let mut day_counts: BTreeMap<NaiveDate, u64> = BTreeMap::new();
+    let mut prefix_counts: HashMap<String, usize> = HashMap::new();
+    for row in &rows {
+        if let Some(created) = row.twitch_created_at {
+            *day_counts.entry(created.date_naive()).or_default() += 1;
+        }
+        if let Some(prefix) = scoring::digit_prefix(&row.login) {
+            *prefix_counts.entry(prefix.to_string()).or_default() += 1;
+        }
+    }
+    let burst_days: HashSet<NaiveDate> =
+        histogram::build(&day_counts, Granularity::Day, BurstRule::default())
+            .into_iter()
+            .filter(|b| b.burst)
+            .map(|b| b.start)
+            .collect();
+    let context = SessionContext {
+        burst_days: burst_days.clone(),
+        prefix_counts,
+    };
+    let accounts = rows
+        .into_iter()
+        .map(|row| {
+            let facts = Facts {
+                login: &row.login,
+                created_at: row.twitch_created_at,
+                default_avatar: row.default_avatar,
+                description_empty: row.description_empty,
+                missing: row.missing,
+                first_seen_at: row.first_seen_at,
+                captures_seen: row.captures_seen,
+                captures_seen_offline: row.captures_seen_offline,
+                channels_seen: u32::from(row.channels_seen),
+                names: row.names.max(1) as u32,
+                captures_possible: captures_done,
+            };
+            let score = scoring::score(&facts, &context, config);
+            Scored { row, score }
+        })
+        .collect();
+    Ok(Population {
+        accounts,
+        day_counts,
+        burst_days,
+        captures_done,
+    })
+}
+
+/// Which accounts a request looks at: channels (session channel ids) and a creation period.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub in_channels: Option<HashSet<u64>>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+impl Filter {
+    pub fn keeps(&self, row: &AccountRow) -> bool {
+        if let Some(accounts) = &self.in_channels
+            && !accounts.contains(&row.account_id)
+        {
+            return false;
+        }
+        if self.created_from.is_some() || self.created_to.is_some() {
+            let Some(created) = row.twitch_created_at else {
+                return false;
+            };
+            if self.created_from.is_some_and(|from| created < from)
+                || self.created_to.is_some_and(|to| created >= to)
+            {
+                return false;
+            }
+        }
+        true
+    }
+}

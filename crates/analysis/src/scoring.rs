@@ -1,0 +1,327 @@
+//! The suspicion score: 0–100 per account, the sum of the weights of the signals it shows,
+//! each with a code, a sentence and the numbers behind it. Signals, not verdicts: every one has
+//! innocent explanations (docs/analysis.md lists them).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+/// Weights and thresholds (configuration; defaults documented in docs/analysis.md).
+#[derive(Debug, Clone)]
+pub struct ScoringConfig {
+    pub creation_burst: u32,
+    pub young_at_first_sight: u32,
+    pub generated_login: u32,
+    pub default_profile: u32,
+    pub repeated_renames: u32,
+    pub always_present: u32,
+    pub present_while_offline: u32,
+    pub multi_channel: u32,
+    pub missing: u32,
+    /// "Young" means created less than this many days before first seen.
+    pub young_days: i64,
+    /// A login prefix shared by at least this many accounts of the session is a cohort pattern.
+    pub shared_prefix_min: usize,
+    /// Always present needs at least this many captures to mean anything.
+    pub always_present_min_captures: u32,
+    /// Accounts at or above this score are "flagged".
+    pub flag_threshold: u32,
+}
+
+impl Default for ScoringConfig {
+    fn default() -> Self {
+        Self {
+            creation_burst: 35,
+            young_at_first_sight: 20,
+            generated_login: 15,
+            default_profile: 15,
+            repeated_renames: 10,
+            always_present: 10,
+            present_while_offline: 10,
+            multi_channel: 5,
+            missing: 15,
+            young_days: 7,
+            shared_prefix_min: 5,
+            always_present_min_captures: 3,
+            flag_threshold: 50,
+        }
+    }
+}
+
+/// What is known of one account in one session.
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    pub login: &'a str,
+    pub created_at: Option<DateTime<Utc>>,
+    pub default_avatar: Option<bool>,
+    pub description_empty: Option<bool>,
+    pub missing: bool,
+    pub first_seen_at: DateTime<Utc>,
+    pub captures_seen: u32,
+    pub captures_seen_offline: u32,
+    pub channels_seen: u32,
+    /// Distinct names in the ledger (1 = never renamed).
+    pub names: u32,
+    /// Captures of the channels this account was seen in.
+    pub captures_possible: u32,
+}
+
+/// What the session as a whole tells about an account.
+#[derive(Debug, Default)]
+pub struct SessionContext {
+    /// Creation days flagged as bursts in the session's day histogram.
+    pub burst_days: HashSet<NaiveDate>,
+    /// How many accounts of the session share each generated-looking login prefix.
+    pub prefix_counts: HashMap<String, usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    pub code: &'static str,
+    pub points: u32,
+    pub sentence: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Score {
+    pub score: u32,
+    pub reasons: Vec<Reason>,
+}
+
+/// `brook_fan48213` → `brook_fan`: a login ending in 3+ digits after a 3+ letter stem.
+pub fn digit_prefix(login: &str) -> Option<&str> {
+    let stem = login.trim_end_matches(|c: char| c.is_ascii_digit());
+    let digits = login.len() - stem.len();
+    (digits >= 3 && stem.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3).then_some(stem)
+}
+
+/// Letters and digits mixed without a readable rhythm: many transitions between letters and
+/// digits, few vowels, high character diversity (`k3v9qzt0wmx2`).
+pub fn looks_random(login: &str) -> bool {
+    let chars: Vec<char> = login
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    if chars.len() < 8 || login.contains('_') {
+        return false;
+    }
+    let digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
+    let letters = chars.len() - digits;
+    let vowels = chars.iter().filter(|c| "aeiouy".contains(**c)).count();
+    let transitions = chars
+        .windows(2)
+        .filter(|w| w[0].is_ascii_digit() != w[1].is_ascii_digit())
+        .count();
+    let distinct = chars.iter().collect::<HashSet<_>>().len();
+    digits >= 2
+        && transitions >= 3
+        && (vowels as f64) < 0.3 * letters as f64
+        && distinct as f64 >= 0.7 * chars.len() as f64
+}
+
+pub fn score(facts: &Facts<'_>, context: &SessionContext, config: &ScoringConfig) -> Score {
+    let mut reasons = Vec::new();
+    let mut add = |code: &'static str, points: u32, sentence: String| {
+        if points > 0 {
+            reasons.push(Reason {
+                code,
+                points,
+                sentence,
+            });
+        }
+    };
+    if let Some(created) = facts.created_at {
+        let day = created.date_naive();
+        if context.burst_days.contains(&day) {
+            add(
+                "creation_burst",
+                config.creation_burst,
+                format!(
+                    "Created on {day}, a day when unusually many accounts of this session were created."
+                ),
+            );
+        }
+        let age = (facts.first_seen_at - created).num_days();
+        if (0..config.young_days).contains(&age) {
+            add(
+                "young_at_first_sight",
+                config.young_at_first_sight,
+                format!(
+                    "Only {age} day(s) old when first seen here (threshold: {} days).",
+                    config.young_days
+                ),
+            );
+        }
+    }
+    if let Some(prefix) = digit_prefix(facts.login)
+        && let Some(&shared) = context.prefix_counts.get(prefix)
+        && shared >= config.shared_prefix_min
+    {
+        add(
+            "generated_login",
+            config.generated_login,
+            format!("Login is “{prefix}” plus digits, like {shared} accounts of this session."),
+        );
+    } else if looks_random(facts.login) {
+        add(
+            "generated_login",
+            config.generated_login,
+            "Login looks randomly generated (letters and digits with no readable pattern)."
+                .to_string(),
+        );
+    }
+    if facts.default_avatar == Some(true) && facts.description_empty == Some(true) {
+        add(
+            "default_profile",
+            config.default_profile,
+            "Default avatar and empty bio.".to_string(),
+        );
+    }
+    if facts.names >= 3 {
+        add(
+            "repeated_renames",
+            config.repeated_renames,
+            format!("Renamed {} times while observed.", facts.names - 1),
+        );
+    }
+    if facts.captures_possible >= config.always_present_min_captures
+        && facts.captures_seen >= facts.captures_possible
+    {
+        add(
+            "always_present",
+            config.always_present,
+            format!(
+                "Present in all {} captures of its channels.",
+                facts.captures_possible
+            ),
+        );
+    }
+    if facts.captures_seen_offline > 0 {
+        add(
+            "present_while_offline",
+            config.present_while_offline,
+            format!(
+                "In chat while the stream was offline ({} capture(s)).",
+                facts.captures_seen_offline
+            ),
+        );
+    }
+    if facts.channels_seen >= 2 {
+        add(
+            "multi_channel",
+            config.multi_channel,
+            format!("Seen in {} of your channels.", facts.channels_seen),
+        );
+    }
+    if facts.missing {
+        add(
+            "missing",
+            config.missing,
+            "Twitch no longer returns this account (suspended or deleted).".to_string(),
+        );
+    }
+    Score {
+        score: reasons.iter().map(|r| r.points).sum::<u32>().min(100),
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 12, 0, 0)
+            .single()
+            .expect("time")
+    }
+
+    fn human() -> Facts<'static> {
+        Facts {
+            login: "tealkettle",
+            created_at: Some(at(2019, 4, 2)),
+            default_avatar: Some(false),
+            description_empty: Some(false),
+            missing: false,
+            first_seen_at: at(2026, 1, 1),
+            captures_seen: 1,
+            captures_seen_offline: 0,
+            channels_seen: 1,
+            names: 1,
+            captures_possible: 2,
+        }
+    }
+
+    #[test]
+    fn an_ordinary_viewer_scores_zero() {
+        let s = score(
+            &human(),
+            &SessionContext::default(),
+            &ScoringConfig::default(),
+        );
+        assert_eq!(s.score, 0);
+        assert!(s.reasons.is_empty());
+    }
+
+    #[test]
+    fn a_cohort_bot_collects_every_signal_with_its_numbers() {
+        let context = SessionContext {
+            burst_days: HashSet::from([at(2025, 12, 30).date_naive()]),
+            prefix_counts: HashMap::from([("brook_fan".to_string(), 300)]),
+        };
+        let bot = Facts {
+            login: "brook_fan48213",
+            created_at: Some(at(2025, 12, 30)),
+            default_avatar: Some(true),
+            description_empty: Some(true),
+            missing: false,
+            first_seen_at: at(2026, 1, 1),
+            captures_seen: 4,
+            captures_seen_offline: 1,
+            channels_seen: 2,
+            names: 1,
+            captures_possible: 4,
+        };
+        let s = score(&bot, &context, &ScoringConfig::default());
+        let codes: Vec<&str> = s.reasons.iter().map(|r| r.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "creation_burst",
+                "young_at_first_sight",
+                "generated_login",
+                "default_profile",
+                "always_present",
+                "present_while_offline",
+                "multi_channel"
+            ]
+        );
+        assert_eq!(s.score, 100, "capped");
+        assert!(s.reasons[1].sentence.contains("Only 2 day(s) old"));
+        assert!(s.reasons[2].sentence.contains("like 300 accounts"));
+    }
+
+    #[test]
+    fn generated_login_patterns() {
+        assert_eq!(digit_prefix("brook_fan48213"), Some("brook_fan"));
+        assert_eq!(digit_prefix("maria1994"), Some("maria"));
+        assert_eq!(digit_prefix("ab12345"), None, "stem too short");
+        assert_eq!(digit_prefix("tealkettle"), None);
+        assert!(looks_random("k3v9qzt0wmx2"));
+        assert!(!looks_random("tealkettle"));
+        assert!(!looks_random("maria1994"));
+        assert!(!looks_random("silent_falcon_4821"));
+        // A shared prefix counts only when enough accounts share it.
+        let context = SessionContext {
+            burst_days: HashSet::new(),
+            prefix_counts: HashMap::from([("maria".to_string(), 2)]),
+        };
+        let facts = Facts {
+            login: "maria1994",
+            ..human()
+        };
+        assert_eq!(score(&facts, &context, &ScoringConfig::default()).score, 0);
+    }
+}
