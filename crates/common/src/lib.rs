@@ -1,6 +1,7 @@
 //! Shared scaffolding of the Twitch Chatters Analyser services. No service logic lives here:
 //! configuration, telemetry, shutdown, the HTTP bootstrap, the database and the job queue.
 
+pub mod analysis_api;
 pub mod bootstrap;
 pub mod config;
 pub mod db;

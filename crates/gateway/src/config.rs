@@ -16,6 +16,7 @@ pub struct Config {
     /// are `Secure` when it is https.
     pub public_url: Url,
     pub twitch_api_url: Url,
+    pub analysis_url: Url,
     pub internal_token: Secret,
     /// An active analysis session expires after this long without activity.
     pub session_ttl: Duration,
@@ -40,6 +41,7 @@ impl Config {
         let database = DatabaseConfig::read(&mut env);
         let public_url = env.required_url("PUBLIC_URL");
         let twitch_api_url = env.required_url("TWITCH_API_URL");
+        let analysis_url = env.required_url("ANALYSIS_URL");
         let internal_token = env.required_secret("INTERNAL_API_TOKEN");
         let session_ttl = env.duration_or("SESSION_TTL", Duration::from_secs(24 * 3600));
         let web_session_idle = env.duration_or("WEB_SESSION_IDLE", Duration::from_secs(7 * 86_400));
@@ -55,6 +57,7 @@ impl Config {
                 database: database?,
                 public_url: public_url?,
                 twitch_api_url: twitch_api_url?,
+                analysis_url: analysis_url?,
                 internal_token: internal_token?,
                 session_ttl,
                 web_session_idle,

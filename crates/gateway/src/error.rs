@@ -48,6 +48,17 @@ impl From<tca_common::db::jobs::QueueError> for AppError {
     }
 }
 
+impl From<tca_common::analysis_api::AnalysisError> for AppError {
+    fn from(e: tca_common::analysis_api::AnalysisError) -> Self {
+        use tca_common::analysis_api::AnalysisError;
+        match e {
+            AnalysisError::BadRequest(message) => Self::BadRequest(message),
+            AnalysisError::NotFound => Self::NotFound,
+            other => Self::Internal(anyhow::anyhow!(other)),
+        }
+    }
+}
+
 impl From<TwitchApiError> for AppError {
     fn from(e: TwitchApiError) -> Self {
         match e {

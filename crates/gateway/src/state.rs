@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sqlx::MySqlPool;
+use tca_common::analysis_api::AnalysisClient;
 use tca_common::twitch_api::TwitchApiClient;
 use tokio_util::sync::CancellationToken;
 
@@ -15,6 +16,7 @@ use crate::config::Config;
 pub struct AppState {
     pub pool: MySqlPool,
     pub twitch: TwitchApiClient,
+    pub analysis: AnalysisClient,
     pub config: Arc<Config>,
     /// Per-IP limit on `/auth/*`.
     pub auth_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
@@ -30,10 +32,13 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let twitch =
             TwitchApiClient::new(config.twitch_api_url.clone(), config.internal_token.clone())?;
+        let analysis =
+            AnalysisClient::new(config.analysis_url.clone(), config.internal_token.clone())?;
         let per_minute = NonZeroU32::new(config.auth_rate_limit).unwrap_or(NonZeroU32::MIN);
         Ok(Self {
             pool,
             twitch,
+            analysis,
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             config: Arc::new(config),
             shutdown,

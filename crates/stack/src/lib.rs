@@ -66,6 +66,8 @@ struct RunningWorker {
 
 pub struct Stack {
     pub fake: RunningFake,
+    /// Where the analysis service listens.
+    pub analysis: SocketAddr,
     /// Where the gateway listens, and the URL browsers use.
     pub gateway: SocketAddr,
     pub public_url: String,
@@ -141,6 +143,18 @@ impl Stack {
             Secret::new(INTERNAL_TOKEN),
         )?;
 
+        let analysis = tca_analysis::Analysis::build(tca_analysis::Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database: DatabaseConfig::for_url(
+                DatabaseUrl::parse(&database_url).map_err(anyhow::Error::msg)?,
+            ),
+            internal_token: Secret::new(INTERNAL_TOKEN),
+            scoring: tca_analysis::scoring::ScoringConfig::default(),
+        })
+        .await?;
+        let analysis_addr = analysis.local_addr()?;
+        tokio::spawn(analysis.run(stop.clone()));
+
         let mut gateway_config = tca_gateway::Config {
             addr: gateway_addr,
             database: DatabaseConfig::for_url(
@@ -148,6 +162,7 @@ impl Stack {
             ),
             public_url: url::Url::parse(&public_url)?,
             twitch_api_url: url::Url::parse(&format!("http://{twitch_api}/"))?,
+            analysis_url: url::Url::parse(&format!("http://{analysis_addr}/"))?,
             internal_token: Secret::new(INTERNAL_TOKEN),
             session_ttl: Duration::from_secs(86_400),
             web_session_idle: Duration::from_secs(7 * 86_400),
@@ -163,6 +178,7 @@ impl Stack {
 
         let mut stack = Self {
             fake,
+            analysis: analysis_addr,
             gateway: gateway_addr,
             public_url,
             twitch_api,

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/sessions/{id}/save", post(save_session))
         .route("/sessions/{id}/resume", post(resume_session))
         .route("/sessions/{id}/delete", post(delete_session))
+        .route("/sessions/{id}/export/{file}", get(export_session))
 }
 
 /// Session ids in URLs are UUIDs; anything else is a 400 that says so.
@@ -437,6 +438,58 @@ async fn show_capture(
     .await?;
     let capture = capture.ok_or(AppError::NotFound)?;
     Ok(Json(CaptureView::from(capture)).into_response())
+}
+
+/// Downloads an export (accounts, creation or timeline; CSV or JSON) of the user's session,
+/// streamed through from the analysis service with the page's filters.
+async fn export_session(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, file)): Path<(String, String)>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> AppResult<Response> {
+    let session = owned_session(&state, &user, &id).await?;
+    let allowed = ["accounts", "creation", "timeline"]
+        .iter()
+        .flat_map(|what| ["csv", "json"].map(|ext| format!("{what}.{ext}")))
+        .any(|name| name == file);
+    if !allowed {
+        return Err(AppError::BadRequest(format!(
+            "'{file}' is not an export: accounts, creation or timeline, as .csv or .json."
+        )));
+    }
+    let upstream = state
+        .analysis
+        .get(session.id, &format!("export/{file}"), raw.as_deref())
+        .await?;
+    let content_type = upstream
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    audit::record(
+        &state.pool,
+        audit::event::EXPORT,
+        Some(user.id),
+        Some(session.id),
+        &serde_json::json!({"what": file}),
+        None,
+        Utc::now(),
+    )
+    .await?;
+    let disposition = format!(
+        "attachment; filename=\"session-{}-{file}\"",
+        session.public_id
+    );
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        axum::body::Body::from_stream(upstream.bytes_stream()),
+    )
+        .into_response())
 }
 
 async fn rename_session(

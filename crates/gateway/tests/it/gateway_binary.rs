@@ -15,6 +15,7 @@ async fn binary_serves_ops_endpoints_and_exits_zero_on_sigterm(pool: MySqlPool) 
             ("DATABASE_URL", &url),
             ("PUBLIC_URL", "http://localhost:8080"),
             ("TWITCH_API_URL", "http://127.0.0.1:1/"),
+            ("ANALYSIS_URL", "http://127.0.0.1:1/"),
             (
                 "INTERNAL_API_TOKEN",
                 "test-internal-token-0123456789abcdef0123456789",
@@ -39,6 +40,7 @@ fn binary_without_its_required_variables_exits_non_zero_naming_each() {
             "LOG_FORMAT must be one of json, pretty: 'xml'",
             "PUBLIC_URL is not an http(s) URL: 'ftp://x'",
             "TWITCH_API_URL is missing",
+            "ANALYSIS_URL is missing",
             "INTERNAL_API_TOKEN is missing",
         ],
     );

@@ -548,3 +548,88 @@ async fn the_session_page_streams_progress_events(pool: MySqlPool) {
     assert!(seen.contains("event: progress"));
     assert!(seen.contains("\"chatters\":\"52\""), "{seen}");
 }
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn exports_download_for_the_owner_and_are_404_for_anyone_else(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world("humans = 40"), Options::default())
+        .await
+        .expect("stack");
+    let alice = Web::new(&stack);
+    alice.login("mossy_mod").await;
+    let csrf = alice.csrf().await;
+    let session = capture_now(&alice, &csrf)
+        .await
+        .split('#')
+        .next()
+        .expect("path")
+        .to_string();
+    let capture: u64 = sqlx::query_scalar("SELECT id FROM captures")
+        .fetch_one(&pool)
+        .await
+        .expect("capture");
+    stack
+        .wait_capture(capture, Duration::from_secs(30))
+        .await
+        .expect("done");
+
+    let csv = alice.get(&format!("{session}/export/accounts.csv")).await;
+    assert_eq!(csv.status(), 200);
+    assert!(
+        csv.headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .contains("attachment")
+    );
+    let body = csv.text().await.expect("csv");
+    let mut lines = body.lines();
+    assert!(
+        lines
+            .next()
+            .expect("header")
+            .starts_with("twitch_user_id,login,display_name,created_at")
+    );
+    assert_eq!(
+        lines.count(),
+        42,
+        "one row per account: 40 humans, the broadcaster, the moderator"
+    );
+    let json: serde_json::Value = alice
+        .get(&format!("{session}/export/timeline.json"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(json.as_array().expect("array").len(), 1);
+    assert_eq!(
+        alice
+            .get(&format!("{session}/export/secrets.csv"))
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    let bob = Web::new(&stack);
+    bob.login("stranger").await;
+    for file in [
+        "accounts.csv",
+        "accounts.json",
+        "creation.csv",
+        "timeline.json",
+    ] {
+        let response = bob.get(&format!("{session}/export/{file}")).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{file}");
+        assert!(
+            !response
+                .text()
+                .await
+                .expect("page")
+                .contains("twitch_user_id")
+        );
+    }
+    let exports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_logs WHERE event = 'export'")
+        .fetch_one(&pool)
+        .await
+        .expect("audit");
+    assert_eq!(exports, 2, "only the owner's downloads happened");
+}
