@@ -2,11 +2,14 @@
 //! baseline — what that bucket "should" hold given its neighbours — so a wave of accounts
 //! created together stands out as excess.
 //!
-//! The baseline of a bucket is the median of the `2 * radius` buckets around it (the bucket
-//! itself left out, empty buckets counted as zeros). A median ignores other spikes nearby, and
-//! leaving the bucket out means a spike cannot raise its own expectation. A bucket is a burst
+//! The baseline of a bucket is the median of the `2 * radius` buckets nearest to it (the
+//! bucket itself left out, empty buckets counted as zeros; at either end of the series the
+//! window shifts inward rather than inventing empty buckets beyond the data, which would make
+//! the newest days look like waves). A median ignores other spikes nearby, and leaving the
+//! bucket out means a spike cannot raise its own expectation. A bucket is a burst
 //! when its excess is at least `min_excess` accounts and `sigmas` Poisson deviations above the
-//! baseline: `excess ≥ max(min_excess, sigmas · √max(baseline, 1))`.
+//! baseline: `excess ≥ max(min_excess, sigmas · √max(baseline, 1))` — by default 8 accounts and
+//! 4σ: over thousands of sparse days, 3σ or 5 accounts would flag chance clusters.
 
 use std::collections::BTreeMap;
 
@@ -74,8 +77,8 @@ pub struct BurstRule {
 impl Default for BurstRule {
     fn default() -> Self {
         Self {
-            min_excess: 5.0,
-            sigmas: 3.0,
+            min_excess: 8.0,
+            sigmas: 4.0,
         }
     }
 }
@@ -113,14 +116,16 @@ pub fn build(
         at = granularity.next(at);
     }
     let radius = granularity.radius();
+    let last = series.len() - 1;
     (0..series.len())
         .map(|i| {
-            let lo = i.saturating_sub(radius);
-            let hi = (i + radius).min(series.len() - 1);
+            // 2·radius neighbours: centred when possible, shifted inward at either end rather
+            // than inventing empty buckets beyond the data (which would make the newest days
+            // look like waves).
+            let hi = (i.saturating_sub(radius) + 2 * radius).min(last);
+            let lo = hi.saturating_sub(2 * radius);
             let mut neighbours: Vec<u64> =
                 (lo..=hi).filter(|&j| j != i).map(|j| series[j].1).collect();
-            // Near the ends, pad with zeros so every bucket compares against 2·radius others.
-            neighbours.resize(2 * radius, 0);
             let baseline = median(&mut neighbours);
             let (start, count) = series[i];
             let excess = count as f64 - baseline;
@@ -192,6 +197,24 @@ mod tests {
         assert!(
             buckets.iter().all(|b| !b.burst),
             "3-4 accounts a day is not a wave"
+        );
+    }
+
+    #[test]
+    fn a_steady_rise_is_not_a_wave_at_the_newest_end() {
+        let days: BTreeMap<NaiveDate, u64> = (0..60)
+            .map(|i| (day("2025-11-01") + Duration::days(i), 5 + (i as u64) / 6))
+            .collect();
+        let buckets = build(&days, Granularity::Day, BurstRule::default());
+        assert!(
+            buckets.iter().all(|b| !b.burst),
+            "{:?}",
+            buckets.iter().filter(|b| b.burst).collect::<Vec<_>>()
+        );
+        let newest = buckets.last().expect("last");
+        assert!(
+            newest.baseline >= 12.0,
+            "compared with the days before it: {newest:?}"
         );
     }
 

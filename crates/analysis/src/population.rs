@@ -126,13 +126,15 @@ async fn load(
     .await?;
 
     let mut day_counts: BTreeMap<NaiveDate, u64> = BTreeMap::new();
-    let mut prefix_counts: HashMap<String, usize> = HashMap::new();
+    let mut prefix_counts: HashMap<(NaiveDate, String), usize> = HashMap::new();
     for row in &rows {
         if let Some(created) = row.twitch_created_at {
             *day_counts.entry(created.date_naive()).or_default() += 1;
-        }
-        if let Some(prefix) = scoring::digit_prefix(&row.login) {
-            *prefix_counts.entry(prefix.to_string()).or_default() += 1;
+            if let Some(prefix) = scoring::digit_prefix(&row.login) {
+                *prefix_counts
+                    .entry((created.date_naive(), prefix.to_string()))
+                    .or_default() += 1;
+            }
         }
     }
     let burst_days: HashSet<NaiveDate> =

@@ -72,8 +72,9 @@ pub struct Facts<'a> {
 pub struct SessionContext {
     /// Creation days flagged as bursts in the session's day histogram.
     pub burst_days: HashSet<NaiveDate>,
-    /// How many accounts of the session share each generated-looking login prefix.
-    pub prefix_counts: HashMap<String, usize>,
+    /// How many accounts created on the same day share each generated-looking login prefix:
+    /// a cohort names its accounts alike; people called Leo are born on different days.
+    pub prefix_counts: HashMap<(NaiveDate, String), usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -154,20 +155,31 @@ pub fn score(facts: &Facts<'_>, context: &SessionContext, config: &ScoringConfig
             );
         }
     }
-    if let Some(prefix) = digit_prefix(facts.login)
-        && let Some(&shared) = context.prefix_counts.get(prefix)
-        && shared >= config.shared_prefix_min
+    let created_day = facts.created_at.map(|c| c.date_naive());
+    let cohort_prefix = digit_prefix(facts.login)
+        .zip(created_day)
+        .and_then(|(prefix, day)| {
+            context
+                .prefix_counts
+                .get(&(day, prefix.to_string()))
+                .filter(|&&shared| shared >= config.shared_prefix_min)
+                .map(|&shared| (prefix, shared, day))
+        });
+    if let Some((prefix, shared, day)) = cohort_prefix {
+        add(
+            "generated_login",
+            config.generated_login,
+            format!(
+                "Login is “{prefix}” plus digits, like {shared} accounts created the same day ({day})."
+            ),
+        );
+    } else if looks_random(facts.login)
+        && created_day.is_some_and(|d| context.burst_days.contains(&d))
     {
         add(
             "generated_login",
             config.generated_login,
-            format!("Login is “{prefix}” plus digits, like {shared} accounts of this session."),
-        );
-    } else if looks_random(facts.login) {
-        add(
-            "generated_login",
-            config.generated_login,
-            "Login looks randomly generated (letters and digits with no readable pattern)."
+            "Login looks randomly generated (letters and digits with no readable pattern), and it was created in a wave."
                 .to_string(),
         );
     }
@@ -269,7 +281,10 @@ mod tests {
     fn a_cohort_bot_collects_every_signal_with_its_numbers() {
         let context = SessionContext {
             burst_days: HashSet::from([at(2025, 12, 30).date_naive()]),
-            prefix_counts: HashMap::from([("brook_fan".to_string(), 300)]),
+            prefix_counts: HashMap::from([(
+                (at(2025, 12, 30).date_naive(), "brook_fan".to_string()),
+                300,
+            )]),
         };
         let bot = Facts {
             login: "brook_fan48213",
@@ -300,7 +315,11 @@ mod tests {
         );
         assert_eq!(s.score, 100, "capped");
         assert!(s.reasons[1].sentence.contains("Only 2 day(s) old"));
-        assert!(s.reasons[2].sentence.contains("like 300 accounts"));
+        assert!(
+            s.reasons[2]
+                .sentence
+                .contains("like 300 accounts created the same day")
+        );
     }
 
     #[test]
@@ -313,15 +332,32 @@ mod tests {
         assert!(!looks_random("tealkettle"));
         assert!(!looks_random("maria1994"));
         assert!(!looks_random("silent_falcon_4821"));
-        // A shared prefix counts only when enough accounts share it.
-        let context = SessionContext {
-            burst_days: HashSet::new(),
-            prefix_counts: HashMap::from([("maria".to_string(), 2)]),
-        };
+        // A shared prefix counts only when enough accounts of the same creation day share it.
         let facts = Facts {
             login: "maria1994",
             ..human()
         };
-        assert_eq!(score(&facts, &context, &ScoringConfig::default()).score, 0);
+        let created = at(2019, 4, 2).date_naive();
+        let next_day = at(2019, 4, 3).date_naive();
+        for (day, shared, expected) in [(created, 2, 0), (next_day, 50, 0), (created, 50, 15)] {
+            let context = SessionContext {
+                burst_days: HashSet::new(),
+                prefix_counts: HashMap::from([((day, "maria".to_string()), shared)]),
+            };
+            let got = score(&facts, &context, &ScoringConfig::default()).score;
+            assert_eq!(got, expected, "{day} {shared}");
+        }
+        // A random-looking login alone is not enough: it must come with a wave.
+        let random = Facts {
+            login: "k3v9qzt0wmx2",
+            ..human()
+        };
+        let got = score(
+            &random,
+            &SessionContext::default(),
+            &ScoringConfig::default(),
+        )
+        .score;
+        assert_eq!(got, 0);
     }
 }

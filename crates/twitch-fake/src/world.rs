@@ -121,12 +121,18 @@ impl Builder {
         names::unique(login, &mut self.taken_logins, rng)
     }
 
-    /// A human's creation date: anywhere since Twitch's launch, denser in recent years.
+    /// A human's creation date: anywhere since Twitch's launch, more often in recent years
+    /// (the density rises linearly to twice the average at "now"), plus 2 % genuine newcomers
+    /// spread over the last 30 days. No spike at any date: waves come from cohorts only.
     fn human_created_at(&self, rng: &mut Rng) -> DateTime<Utc> {
         let span = (self.now - scenario::twitch_launch())
             .num_seconds()
             .max(86_400) as f64;
-        let age = span * rng.unit().powf(1.8);
+        let age = if rng.chance(0.02) {
+            rng.unit() * 30.0 * 86_400.0
+        } else {
+            span * (1.0 - rng.unit().sqrt())
+        };
         self.now - chrono::Duration::seconds(age as i64 + 60)
     }
 

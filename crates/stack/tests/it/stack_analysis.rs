@@ -1,0 +1,190 @@
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::MySqlPool;
+use tca_common::db::captures::CaptureStatus;
+use tca_stack::{INTERNAL_TOKEN, Options, Stack};
+use tca_twitch_fake::World;
+
+use crate::stack_worlds::world;
+
+const WAVE: &str = r#"humans = 4700
+churn = 0.12
+lurkers = 350
+[[channels.audience.cohorts]]
+name = "wave"
+size = 300
+created_from = "2024-03-14T02:10:00Z"
+created_within = "2h"
+login_pattern = "prefix_digits"
+prefix = "brook_fan"
+presence = "always""#;
+
+async fn analysis(stack: &Stack, session: u64, path: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!(
+            "http://{}/v1/sessions/{session}/{path}",
+            stack.analysis
+        ))
+        .bearer_auth(INTERNAL_TOKEN)
+        .send()
+        .await
+        .expect("analysis")
+        .error_for_status()
+        .expect("200")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn the_wave_is_the_top_day_and_the_score_separates_the_cohort_from_the_humans(
+    pool: MySqlPool,
+) {
+    let scenario = world(WAVE);
+    let truth = World::generate(&scenario, scenario.seed).truth(0);
+    let cohort: HashSet<&str> = truth
+        .accounts
+        .iter()
+        .filter(|a| a.cohort.as_deref() == Some("wave"))
+        .map(|a| a.id.as_str())
+        .collect();
+    assert_eq!(cohort.len(), 300);
+
+    let stack = Stack::start(pool.clone(), scenario, Options::default())
+        .await
+        .expect("stack");
+    let user = stack.login("mossy_mod").await.expect("login");
+    let (session, channel) = stack
+        .session_with_channel(user, "watched")
+        .await
+        .expect("session");
+    for _ in 0..3 {
+        let capture = stack.capture(channel, user).await.expect("capture");
+        assert_eq!(
+            stack
+                .wait_capture(capture, Duration::from_secs(60))
+                .await
+                .expect("done")
+                .0,
+            CaptureStatus::Done
+        );
+    }
+    stack
+        .wait_idle("enrich_accounts", Duration::from_secs(60))
+        .await
+        .expect("enriched");
+    tca_common::db::captures::kick_enrichment(&pool, chrono::Utc::now())
+        .await
+        .expect("kick");
+    stack
+        .wait_idle("enrich_accounts", Duration::from_secs(60))
+        .await
+        .expect("enriched");
+
+    let summary = analysis(&stack, session, "summary").await;
+    assert_eq!(summary["captures"], 3);
+    assert_eq!(summary["enriched_share"], 1.0, "{summary}");
+
+    // The wave is the top creation day, and its excess is the cohort.
+    let top = analysis(&stack, session, "top-days").await;
+    let first = &top["days"][0];
+    assert_eq!(first["day"], "2024-03-14", "{top}");
+    assert_eq!(first["burst"], true);
+    let excess = first["excess"].as_f64().expect("excess");
+    assert!((295.0..=305.0).contains(&excess), "excess {excess}");
+    let day = analysis(&stack, session, "days/2024-03-14/accounts?per_page=500").await;
+    let that_day: HashSet<String> = day["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .map(|a| a["twitch_user_id"].as_str().expect("id").to_string())
+        .collect();
+    assert!(
+        cohort.iter().all(|id| that_day.contains(*id)),
+        "the day's accounts include the whole wave"
+    );
+    let hours = analysis(&stack, session, "histogram/hours?day=2024-03-14").await;
+    let in_window: u64 = hours["hours"].as_array().expect("hours")[2..=4]
+        .iter()
+        .map(|h| h.as_u64().unwrap_or(0))
+        .sum();
+    assert!(in_window >= 300, "created between 02:10 and 04:10: {hours}");
+
+    // Recall and false positives of the flag, against the truth.
+    let accounts = analysis(&stack, session, "accounts?per_page=500&flagged=true").await;
+    let flagged_total = accounts["total"].as_u64().expect("total");
+    let mut flagged: Vec<String> = Vec::new();
+    let pages = flagged_total.div_ceil(500);
+    for page in 1..=pages {
+        let list = analysis(
+            &stack,
+            session,
+            &format!("accounts?per_page=500&flagged=true&page={page}"),
+        )
+        .await;
+        flagged.extend(
+            list["accounts"]
+                .as_array()
+                .expect("accounts")
+                .iter()
+                .map(|a| a["twitch_user_id"].as_str().expect("id").to_string()),
+        );
+    }
+    let all = summary["accounts"].as_u64().expect("accounts") as usize;
+    let true_positives = flagged
+        .iter()
+        .filter(|id| cohort.contains(id.as_str()))
+        .count();
+    let false_positives = flagged.len() - true_positives;
+    let humans = all - cohort.len();
+    let recall = true_positives as f64 / cohort.len() as f64;
+    let false_positive_rate = false_positives as f64 / humans as f64;
+    println!(
+        "wave of 300 among {humans} others: flagged {} — recall {recall:.3}, false-positive rate {false_positive_rate:.4} ({false_positives} humans)",
+        flagged.len()
+    );
+    if std::env::var_os("SHOW_FALSE_POSITIVES").is_some() {
+        for page in 1..=pages {
+            let list = analysis(
+                &stack,
+                session,
+                &format!("accounts?per_page=500&flagged=true&page={page}"),
+            )
+            .await;
+            for a in list["accounts"].as_array().expect("accounts") {
+                if !cohort.contains(a["twitch_user_id"].as_str().unwrap_or("")) {
+                    let codes: Vec<&str> = a["reasons"]
+                        .as_array()
+                        .expect("r")
+                        .iter()
+                        .map(|r| r["code"].as_str().unwrap_or(""))
+                        .collect();
+                    println!(
+                        "false positive {} score {} {:?} created {}",
+                        a["login"], a["score"], codes, a["created_at"]
+                    );
+                }
+            }
+        }
+    }
+    assert!(recall >= 0.95, "recall {recall}");
+    assert!(
+        false_positive_rate <= 0.01,
+        "false-positive rate {false_positive_rate}"
+    );
+
+    // Every flagged account explains itself.
+    let top_account = &accounts["accounts"][0];
+    let codes: HashSet<&str> = top_account["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .map(|r| r["code"].as_str().expect("code"))
+        .collect();
+    assert!(
+        codes.contains("creation_burst") && codes.contains("generated_login"),
+        "{top_account}"
+    );
+}
