@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -87,36 +87,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sessions/{session_id}/renames", get(renames))
         .route("/v1/sessions/{session_id}/export/{file}", get(export))
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            require_internal_token,
+            state.internal_token.clone(),
+            tca_common::server::require_internal_token,
         ))
         .with_state(state)
-}
-
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-async fn require_internal_token(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match presented {
-        Some(token) if same(token.as_bytes(), state.internal_token.expose().as_bytes()) => {
-            next.run(request).await
-        }
-        _ => ApiError(
-            StatusCode::UNAUTHORIZED,
-            "this internal API needs the internal token".into(),
-        )
-        .into_response(),
-    }
 }
 
 struct Query(Vec<(String, String)>);

@@ -258,3 +258,36 @@ impl HttpCore {
         Ok(())
     }
 }
+
+/// Constant-time equality, so that comparing secrets does not leak them through timing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Middleware of every internal API: `Authorization: Bearer $INTERNAL_API_TOKEN` or a 401
+/// `{"error": "unauthorized", "message": …}`. Use with
+/// `route_layer(middleware::from_fn_with_state(token, require_internal_token))`.
+pub async fn require_internal_token(
+    State(token): State<crate::config::Secret>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match presented {
+        Some(presented) if constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) => {
+            next.run(request).await
+        }
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({
+                "error": "unauthorized",
+                "message": "this internal API needs the internal token",
+            })),
+        )
+            .into_response(),
+    }
+}

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -84,37 +84,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tokens/{user_id}/validate", post(validate_tokens))
         .route("/v1/tokens/{user_id}", delete(revoke_tokens))
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            require_internal_token,
+            state.internal_token.clone(),
+            tca_common::server::require_internal_token,
         ))
         .with_state(state)
-}
-
-/// Constant-time comparison: the token must not leak through timing.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-async fn require_internal_token(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match presented {
-        Some(token) if same(token.as_bytes(), state.internal_token.expose().as_bytes()) => {
-            next.run(request).await
-        }
-        _ => ApiError::new(
-            ErrorCode::Unauthorized,
-            "this internal API needs the internal token",
-        )
-        .into_response(),
-    }
 }
 
 fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
