@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
             get(account),
         )
         .route("/v1/sessions/{session_id}/renames", get(renames))
+        .route("/v1/sessions/{session_id}/scores", get(scores))
         .route("/v1/sessions/{session_id}/export/{file}", get(export))
         .route_layer(middleware::from_fn_with_state(
             state.internal_token.clone(),
@@ -373,6 +374,28 @@ async fn top_days(
         .map(|d| json!({"day": d.start, "count": d.count, "share": share(d.count as usize, total), "baseline": d.baseline, "excess": d.excess, "burst": d.burst}))
         .collect();
     Ok(Json(json!({ "days": top })))
+}
+
+/// How many accounts score 0–9, 10–19, …, 90–100 (the last bucket also holds 100).
+async fn scores(
+    State(state): State<AppState>,
+    Path(session_id): Path<u64>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let (population, filter, _) = prepare(&state, session_id, raw.as_deref()).await?;
+    let mut counts = [0u64; 10];
+    for a in selected(&population, &filter) {
+        counts[(a.score.score / 10).min(9) as usize] += 1;
+    }
+    let buckets: Vec<Value> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, n)| json!({"from": i * 10, "to": if i == 9 { 100 } else { i * 10 + 9 }, "count": n}))
+        .collect();
+    Ok(Json(json!({
+        "buckets": buckets,
+        "flag_threshold": state.scoring.flag_threshold,
+    })))
 }
 
 #[derive(Serialize)]

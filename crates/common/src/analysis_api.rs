@@ -65,4 +65,15 @@ impl AnalysisClient {
             _ => AnalysisError::Failed(format!("{status}: {message}")),
         })
     }
+
+    /// `get`, with the JSON answer decoded.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        session_id: u64,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<T, AnalysisError> {
+        let response = self.get(session_id, path, query).await?;
+        Ok(response.json().await?)
+    }
 }

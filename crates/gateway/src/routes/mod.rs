@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod auth;
 pub mod channels;
+pub mod dashboard;
 pub mod sessions;
 
 use std::net::{IpAddr, SocketAddr};
@@ -23,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(channels::router())
         .merge(sessions::router())
+        .merge(dashboard::router())
         .merge(activity::router())
         .nest_service("/static", static_files)
         .fallback(not_found)

@@ -118,24 +118,14 @@ async fn text_of(client: &Client, css: &str) -> String {
         .expect("text")
 }
 
-#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
-async fn a_moderator_logs_in_captures_watches_it_finish_saves_and_logs_out(pool: MySqlPool) {
-    let stack = Stack::start(
-        pool.clone(),
-        world("humans = 5000\nlurkers = 100"),
-        Options::default(),
-    )
-    .await
-    .expect("stack");
-    let driver = start_driver().await;
-    let client = browser(&driver).await;
+/// From the landing page through twitch-fake's consent page (mossy_mod is preselected).
+async fn log_in(client: &Client, stack: &Stack, shots: &str) {
     let wait = Duration::from_secs(30);
-
     client
         .goto(&format!("{}/", stack.public_url))
         .await
         .expect("landing");
-    snap(&client, "01-landing").await;
+    snap(client, &format!("{shots}01-landing")).await;
     client
         .find(Locator::Css("#login"))
         .await
@@ -159,7 +149,7 @@ async fn a_moderator_logs_in_captures_watches_it_finish_saves_and_logs_out(pool:
             .as_str()
             .starts_with(&stack.fake.url("/oauth2/authorize"))
     );
-    snap(&client, "02-consent").await;
+    snap(client, &format!("{shots}02-consent")).await;
     client
         .find(Locator::Css("#authorize"))
         .await
@@ -167,7 +157,22 @@ async fn a_moderator_logs_in_captures_watches_it_finish_saves_and_logs_out(pool:
         .click()
         .await
         .expect("click");
+}
 
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_moderator_logs_in_captures_watches_it_finish_saves_and_logs_out(pool: MySqlPool) {
+    let stack = Stack::start(
+        pool.clone(),
+        world("humans = 5000\nlurkers = 100"),
+        Options::default(),
+    )
+    .await
+    .expect("stack");
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    let wait = Duration::from_secs(30);
+
+    log_in(&client, &stack, "").await;
     client
         .wait()
         .at_most(wait)
@@ -256,5 +261,302 @@ async fn a_moderator_logs_in_captures_watches_it_finish_saves_and_logs_out(pool:
         .await
         .expect("count");
     assert_eq!(web_sessions, 0);
+    client.close().await.expect("close browser");
+}
+
+/// Polls a script until it returns something truthy (charts draw after their data arrives).
+async fn wait_for_script(client: &Client, script: &str, what: &str) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let value = client.execute(script, vec![]).await.expect(what);
+        let ready = match &value {
+            serde_json::Value::Null | serde_json::Value::Bool(false) => false,
+            serde_json::Value::Number(n) => n.as_f64() != Some(0.0),
+            _ => true,
+        };
+        if ready {
+            return value;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{what}: still {value}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// How many data points the ECharts chart in `#id` draws in its first series.
+fn points_in(id: &str) -> String {
+    format!(
+        "const c = window.echarts && echarts.getInstanceByDom(document.getElementById('{id}')); \
+         if (!c) return 0; const s = c.getOption().series; return s.length ? s[0].data.length : 0;"
+    )
+}
+
+const WAVE_DAY: &str = "2024-03-14";
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_moderator_reads_the_dashboard_drills_into_the_wave_filters_and_downloads_csv(
+    pool: MySqlPool,
+) {
+    let scenario = world(&format!(
+        r#"humans = 900
+lurkers = 40
+[[channels.audience.cohorts]]
+name = "wave"
+size = 120
+created_from = "{WAVE_DAY}T02:10:00Z"
+created_within = "2h"
+login_pattern = "prefix_digits"
+prefix = "brook_fan"
+presence = "always""#
+    ));
+    let stack = Stack::start(pool.clone(), scenario, Options::default())
+        .await
+        .expect("stack");
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    let wait = Duration::from_secs(30);
+    log_in(&client, &stack, "dashboard-").await;
+
+    // Two captures through the UI, then enrichment (creation dates) finishes.
+    for done in 1..=2 {
+        client
+            .goto(&format!("{}/channels", stack.public_url))
+            .await
+            .expect("channels");
+        client
+            .wait()
+            .at_most(wait)
+            .for_element(Locator::Css("button.capture-now[data-channel='watched']"))
+            .await
+            .expect("capture button")
+            .click()
+            .await
+            .expect("click");
+        let finished = wait_for_script(
+            &client,
+            &format!(
+                "return document.querySelectorAll(\"#capture-rows tr[data-status='done']\").length >= {done}"
+            ),
+            "capture done",
+        )
+        .await;
+        assert_eq!(finished, true);
+    }
+    stack
+        .wait_idle("enrich_accounts", Duration::from_secs(60))
+        .await
+        .expect("enriched");
+
+    // The session page links to the dashboard.
+    client
+        .find(Locator::Css("#open-analysis"))
+        .await
+        .expect("analysis link")
+        .click()
+        .await
+        .expect("click");
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#dashboard"))
+        .await
+        .expect("dashboard");
+    let dashboard_url = client.current_url().await.expect("url");
+    let accounts: u64 = text_of(&client, "#kpi-accounts")
+        .await
+        .replace(',', "")
+        .parse()
+        .expect("a number");
+    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM session_accounts")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(accounts as i64, seen);
+    assert!(
+        accounts >= 900 + 120 + 2,
+        "humans, the wave, broadcaster and moderator (lurkers stay out of chat)"
+    );
+
+    // Every chart is drawn from its data.
+    let creation_days =
+        wait_for_script(&client, &points_in("chart-creation"), "creation chart").await;
+    assert!(
+        creation_days.as_u64().unwrap_or(0) > 100,
+        "one bar per day: {creation_days}"
+    );
+    let captures = wait_for_script(&client, &points_in("chart-timeline"), "timeline chart").await;
+    assert!(captures.as_u64().unwrap_or(0) >= 1, "{captures}");
+    assert_eq!(
+        wait_for_script(&client, &points_in("chart-scores"), "score chart").await,
+        10
+    );
+    let bursts = client
+        .execute(
+            "const o = echarts.getInstanceByDom(document.getElementById('chart-creation')).getOption(); \
+             return o.series[0].data.filter(d => d.bucket.burst).map(d => d.bucket.start);",
+            vec![],
+        )
+        .await
+        .expect("bursts");
+    assert!(
+        bursts
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|d| d == WAVE_DAY),
+        "the wave day is drawn as a burst: {bursts}"
+    );
+    client
+        .execute(
+            "document.getElementById('chart-creation').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .expect("scroll");
+    snap(&client, "dashboard-03-charts").await;
+
+    // The wave is the top day; its drill-down lists accounts, lazily.
+    let top = text_of(&client, "#top-days tbody tr:first-child").await;
+    assert!(top.contains(WAVE_DAY) && top.contains("wave"), "{top}");
+    client
+        .find(Locator::Css(&format!(
+            "button.drill[data-day='{WAVE_DAY}']"
+        )))
+        .await
+        .expect("drill button")
+        .click()
+        .await
+        .expect("click");
+    let listed = wait_for_script(
+        &client,
+        "return document.querySelectorAll('.drill-row li').length",
+        "drill-down",
+    )
+    .await;
+    assert_eq!(listed, 50, "the first 50 of the day's accounts");
+    let drill = text_of(&client, ".drill-row").await;
+    assert!(drill.contains("brook_fan"), "{drill}");
+    snap(&client, "dashboard-04-drill-down").await;
+
+    // Flagged accounts explain themselves; a login opens the account page.
+    let first_flagged = text_of(&client, "#flagged-accounts tbody tr:first-child").await;
+    assert!(first_flagged.contains("brook_fan"), "{first_flagged}");
+    client
+        .find(Locator::Css("#flagged-accounts tbody tr:first-child a"))
+        .await
+        .expect("login link")
+        .click()
+        .await
+        .expect("click");
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#account-reasons"))
+        .await
+        .expect("account page");
+    assert!(
+        text_of(&client, "#account-login")
+            .await
+            .starts_with("brook_fan")
+    );
+    let reasons = text_of(&client, "#account-reasons").await;
+    assert!(
+        reasons.contains(WAVE_DAY) || reasons.contains("same day"),
+        "{reasons}"
+    );
+    assert_eq!(
+        client
+            .find_all(Locator::Css("#account-captures tbody tr"))
+            .await
+            .expect("rows")
+            .len(),
+        2,
+        "always present: in both captures"
+    );
+    snap(&client, "dashboard-05-account").await;
+
+    // Filter to accounts created on the wave day.
+    client.goto(dashboard_url.as_str()).await.expect("back");
+    client
+        .execute(
+            &format!(
+                "document.getElementById('from').value = '{WAVE_DAY}'; \
+                 document.getElementById('to').value = '{WAVE_DAY}';"
+            ),
+            vec![],
+        )
+        .await
+        .expect("set dates");
+    client
+        .find(Locator::Css("#apply-filter"))
+        .await
+        .expect("apply")
+        .click()
+        .await
+        .expect("click");
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css(&format!("#from[value='{WAVE_DAY}']")))
+        .await
+        .expect("filtered dashboard");
+    let on_wave_day: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
+         WHERE DATE(a.twitch_created_at) = ?",
+    )
+    .bind(WAVE_DAY)
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert!(on_wave_day >= 120);
+    assert_eq!(
+        text_of(&client, "#kpi-accounts").await.replace(',', ""),
+        on_wave_day.to_string()
+    );
+    assert_eq!(
+        wait_for_script(&client, &points_in("chart-creation"), "filtered chart").await,
+        1,
+        "one day left on the chart"
+    );
+    snap(&client, "dashboard-06-filtered").await;
+
+    // The CSV link carries the filter: exactly the filtered accounts, with the browser's cookie.
+    let href = client
+        .find(Locator::Css("#export-accounts-csv"))
+        .await
+        .expect("export link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("has href");
+    assert!(href.contains(&format!("from={WAVE_DAY}")), "{href}");
+    let csv = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(arguments[0]).then(r => r.text().then(t => done([r.status, r.headers.get('content-disposition'), t])));",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .expect("download");
+    assert_eq!(csv[0], 200);
+    assert!(
+        csv[1].as_str().unwrap_or("").starts_with("attachment"),
+        "{}",
+        csv[1]
+    );
+    let body = csv[2].as_str().expect("text");
+    let lines: Vec<&str> = body.lines().collect();
+    assert!(lines[0].starts_with("twitch_user_id,login"), "{}", lines[0]);
+    assert_eq!(
+        lines.len() as i64 - 1,
+        on_wave_day,
+        "one row per filtered account"
+    );
+    assert!(
+        lines[1..].iter().all(|l| l.contains(WAVE_DAY)),
+        "every row created that day"
+    );
     client.close().await.expect("close browser");
 }
