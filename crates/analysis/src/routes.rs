@@ -368,8 +368,10 @@ async fn top_days(
             .then(b.excess.total_cmp(&a.excess))
             .then(a.start.cmp(&b.start))
     });
+    // Gap days (count 0) fill the histogram's axis; they are never a "top" day.
     let top: Vec<Value> = days
         .iter()
+        .filter(|d| d.count > 0)
         .take(10)
         .map(|d| json!({"day": d.start, "count": d.count, "share": share(d.count as usize, total), "baseline": d.baseline, "excess": d.excess, "burst": d.burst}))
         .collect();

@@ -3,4 +3,5 @@
 //! Module names are prefixed with the crate: `#[sqlx::test]` names each test database after
 //! the test's module path, and every crate's test binary is called `it`.
 
+mod analysis_api;
 mod analysis_binary;

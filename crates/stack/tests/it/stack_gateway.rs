@@ -633,3 +633,110 @@ async fn exports_download_for_the_owner_and_are_404_for_anyone_else(pool: MySqlP
         .expect("audit");
     assert_eq!(exports, 2, "only the owner's downloads happened");
 }
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn analysis_pages_and_their_data_are_the_owners_validated_and_read_only(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world("humans = 40"), Options::default())
+        .await
+        .expect("stack");
+    let alice = Web::new(&stack);
+    alice.login("mossy_mod").await;
+    let csrf = alice.csrf().await;
+    let session = capture_now(&alice, &csrf)
+        .await
+        .split('#')
+        .next()
+        .expect("path")
+        .to_string();
+    let capture: u64 = sqlx::query_scalar("SELECT id FROM captures")
+        .fetch_one(&pool)
+        .await
+        .expect("capture");
+    stack
+        .wait_capture(capture, Duration::from_secs(30))
+        .await
+        .expect("done");
+    let some_account: String = sqlx::query_scalar(
+        "SELECT a.twitch_user_id FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("account");
+
+    let dashboard = alice.get(&format!("{session}/analysis")).await;
+    assert_eq!(dashboard.status(), 200);
+    let page = dashboard.text().await.expect("page");
+    assert!(
+        page.contains("id=\"kpi-accounts\">42<"),
+        "40 humans, broadcaster, moderator"
+    );
+    assert!(page.contains("/static/vendor/echarts/echarts.min.js"));
+    let filtered = alice
+        .get(&format!(
+            "{session}/analysis?broadcaster_id=900000001&period=all&from=&to=&page=1"
+        ))
+        .await;
+    assert_eq!(
+        filtered.status(),
+        200,
+        "empty form fields and period=all mean no filter"
+    );
+    let account = alice
+        .get(&format!("{session}/accounts/{some_account}"))
+        .await;
+    assert_eq!(account.status(), 200);
+    let data: serde_json::Value = alice
+        .get(&format!("{session}/data/summary?broadcaster_id=900000001"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(data["accounts"], 42);
+
+    // Validated at the edge, with the reason.
+    for (path, says) in [
+        ("analysis?page=0", "page must be"),
+        ("analysis?period=1y", "period must be"),
+        ("days/2024-02-30", "is not a day"),
+        ("accounts/12ab", "is not a Twitch user id"),
+        ("data/histogram?bucket=year", "day, week or month"),
+    ] {
+        let response = alice.get(&format!("{session}/{path}")).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            response.text().await.expect("body").contains(says),
+            "{path}"
+        );
+    }
+    // Only read-only views go through `data/`: an export there would skip the audit log.
+    for path in [
+        "data/export/accounts.csv",
+        "data/summary/extra",
+        "data/../summary",
+    ] {
+        let response = alice.get(&format!("{session}/{path}")).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(
+        alice.get(&format!("{session}/accounts/1")).await.status(),
+        StatusCode::NOT_FOUND,
+        "not seen in this session"
+    );
+
+    let bob = Web::new(&stack);
+    bob.login("stranger").await;
+    for path in [
+        "analysis".to_string(),
+        "days/2024-03-14".to_string(),
+        format!("accounts/{some_account}"),
+        "data/summary".to_string(),
+        "data/accounts".to_string(),
+    ] {
+        let response = bob.get(&format!("{session}/{path}")).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            !response.text().await.expect("page").contains(&some_account),
+            "{path}"
+        );
+    }
+}
