@@ -12,6 +12,15 @@ use sqlx::MySqlPool;
 use crate::histogram::{self, BurstRule, Granularity};
 use crate::scoring::{self, Facts, Score, ScoringConfig, SessionContext};
 
+/// One row per account of a session (`WHERE sa.session_id = ?` and filters follow). Renames
+/// are counted in the ledger, once per distinct name.
+pub const ACCOUNT_SELECT: &str = "SELECT a.id AS account_id, a.twitch_user_id, a.login, a.display_name, a.twitch_created_at, \
+     a.default_avatar, a.description_empty, a.enriched_at IS NOT NULL AS enriched, \
+     a.missing_since IS NOT NULL AS missing, sa.first_seen_at, sa.last_seen_at, sa.captures_seen, \
+     sa.captures_seen_offline, sa.channels_seen, \
+     (SELECT COUNT(*) FROM account_names n WHERE n.account_id = a.id) AS names \
+     FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id";
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountRow {
     pub account_id: u64,
@@ -40,6 +49,30 @@ pub struct Scored {
 }
 
 impl Scored {
+    /// Scores one account row in its session's context.
+    pub fn new(
+        row: AccountRow,
+        context: &SessionContext,
+        captures_done: u32,
+        config: &ScoringConfig,
+    ) -> Self {
+        let facts = Facts {
+            login: &row.login,
+            created_at: row.twitch_created_at,
+            default_avatar: row.default_avatar,
+            description_empty: row.description_empty,
+            missing: row.missing,
+            first_seen_at: row.first_seen_at,
+            captures_seen: row.captures_seen,
+            captures_seen_offline: row.captures_seen_offline,
+            channels_seen: u32::from(row.channels_seen),
+            names: row.names.max(1) as u32,
+            captures_possible: captures_done,
+        };
+        let score = scoring::score(&facts, context, config);
+        Self { row, score }
+    }
+
     pub fn renames(&self) -> u32 {
         (self.row.names.max(1) - 1) as u32
     }
@@ -47,8 +80,6 @@ impl Scored {
 
 pub struct Population {
     pub accounts: Vec<Scored>,
-    /// The session-wide day histogram the burst signal uses.
-    pub day_counts: BTreeMap<NaiveDate, u64>,
     pub burst_days: HashSet<NaiveDate>,
     pub captures_done: u32,
 }
@@ -113,65 +144,70 @@ async fn load(
     captures_done: u32,
     config: &ScoringConfig,
 ) -> Result<Population, sqlx::Error> {
-    let rows: Vec<AccountRow> = sqlx::query_as(
-        "SELECT a.id AS account_id, a.twitch_user_id, a.login, a.display_name, a.twitch_created_at, \
-         a.default_avatar, a.description_empty, a.enriched_at IS NOT NULL AS enriched, \
-         a.missing_since IS NOT NULL AS missing, sa.first_seen_at, sa.last_seen_at, sa.captures_seen, \
-         sa.captures_seen_offline, sa.channels_seen, \
-         (SELECT COUNT(*) FROM account_names n WHERE n.account_id = a.id) AS names \
-         FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id WHERE sa.session_id = ?",
+    let context = session_context(pool, session_id, config).await?;
+    let rows: Vec<AccountRow> = sqlx::QueryBuilder::<sqlx::MySql>::new(ACCOUNT_SELECT)
+        .push(" WHERE sa.session_id = ")
+        .push_bind(session_id)
+        .build_query_as()
+        .fetch_all(pool)
+        .await?;
+    let accounts = rows
+        .into_iter()
+        .map(|row| Scored::new(row, &context, captures_done, config))
+        .collect();
+    Ok(Population {
+        accounts,
+        burst_days: context.burst_days,
+        captures_done,
+    })
+}
+
+/// What the whole session says about each account — burst days and the login prefixes shared
+/// by accounts created the same day — computed by the database (GROUP BY over the session's
+/// accounts), so its size follows days and cohorts, not accounts. The cached population and
+/// the streamed export both score with it.
+pub async fn session_context(
+    pool: &MySqlPool,
+    session_id: u64,
+    config: &ScoringConfig,
+) -> Result<SessionContext, sqlx::Error> {
+    let days: Vec<(NaiveDate, i64)> = sqlx::query_as(
+        "SELECT a.twitch_created_date, COUNT(*) FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
+         WHERE sa.session_id = ? AND a.twitch_created_date IS NOT NULL GROUP BY a.twitch_created_date",
     )
     .bind(session_id)
     .fetch_all(pool)
     .await?;
-
-    let mut day_counts: BTreeMap<NaiveDate, u64> = BTreeMap::new();
-    let mut prefix_counts: HashMap<(NaiveDate, String), usize> = HashMap::new();
-    for row in &rows {
-        if let Some(created) = row.twitch_created_at {
-            *day_counts.entry(created.date_naive()).or_default() += 1;
-            if let Some(prefix) = scoring::digit_prefix(&row.login) {
-                *prefix_counts
-                    .entry((created.date_naive(), prefix.to_string()))
-                    .or_default() += 1;
-            }
-        }
-    }
+    let day_counts: BTreeMap<NaiveDate, u64> = days
+        .into_iter()
+        .map(|(day, n)| (day, n.max(0) as u64))
+        .collect();
     let burst_days: HashSet<NaiveDate> =
         histogram::build(&day_counts, Granularity::Day, BurstRule::default())
             .into_iter()
             .filter(|b| b.burst)
             .map(|b| b.start)
             .collect();
-    let context = SessionContext {
-        burst_days: burst_days.clone(),
-        prefix_counts,
-    };
-    let accounts = rows
+    // `scoring::digit_prefix` in SQL: 3+ trailing digits, the stem is what precedes them; the
+    // stem's "3+ letters" rule is checked below, on the few groups that come back.
+    let prefixes: Vec<(NaiveDate, String, i64)> = sqlx::query_as(
+        "SELECT a.twitch_created_date, REGEXP_REPLACE(a.login, '[0-9]+$', '') AS stem, COUNT(*) \
+         FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
+         WHERE sa.session_id = ? AND a.twitch_created_date IS NOT NULL AND a.login REGEXP '[0-9]{3}$' \
+         GROUP BY a.twitch_created_date, stem HAVING COUNT(*) >= ?",
+    )
+    .bind(session_id)
+    .bind(config.shared_prefix_min as u64)
+    .fetch_all(pool)
+    .await?;
+    let prefix_counts: HashMap<(NaiveDate, String), usize> = prefixes
         .into_iter()
-        .map(|row| {
-            let facts = Facts {
-                login: &row.login,
-                created_at: row.twitch_created_at,
-                default_avatar: row.default_avatar,
-                description_empty: row.description_empty,
-                missing: row.missing,
-                first_seen_at: row.first_seen_at,
-                captures_seen: row.captures_seen,
-                captures_seen_offline: row.captures_seen_offline,
-                channels_seen: u32::from(row.channels_seen),
-                names: row.names.max(1) as u32,
-                captures_possible: captures_done,
-            };
-            let score = scoring::score(&facts, &context, config);
-            Scored { row, score }
-        })
+        .filter(|(_, stem, _)| scoring::digit_prefix(&format!("{stem}000")) == Some(stem.as_str()))
+        .map(|(day, stem, n)| ((day, stem), n.max(0) as usize))
         .collect();
-    Ok(Population {
-        accounts,
-        day_counts,
+    Ok(SessionContext {
         burst_days,
-        captures_done,
+        prefix_counts,
     })
 }
 

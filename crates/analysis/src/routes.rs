@@ -144,15 +144,9 @@ fn day(raw: &str, name: &str) -> ApiResult<NaiveDate> {
 
 /// The request's filter; channel ids are resolved to the accounts seen there.
 async fn filter(state: &AppState, session_id: u64, query: &Query) -> ApiResult<Filter> {
-    let mut filter = Filter::default();
-    let broadcasters = query.all("broadcaster_id");
+    let mut filter = period_filter(query)?;
+    let broadcasters = channel_filter(query)?;
     if !broadcasters.is_empty() {
-        if broadcasters
-            .iter()
-            .any(|b| b.is_empty() || !b.bytes().all(|c| c.is_ascii_digit()))
-        {
-            return Err(ApiError::bad("broadcaster_id must be Twitch ids (digits)"));
-        }
         let mut q = sqlx::QueryBuilder::<sqlx::MySql>::new(
             "SELECT sca.account_id FROM session_channel_accounts sca JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ",
         );
@@ -165,6 +159,24 @@ async fn filter(state: &AppState, session_id: u64, query: &Query) -> ApiResult<F
         let ids: Vec<u64> = q.build_query_scalar().fetch_all(&state.pool).await?;
         filter.in_channels = Some(ids.into_iter().collect());
     }
+    Ok(filter)
+}
+
+/// The channels asked for (Twitch broadcaster ids), checked.
+fn channel_filter(query: &Query) -> ApiResult<Vec<&str>> {
+    let broadcasters = query.all("broadcaster_id");
+    if broadcasters
+        .iter()
+        .any(|b| b.is_empty() || b.len() > 32 || !b.bytes().all(|c| c.is_ascii_digit()))
+    {
+        return Err(ApiError::bad("broadcaster_id must be Twitch ids (digits)"));
+    }
+    Ok(broadcasters)
+}
+
+/// The creation period asked for (`period`, or `from`/`to`), checked.
+fn period_filter(query: &Query) -> ApiResult<Filter> {
+    let mut filter = Filter::default();
     let now = Utc::now();
     match (query.one("period"), query.one("from"), query.one("to")) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
@@ -680,7 +692,10 @@ async fn export(
     Path((session_id, file)): Path<(u64, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let (population, filter, query) = prepare(&state, session_id, raw.as_deref()).await?;
+    session_exists(&state, session_id).await?;
+    let query = Query::parse(raw.as_deref());
+    let period = period_filter(&query)?;
+    let broadcasters = channel_filter(&query)?;
     let (what, format) = file.rsplit_once('.').ok_or_else(|| {
         ApiError::bad("export names are accounts|creation|timeline plus .csv or .json")
     })?;
@@ -695,19 +710,36 @@ async fn export(
     };
     let body = match what {
         "accounts" => {
-            let rows: Vec<usize> = population
-                .accounts
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| filter.keeps(&a.row))
-                .map(|(i, _)| i)
-                .collect();
-            crate::export::accounts(population, rows, format)
+            // Streamed from the database, not from the cached population: an export of a
+            // million accounts must not hold a million accounts.
+            let context =
+                crate::population::session_context(&state.pool, session_id, &state.scoring).await?;
+            let captures_done: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM captures WHERE session_id = ? AND status = 'done'",
+            )
+            .bind(session_id)
+            .fetch_one(&state.pool)
+            .await?;
+            crate::export::accounts(
+                state.pool.clone(),
+                crate::export::AccountSelection {
+                    session_id,
+                    broadcasters: broadcasters.iter().map(|b| b.to_string()).collect(),
+                    created_from: period.created_from,
+                    created_to: period.created_to,
+                },
+                Arc::new(context),
+                captures_done.max(0) as u32,
+                state.scoring.clone(),
+                format,
+            )
         }
         "creation" => {
             if !matches!(query.one("bucket"), None | Some("day" | "month")) {
                 return Err(ApiError::bad("creation exports are by day or month"));
             }
+            // Buckets are few (one per day at most); they come from the cached population.
+            let (population, filter, query) = prepare(&state, session_id, raw.as_deref()).await?;
             crate::export::creation(buckets(&population, &filter, &query)?, format)
         }
         "timeline" => {

@@ -187,4 +187,43 @@ async fn the_wave_is_the_top_day_and_the_score_separates_the_cohort_from_the_hum
         codes.contains("creation_burst") && codes.contains("generated_login"),
         "{top_account}"
     );
+
+    // The accounts export is streamed from the database, scored as it goes: it must agree,
+    // account by account, with the cached population the pages use.
+    let mut scores: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    for page in 1..=(all as u64).div_ceil(500) {
+        let list = analysis(
+            &stack,
+            session,
+            &format!("accounts?per_page=500&page={page}"),
+        )
+        .await;
+        for a in list["accounts"].as_array().expect("accounts") {
+            scores.insert(
+                a["twitch_user_id"].as_str().expect("id").to_string(),
+                a["score"].as_u64().expect("score"),
+            );
+        }
+    }
+    let csv = reqwest::Client::new()
+        .get(format!(
+            "http://{}/v1/sessions/{session}/export/accounts.csv",
+            stack.analysis
+        ))
+        .bearer_auth(INTERNAL_TOKEN)
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("csv");
+    let mut exported = 0;
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let id = cells[0];
+        let score: u64 = cells[13].parse().expect("score");
+        assert_eq!(scores.get(id), Some(&score), "{line}");
+        exported += 1;
+    }
+    assert_eq!(exported, all);
 }
