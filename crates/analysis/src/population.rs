@@ -12,13 +12,13 @@ use sqlx::MySqlPool;
 use crate::histogram::{self, BurstRule, Granularity};
 use crate::scoring::{self, Facts, Score, ScoringConfig, SessionContext};
 
-/// One row per account of a session (`WHERE sa.session_id = ?` and filters follow). Renames
-/// are counted in the ledger, once per distinct name.
+/// One row per account of a session (`WHERE sa.session_id = ?` and filters follow). `names`
+/// is the ledger's count of distinct names, kept on the account by the worker.
 pub const ACCOUNT_SELECT: &str = "SELECT a.id AS account_id, a.twitch_user_id, a.login, a.display_name, a.twitch_created_at, \
      a.default_avatar, a.description_empty, a.enriched_at IS NOT NULL AS enriched, \
      a.missing_since IS NOT NULL AS missing, sa.first_seen_at, sa.last_seen_at, sa.captures_seen, \
      sa.captures_seen_offline, sa.channels_seen, \
-     (SELECT COUNT(*) FROM account_names n WHERE n.account_id = a.id) AS names \
+     a.names_count AS names \
      FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,7 +37,7 @@ pub struct AccountRow {
     pub captures_seen: u32,
     pub captures_seen_offline: u32,
     pub channels_seen: u16,
-    pub names: i64,
+    pub names: u32,
 }
 
 /// One account of the session with its score.
@@ -66,7 +66,7 @@ impl Scored {
             captures_seen: row.captures_seen,
             captures_seen_offline: row.captures_seen_offline,
             channels_seen: u32::from(row.channels_seen),
-            names: row.names.max(1) as u32,
+            names: row.names.max(1),
             captures_possible: captures_done,
         };
         let score = scoring::score(&facts, context, config);
@@ -74,7 +74,7 @@ impl Scored {
     }
 
     pub fn renames(&self) -> u32 {
-        (self.row.names.max(1) - 1) as u32
+        self.row.names.max(1) - 1
     }
 }
 
@@ -82,6 +82,52 @@ pub struct Population {
     pub accounts: Vec<Scored>,
     pub burst_days: HashSet<NaiveDate>,
     pub captures_done: u32,
+    /// Accounts seen in a set of channels (sorted broadcaster ids), remembered for this data
+    /// version: a dashboard filtered to a channel asks for the same set over and over.
+    channel_accounts: Mutex<HashMap<Vec<String>, Arc<HashSet<u64>>>>,
+}
+
+/// Channel sets remembered per population.
+const REMEMBERED_CHANNEL_SETS: usize = 16;
+
+impl Population {
+    /// The accounts seen in any of `broadcasters` (Twitch ids) in this session.
+    pub async fn in_channels(
+        &self,
+        pool: &MySqlPool,
+        session_id: u64,
+        broadcasters: &[&str],
+    ) -> Result<Arc<HashSet<u64>>, sqlx::Error> {
+        let mut key: Vec<String> = broadcasters.iter().map(|b| b.to_string()).collect();
+        key.sort();
+        key.dedup();
+        if let Some(found) = self.remembered().get(&key) {
+            return Ok(found.clone());
+        }
+        let mut q = sqlx::QueryBuilder::<sqlx::MySql>::new(
+            "SELECT sca.account_id FROM session_channel_accounts sca JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ",
+        );
+        q.push_bind(session_id).push(" AND sc.broadcaster_id IN (");
+        let mut list = q.separated(", ");
+        for b in &key {
+            list.push_bind(b.clone());
+        }
+        q.push(")");
+        let ids: Vec<u64> = q.build_query_scalar().fetch_all(pool).await?;
+        let set = Arc::new(ids.into_iter().collect::<HashSet<u64>>());
+        let mut remembered = self.remembered();
+        if remembered.len() >= REMEMBERED_CHANNEL_SETS {
+            remembered.clear();
+        }
+        remembered.insert(key, set.clone());
+        Ok(set)
+    }
+
+    fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<String>, Arc<HashSet<u64>>>> {
+        self.channel_accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
@@ -144,28 +190,79 @@ async fn load(
     captures_done: u32,
     config: &ScoringConfig,
 ) -> Result<Population, sqlx::Error> {
-    let context = session_context(pool, session_id, config).await?;
+    let started = std::time::Instant::now();
     let rows: Vec<AccountRow> = sqlx::QueryBuilder::<sqlx::MySql>::new(ACCOUNT_SELECT)
         .push(" WHERE sa.session_id = ")
         .push_bind(session_id)
         .build_query_as()
         .fetch_all(pool)
         .await?;
-    let accounts = rows
+    // The rows are here: count days and prefixes from them rather than asking MariaDB to join
+    // the session's accounts twice more (the export, which has no rows in memory, does).
+    let mut counts = ContextCounts::default();
+    for row in &rows {
+        counts.add(row.twitch_created_at.map(|c| c.date_naive()), &row.login);
+    }
+    let context = counts.into_context(config);
+    let fetched = started.elapsed();
+    let accounts: Vec<Scored> = rows
         .into_iter()
         .map(|row| Scored::new(row, &context, captures_done, config))
         .collect();
+    tracing::info!(
+        session_id,
+        accounts = accounts.len(),
+        fetch_ms = fetched.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "population loaded"
+    );
     Ok(Population {
         accounts,
         burst_days: context.burst_days,
         captures_done,
+        channel_accounts: Mutex::default(),
     })
 }
 
-/// What the whole session says about each account — burst days and the login prefixes shared
-/// by accounts created the same day — computed by the database (GROUP BY over the session's
-/// accounts), so its size follows days and cohorts, not accounts. The cached population and
-/// the streamed export both score with it.
+/// Creation days and same-day login prefixes, counted: what a session context is made of.
+#[derive(Debug, Default)]
+pub struct ContextCounts {
+    days: BTreeMap<NaiveDate, u64>,
+    prefixes: HashMap<(NaiveDate, String), usize>,
+}
+
+impl ContextCounts {
+    /// Counts one account.
+    pub fn add(&mut self, created: Option<NaiveDate>, login: &str) {
+        let Some(day) = created else { return };
+        *self.days.entry(day).or_default() += 1;
+        if let Some(prefix) = scoring::digit_prefix(login) {
+            *self.prefixes.entry((day, prefix.to_string())).or_default() += 1;
+        }
+    }
+
+    /// Burst days from the day histogram; prefixes kept where enough accounts share them.
+    pub fn into_context(self, config: &ScoringConfig) -> SessionContext {
+        let burst_days = histogram::build(&self.days, Granularity::Day, BurstRule::default())
+            .into_iter()
+            .filter(|b| b.burst)
+            .map(|b| b.start)
+            .collect();
+        let prefix_counts = self
+            .prefixes
+            .into_iter()
+            .filter(|(_, shared)| *shared >= config.shared_prefix_min)
+            .collect();
+        SessionContext {
+            burst_days,
+            prefix_counts,
+        }
+    }
+}
+
+/// The session context without loading the session's accounts: MariaDB counts days and
+/// same-day login prefixes (GROUP BY), so memory follows days and cohorts, not accounts. The
+/// streamed export scores with it; it equals what `load` counts from the rows.
 pub async fn session_context(
     pool: &MySqlPool,
     session_id: u64,
@@ -178,16 +275,6 @@ pub async fn session_context(
     .bind(session_id)
     .fetch_all(pool)
     .await?;
-    let day_counts: BTreeMap<NaiveDate, u64> = days
-        .into_iter()
-        .map(|(day, n)| (day, n.max(0) as u64))
-        .collect();
-    let burst_days: HashSet<NaiveDate> =
-        histogram::build(&day_counts, Granularity::Day, BurstRule::default())
-            .into_iter()
-            .filter(|b| b.burst)
-            .map(|b| b.start)
-            .collect();
     // `scoring::digit_prefix` in SQL: 3+ trailing digits, the stem is what precedes them; the
     // stem's "3+ letters" rule is checked below, on the few groups that come back.
     let prefixes: Vec<(NaiveDate, String, i64)> = sqlx::query_as(
@@ -200,21 +287,26 @@ pub async fn session_context(
     .bind(config.shared_prefix_min as u64)
     .fetch_all(pool)
     .await?;
-    let prefix_counts: HashMap<(NaiveDate, String), usize> = prefixes
-        .into_iter()
-        .filter(|(_, stem, _)| scoring::digit_prefix(&format!("{stem}000")) == Some(stem.as_str()))
-        .map(|(day, stem, n)| ((day, stem), n.max(0) as usize))
-        .collect();
-    Ok(SessionContext {
-        burst_days,
-        prefix_counts,
-    })
+    let counts = ContextCounts {
+        days: days
+            .into_iter()
+            .map(|(day, n)| (day, n.max(0) as u64))
+            .collect(),
+        prefixes: prefixes
+            .into_iter()
+            .filter(|(_, stem, _)| {
+                scoring::digit_prefix(&format!("{stem}000")) == Some(stem.as_str())
+            })
+            .map(|(day, stem, n)| ((day, stem), n.max(0) as usize))
+            .collect(),
+    };
+    Ok(counts.into_context(config))
 }
 
 /// Which accounts a request looks at: channels (session channel ids) and a creation period.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub in_channels: Option<HashSet<u64>>,
+    pub in_channels: Option<Arc<HashSet<u64>>>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
 }

@@ -143,21 +143,20 @@ fn day(raw: &str, name: &str) -> ApiResult<NaiveDate> {
 }
 
 /// The request's filter; channel ids are resolved to the accounts seen there.
-async fn filter(state: &AppState, session_id: u64, query: &Query) -> ApiResult<Filter> {
+async fn filter(
+    state: &AppState,
+    session_id: u64,
+    query: &Query,
+    population: &Population,
+) -> ApiResult<Filter> {
     let mut filter = period_filter(query)?;
     let broadcasters = channel_filter(query)?;
     if !broadcasters.is_empty() {
-        let mut q = sqlx::QueryBuilder::<sqlx::MySql>::new(
-            "SELECT sca.account_id FROM session_channel_accounts sca JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ",
+        filter.in_channels = Some(
+            population
+                .in_channels(&state.pool, session_id, &broadcasters)
+                .await?,
         );
-        q.push_bind(session_id).push(" AND sc.broadcaster_id IN (");
-        let mut list = q.separated(", ");
-        for b in &broadcasters {
-            list.push_bind(*b);
-        }
-        q.push(")");
-        let ids: Vec<u64> = q.build_query_scalar().fetch_all(&state.pool).await?;
-        filter.in_channels = Some(ids.into_iter().collect());
     }
     Ok(filter)
 }
@@ -235,11 +234,14 @@ async fn prepare(
 ) -> ApiResult<(Arc<Population>, Filter, Query)> {
     session_exists(state, session_id).await?;
     let query = Query::parse(raw);
-    let filter = filter(state, session_id, &query).await?;
+    // A bad filter is a 400 before any loading.
+    period_filter(&query)?;
+    channel_filter(&query)?;
     let population = state
         .cache
         .get(&state.pool, session_id, &state.scoring)
         .await?;
+    let filter = filter(state, session_id, &query, &population).await?;
     Ok((population, filter, query))
 }
 

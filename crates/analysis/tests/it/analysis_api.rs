@@ -201,12 +201,13 @@ async fn seed(pool: &MySqlPool) -> u64 {
     ];
     for (twitch_id, login, created, default_profile, enriched, names, seen) in accounts {
         let account = sqlx::query(
-            "INSERT INTO twitch_accounts (twitch_user_id, login, display_name, twitch_created_at, description_empty, default_avatar, \
-             first_seen_at, last_seen_at, enriched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO twitch_accounts (twitch_user_id, login, display_name, names_count, twitch_created_at, description_empty, \
+             default_avatar, first_seen_at, last_seen_at, enriched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(twitch_id)
         .bind(login)
         .bind(login)
+        .bind(names.len() as u32)
         .bind(created)
         .bind(enriched.then_some(default_profile))
         .bind(enriched.then_some(default_profile))

@@ -174,6 +174,22 @@ async fn two_captures_with_churn_a_rename_and_a_suspension_match_the_truth(pool:
             ),
         ]
     );
+    // The count analysis reads is kept on the account, equal to the ledger everywhere.
+    let names_count: u32 =
+        sqlx::query_scalar("SELECT names_count FROM twitch_accounts WHERE twitch_user_id = ?")
+            .bind(&renamer.id)
+            .fetch_one(&pool)
+            .await
+            .expect("names count");
+    assert_eq!(names_count, 2);
+    let out_of_step: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM twitch_accounts a WHERE a.names_count <> \
+         (SELECT COUNT(*) FROM account_names n WHERE n.account_id = a.id)",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(out_of_step, 0);
     let ledger_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_names")
         .fetch_one(&pool)
         .await

@@ -447,8 +447,10 @@ async fn record_rename(
     .bind(seen_at)
     .execute(&mut *tx)
     .await?;
+    // names_count is recounted, not incremented: a name taken again adds no ledger row.
     sqlx::query(
-        "UPDATE twitch_accounts SET login = ?, display_name = ?, last_seen_at = GREATEST(last_seen_at, ?) WHERE id = ?",
+        "UPDATE twitch_accounts SET login = ?, display_name = ?, last_seen_at = GREATEST(last_seen_at, ?), \
+         names_count = (SELECT COUNT(*) FROM account_names WHERE account_id = twitch_accounts.id) WHERE id = ?",
     )
     .bind(&chatter.user_login)
     .bind(&chatter.user_name)

@@ -1,0 +1,105 @@
+//! tca-bench: named benchmark scenarios against a real MariaDB and the real service binaries.
+//! Prints one Markdown table per run and writes the same figures as JSON. Targets and results
+//! are in docs/benchmarks.md; tests never assert timings (machines are noisy), this tool
+//! measures them.
+//!
+//! ```text
+//! scripts/bench analysis            # B5 summary latency + E1 export memory
+//! tca-bench analysis --accounts 200000 --captures 5 --export-accounts 1000000
+//! ```
+
+mod analysis;
+mod seed;
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// One measured figure, as printed and as written to JSON.
+pub struct Figure {
+    pub id: &'static str,
+    pub what: String,
+    pub value: String,
+    pub target: &'static str,
+}
+
+fn usage() -> String {
+    "usage: tca-bench analysis [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--json FILE] [--keep]\n\
+     DATABASE_URL names the MariaDB server; the benchmark creates and drops its own database there."
+        .to_string()
+}
+
+pub struct Args {
+    pub accounts: u64,
+    pub captures: u64,
+    pub export_accounts: u64,
+    pub requests: usize,
+    pub json: Option<String>,
+    /// Leave the benchmark database in place afterwards (to EXPLAIN by hand).
+    pub keep: bool,
+}
+
+fn parse(mut raw: impl Iterator<Item = String>) -> anyhow::Result<(String, Args)> {
+    let scenario = raw.next().with_context(usage)?;
+    let mut args = Args {
+        accounts: 200_000,
+        captures: 5,
+        export_accounts: 1_000_000,
+        requests: 300,
+        json: None,
+        keep: false,
+    };
+    while let Some(flag) = raw.next() {
+        if flag == "--keep" {
+            args.keep = true;
+            continue;
+        }
+        let value = raw
+            .next()
+            .with_context(|| format!("{flag} needs a value\n{}", usage()))?;
+        let number = || {
+            value
+                .parse::<u64>()
+                .with_context(|| format!("{flag} must be a whole number, got '{value}'"))
+        };
+        match flag.as_str() {
+            "--accounts" => args.accounts = number()?,
+            "--captures" => args.captures = number()?,
+            "--export-accounts" => args.export_accounts = number()?,
+            "--requests" => args.requests = number()? as usize,
+            "--json" => args.json = Some(value.clone()),
+            other => bail!("unknown option {other}\n{}", usage()),
+        }
+    }
+    Ok((scenario, args))
+}
+
+pub fn print_table(figures: &[Figure]) {
+    println!("| id | what | result | target |");
+    println!("|---|---|---|---|");
+    for f in figures {
+        println!("| {} | {} | {} | {} |", f.id, f.what, f.value, f.target);
+    }
+}
+
+pub fn millis(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let (scenario, args) = parse(std::env::args().skip(1))?;
+    let figures = match scenario.as_str() {
+        "analysis" => analysis::run(&args).await?,
+        other => bail!("unknown scenario '{other}'\n{}", usage()),
+    };
+    print_table(&figures);
+    if let Some(path) = &args.json {
+        let json: Vec<serde_json::Value> = figures
+            .iter()
+            .map(|f| serde_json::json!({"id": f.id, "what": f.what, "value": f.value, "target": f.target}))
+            .collect();
+        std::fs::write(path, serde_json::to_vec_pretty(&json)?)?;
+    }
+    Ok(())
+}
