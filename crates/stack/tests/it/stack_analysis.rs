@@ -7,19 +7,7 @@ use tca_common::db::captures::CaptureStatus;
 use tca_stack::{INTERNAL_TOKEN, Options, Stack};
 use tca_twitch_fake::World;
 
-use crate::stack_worlds::world;
-
-const WAVE: &str = r#"humans = 4700
-churn = 0.12
-lurkers = 350
-[[channels.audience.cohorts]]
-name = "wave"
-size = 300
-created_from = "2024-03-14T02:10:00Z"
-created_within = "2h"
-login_pattern = "prefix_digits"
-prefix = "brook_fan"
-presence = "always""#;
+use crate::stack_worlds::{wave_audience, world};
 
 async fn analysis(stack: &Stack, session: u64, path: &str) -> Value {
     reqwest::Client::new()
@@ -42,7 +30,7 @@ async fn analysis(stack: &Stack, session: u64, path: &str) -> Value {
 async fn the_wave_is_the_top_day_and_the_score_separates_the_cohort_from_the_humans(
     pool: MySqlPool,
 ) {
-    let scenario = world(WAVE);
+    let scenario = world(&wave_audience(4700, 0.12, 350, 300));
     let truth = World::generate(&scenario, scenario.seed).truth(0);
     let cohort: HashSet<&str> = truth
         .accounts

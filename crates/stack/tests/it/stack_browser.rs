@@ -12,7 +12,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use sqlx::MySqlPool;
 use tca_stack::{Options, Stack};
 
-use crate::stack_worlds::world;
+use crate::stack_worlds::{wave_audience, world};
 
 /// chromedriver on a free port; killed on drop.
 struct Driver {
@@ -108,6 +108,17 @@ async fn snap(client: &Client, name: &str) {
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
+/// Clicks the element `css` selects.
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
 async fn text_of(client: &Client, css: &str) -> String {
     client
         .find(Locator::Css(css))
@@ -126,13 +137,7 @@ async fn log_in(client: &Client, stack: &Stack, shots: &str) {
         .await
         .expect("landing");
     snap(client, &format!("{shots}01-landing")).await;
-    client
-        .find(Locator::Css("#login"))
-        .await
-        .expect("login button")
-        .click()
-        .await
-        .expect("click");
+    click(client, "#login").await;
 
     // twitch-fake's consent page: mossy_mod is preselected.
     client
@@ -150,13 +155,7 @@ async fn log_in(client: &Client, stack: &Stack, shots: &str) {
             .starts_with(&stack.fake.url("/oauth2/authorize"))
     );
     snap(client, &format!("{shots}02-consent")).await;
-    client
-        .find(Locator::Css("#authorize"))
-        .await
-        .expect("authorize")
-        .click()
-        .await
-        .expect("click");
+    click(client, "#authorize").await;
 }
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
@@ -181,13 +180,7 @@ async fn a_moderator_logs_in_captures_watches_it_finish_saves_and_logs_out(pool:
         .expect("channels page");
     assert!(text_of(&client, "#channel-watched").await.contains("Live"));
     snap(&client, "03-channels").await;
-    client
-        .find(Locator::Css("button.capture-now[data-channel='watched']"))
-        .await
-        .expect("capture now")
-        .click()
-        .await
-        .expect("click");
+    click(&client, "button.capture-now[data-channel='watched']").await;
 
     // The session page, then the capture finishing — pushed by the server, no reload.
     client
@@ -221,13 +214,7 @@ async fn a_moderator_logs_in_captures_watches_it_finish_saves_and_logs_out(pool:
     assert_eq!(text_of(&client, "#distinct-accounts").await, "5,002");
     snap(&client, "05-capture-done").await;
 
-    client
-        .find(Locator::Css("#save-session"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("click");
+    click(&client, "#save-session").await;
     client
         .wait()
         .at_most(wait)
@@ -241,13 +228,7 @@ async fn a_moderator_logs_in_captures_watches_it_finish_saves_and_logs_out(pool:
         .expect("session");
     assert_eq!(status, "saved");
 
-    client
-        .find(Locator::Css("#logout"))
-        .await
-        .expect("logout")
-        .click()
-        .await
-        .expect("click");
+    click(&client, "#logout").await;
     client
         .wait()
         .at_most(wait)
@@ -299,18 +280,7 @@ const WAVE_DAY: &str = "2024-03-14";
 async fn a_moderator_reads_the_dashboard_drills_into_the_wave_filters_and_downloads_csv(
     pool: MySqlPool,
 ) {
-    let scenario = world(&format!(
-        r#"humans = 900
-lurkers = 40
-[[channels.audience.cohorts]]
-name = "wave"
-size = 120
-created_from = "{WAVE_DAY}T02:10:00Z"
-created_within = "2h"
-login_pattern = "prefix_digits"
-prefix = "brook_fan"
-presence = "always""#
-    ));
+    let scenario = world(&wave_audience(900, 0.0, 40, 120));
     let stack = Stack::start(pool.clone(), scenario, Options::default())
         .await
         .expect("stack");
@@ -330,10 +300,8 @@ presence = "always""#
             .at_most(wait)
             .for_element(Locator::Css("button.capture-now[data-channel='watched']"))
             .await
-            .expect("capture button")
-            .click()
-            .await
-            .expect("click");
+            .expect("capture button");
+        click(&client, "button.capture-now[data-channel='watched']").await;
         let finished = wait_for_script(
             &client,
             &format!(
@@ -350,13 +318,7 @@ presence = "always""#
         .expect("enriched");
 
     // The session page links to the dashboard.
-    client
-        .find(Locator::Css("#open-analysis"))
-        .await
-        .expect("analysis link")
-        .click()
-        .await
-        .expect("click");
+    click(&client, "#open-analysis").await;
     client
         .wait()
         .at_most(wait)
@@ -443,13 +405,7 @@ presence = "always""#
     // Flagged accounts explain themselves; a login opens the account page.
     let first_flagged = text_of(&client, "#flagged-accounts tbody tr:first-child").await;
     assert!(first_flagged.contains("brook_fan"), "{first_flagged}");
-    client
-        .find(Locator::Css("#flagged-accounts tbody tr:first-child a"))
-        .await
-        .expect("login link")
-        .click()
-        .await
-        .expect("click");
+    click(&client, "#flagged-accounts tbody tr:first-child a").await;
     client
         .wait()
         .at_most(wait)
@@ -489,13 +445,7 @@ presence = "always""#
         )
         .await
         .expect("set dates");
-    client
-        .find(Locator::Css("#apply-filter"))
-        .await
-        .expect("apply")
-        .click()
-        .await
-        .expect("click");
+    click(&client, "#apply-filter").await;
     client
         .wait()
         .at_most(wait)

@@ -549,12 +549,9 @@ async fn the_session_page_streams_progress_events(pool: MySqlPool) {
     assert!(seen.contains("\"chatters\":\"52\""), "{seen}");
 }
 
-#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
-async fn exports_download_for_the_owner_and_are_404_for_anyone_else(pool: MySqlPool) {
-    let stack = Stack::start(pool.clone(), world("humans = 40"), Options::default())
-        .await
-        .expect("stack");
-    let alice = Web::new(&stack);
+/// mossy_mod logged in, with a finished capture of `watched`; and their session's path.
+async fn owner_with_a_finished_capture(stack: &Stack, pool: &MySqlPool) -> (Web, String) {
+    let alice = Web::new(stack);
     alice.login("mossy_mod").await;
     let csrf = alice.csrf().await;
     let session = capture_now(&alice, &csrf)
@@ -564,13 +561,22 @@ async fn exports_download_for_the_owner_and_are_404_for_anyone_else(pool: MySqlP
         .expect("path")
         .to_string();
     let capture: u64 = sqlx::query_scalar("SELECT id FROM captures")
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await
         .expect("capture");
     stack
         .wait_capture(capture, Duration::from_secs(30))
         .await
         .expect("done");
+    (alice, session)
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn exports_download_for_the_owner_and_are_404_for_anyone_else(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world("humans = 40"), Options::default())
+        .await
+        .expect("stack");
+    let (alice, session) = owner_with_a_finished_capture(&stack, &pool).await;
 
     let csv = alice.get(&format!("{session}/export/accounts.csv")).await;
     assert_eq!(csv.status(), 200);
@@ -639,23 +645,7 @@ async fn analysis_pages_and_their_data_are_the_owners_validated_and_read_only(po
     let stack = Stack::start(pool.clone(), world("humans = 40"), Options::default())
         .await
         .expect("stack");
-    let alice = Web::new(&stack);
-    alice.login("mossy_mod").await;
-    let csrf = alice.csrf().await;
-    let session = capture_now(&alice, &csrf)
-        .await
-        .split('#')
-        .next()
-        .expect("path")
-        .to_string();
-    let capture: u64 = sqlx::query_scalar("SELECT id FROM captures")
-        .fetch_one(&pool)
-        .await
-        .expect("capture");
-    stack
-        .wait_capture(capture, Duration::from_secs(30))
-        .await
-        .expect("done");
+    let (alice, session) = owner_with_a_finished_capture(&stack, &pool).await;
     let some_account: String = sqlx::query_scalar(
         "SELECT a.twitch_user_id FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id LIMIT 1",
     )

@@ -44,3 +44,21 @@ game = "Chess"
     ))
     .expect("scenario")
 }
+
+/// An audience with a wave: `wave` accounts created within two hours of 2024-03-14, named
+/// `brook_fan` + digits, default profiles, present in every capture.
+pub fn wave_audience(humans: u32, churn: f64, lurkers: u32, wave: u32) -> String {
+    format!(
+        r#"humans = {humans}
+churn = {churn:?}
+lurkers = {lurkers}
+[[channels.audience.cohorts]]
+name = "wave"
+size = {wave}
+created_from = "2024-03-14T02:10:00Z"
+created_within = "2h"
+login_pattern = "prefix_digits"
+prefix = "brook_fan"
+presence = "always""#
+    )
+}
