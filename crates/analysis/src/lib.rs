@@ -89,6 +89,8 @@ impl Analysis {
 
 impl Service for Analysis {
     const NAME: &'static str = "analysis";
+    const ADDR_VAR: &'static str = "ANALYSIS_ADDR";
+    const DEFAULT_PORT: u16 = 8083;
     type Config = Config;
 
     fn read_config(env: EnvReader) -> Result<Config, ConfigError> {

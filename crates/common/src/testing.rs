@@ -161,8 +161,32 @@ pub async fn assert_binary_serves_and_stops_cleanly(
     let mut service = ChildService::spawn(binary, addr, &env);
     service.wait_ready(Duration::from_secs(60)).await;
     assert_ops_endpoints(&service).await;
+    // `healthcheck` (the container healthcheck) finds the service by the same variable.
+    let healthcheck = |env: &HashMap<String, String>| {
+        Command::new(binary)
+            .arg("healthcheck")
+            .env_clear()
+            .envs(env)
+            .output()
+            .expect("run healthcheck")
+    };
+    let probe_env = HashMap::from([(addr_var.to_string(), addr.to_string())]);
+    let healthy = healthcheck(&probe_env);
+    assert_eq!(
+        healthy.status.code(),
+        Some(0),
+        "healthcheck of a running service: {}",
+        String::from_utf8_lossy(&healthy.stderr)
+    );
     let status = service.terminate(Duration::from_secs(30)).await;
     assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
+    let gone = healthcheck(&probe_env);
+    assert_eq!(
+        gone.status.code(),
+        Some(1),
+        "healthcheck of a stopped service"
+    );
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("unhealthy"));
 }
 
 /// Runs `binary` with `env` and expects exit code 2 with stderr naming each of `expected`.

@@ -35,6 +35,8 @@ impl Gateway {
 
 impl Service for Gateway {
     const NAME: &'static str = "gateway";
+    const ADDR_VAR: &'static str = "GATEWAY_ADDR";
+    const DEFAULT_PORT: u16 = 8080;
     type Config = Config;
 
     fn read_config(env: EnvReader) -> Result<Config, ConfigError> {

@@ -36,6 +36,8 @@ impl TwitchApi {
 
 impl Service for TwitchApi {
     const NAME: &'static str = "twitch-api";
+    const ADDR_VAR: &'static str = "TWITCH_API_ADDR";
+    const DEFAULT_PORT: u16 = 8081;
     type Config = Config;
 
     fn read_config(env: EnvReader) -> Result<Config, ConfigError> {

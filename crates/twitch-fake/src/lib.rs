@@ -231,6 +231,8 @@ impl TwitchFake {
 
 impl Service for TwitchFake {
     const NAME: &'static str = "twitch-fake";
+    const ADDR_VAR: &'static str = "TWITCH_FAKE_ADDR";
+    const DEFAULT_PORT: u16 = 8900;
     type Config = Config;
 
     fn read_config(env: EnvReader) -> Result<Config, ConfigError> {

@@ -95,6 +95,8 @@ impl Worker {
 
 impl Service for Worker {
     const NAME: &'static str = "worker";
+    const ADDR_VAR: &'static str = "WORKER_ADDR";
+    const DEFAULT_PORT: u16 = 8082;
     type Config = Config;
 
     fn read_config(env: EnvReader) -> Result<Config, ConfigError> {
