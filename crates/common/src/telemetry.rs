@@ -80,12 +80,39 @@ const SECONDS_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
 ];
 
+/// Size buckets for capture sizes (chatters per capture).
+const SIZE_BUCKETS: &[f64] = &[
+    10.0, 100.0, 500.0, 1_000.0, 5_000.0, 10_000.0, 50_000.0, 100_000.0, 500_000.0,
+];
+
+/// Makes counters exist at 0 before their first event: a rate over a series that does not
+/// exist yet is empty, not 0, and alerts on it could never resolve nor fire.
+pub fn register_counters(counters: &[(&'static str, &[(&'static str, &'static str)])]) {
+    metrics_handle();
+    for (name, labels) in counters {
+        let labels: Vec<metrics::Label> = labels
+            .iter()
+            .map(|(k, v)| metrics::Label::new(*k, *v))
+            .collect();
+        metrics::counter!(*name, labels).increment(0);
+    }
+}
+
 /// The process-wide Prometheus recorder; installed on first use.
 pub fn metrics_handle() -> PrometheusHandle {
     METRICS
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(Matcher::Full("capture_chatters".into()), SIZE_BUCKETS)
+                })
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("chatters_stream_size".into()),
+                        SIZE_BUCKETS,
+                    )
+                })
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             let recorder = builder.build_recorder();
             let handle = recorder.handle();

@@ -199,6 +199,7 @@ impl Stack {
 
     /// Starts one more worker (its own pool and worker id); returns its index.
     pub async fn start_worker(&mut self) -> anyhow::Result<usize> {
+        tca_worker::register_metrics();
         let index = self.workers.len();
         let config = DatabaseConfig::for_url(
             DatabaseUrl::parse(&self.database_url).map_err(anyhow::Error::msg)?,

@@ -47,6 +47,11 @@ impl Service for TwitchApi {
     async fn build(config: Config) -> anyhow::Result<Self> {
         // Migrations are applied by the gateway and the worker; `/readyz` waits for them.
         let core = HttpCore::with_database(config.addr, &config.database, false).await?;
+        tca_common::telemetry::register_counters(&[
+            ("twitch_rate_limit_waits_total", &[("bucket", "app")]),
+            ("twitch_rate_limit_waits_total", &[("bucket", "user")]),
+            ("twitch_rate_limit_deadline_exceeded_total", &[]),
+        ]);
         let pool = core
             .pool()
             .cloned()

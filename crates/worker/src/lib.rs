@@ -93,6 +93,17 @@ impl Worker {
     }
 }
 
+/// The worker's counters, at 0 until their first event (alert rules need the series).
+pub fn register_metrics() {
+    tca_common::telemetry::register_counters(&[
+        ("captures_total", &[("outcome", "done")]),
+        ("captures_total", &[("outcome", "failed")]),
+        ("tokens_invalidated_total", &[]),
+        ("renames_detected_total", &[]),
+        ("accounts_missing_total", &[]),
+    ]);
+}
+
 impl Service for Worker {
     const NAME: &'static str = "worker";
     const ADDR_VAR: &'static str = "WORKER_ADDR";
@@ -105,6 +116,7 @@ impl Service for Worker {
 
     async fn build(config: Config) -> anyhow::Result<Self> {
         let core = HttpCore::with_database(config.addr, &config.database, true).await?;
+        register_metrics();
         let pool = core
             .pool()
             .cloned()

@@ -10,6 +10,7 @@ mod stack_browser;
 mod stack_capture;
 mod stack_gateway;
 mod stack_housekeeping;
+mod stack_monitoring;
 mod stack_web;
 mod stack_worker_processes;
 mod stack_worlds;

@@ -68,6 +68,8 @@ pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> Result<(), JobError> {
         let now = Utc::now();
         let batch = candidates(&ctx.pool, now - ttl).await?;
         if batch.is_empty() {
+            // Housekeeping reports the backlog every minute; a finished run knows it is done.
+            metrics::gauge!("enrichment_backlog").set(backlog(&ctx.pool).await? as f64);
             return Ok(());
         }
         let ids: Vec<String> = batch.iter().map(|c| c.twitch_user_id.clone()).collect();
