@@ -12,29 +12,14 @@ use futures::StreamExt;
 use sqlx::{Column, MySqlPool, Row};
 use tca_common::testing::{ChildService, free_addr};
 
+use crate::database::BenchDatabase;
 use crate::{Args, Figure, millis, seed};
 
-const DATABASE: &str = "tca_bench";
 const TOKEN: &str = "bench-internal-token-0123456789abcdef0123";
 
 pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
-    let server =
-        std::env::var("DATABASE_URL").context("DATABASE_URL must name the MariaDB server")?;
-    let mut url = url::Url::parse(&server).context("DATABASE_URL is not a URL")?;
-    let admin = MySqlPool::connect(url.as_str()).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {DATABASE}"
-    )))
-    .execute(&admin)
-    .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {DATABASE}")))
-        .execute(&admin)
-        .await?;
-    url.set_path(DATABASE);
-    let pool = tca_common::db::pool_options(4, Duration::from_secs(60))
-        .connect(url.as_str())
-        .await?;
-    tca_common::db::MIGRATOR.run(&pool).await?;
+    let database = BenchDatabase::fresh(4).await?;
+    let (pool, url) = (database.pool.clone(), database.url.clone());
 
     let started = Instant::now();
     eprintln!(
@@ -185,11 +170,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     if !status.success() {
         bail!("analysis exited with {status}");
     }
-    if !args.keep {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {DATABASE}")))
-            .execute(&admin)
-            .await?;
-    }
+    database.finish(args.keep).await?;
     figures.insert(
         0,
         Figure {

@@ -4,11 +4,15 @@
 //! measures them.
 //!
 //! ```text
+//! scripts/bench queue               # B2 enqueue, B1/B1b drain against the naive claim
 //! scripts/bench analysis            # B5 summary latency + E1 export memory
+//! scripts/bench all
 //! tca-bench analysis --accounts 200000 --captures 5 --export-accounts 1000000
 //! ```
 
 mod analysis;
+mod database;
+mod queue;
 mod seed;
 
 use std::time::Duration;
@@ -24,7 +28,7 @@ pub struct Figure {
 }
 
 fn usage() -> String {
-    "usage: tca-bench analysis [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--json FILE] [--keep]\n\
+    "usage: tca-bench queue|analysis|all [--jobs N] [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--json FILE] [--keep]\n\
      DATABASE_URL names the MariaDB server; the benchmark creates and drops its own database there."
         .to_string()
 }
@@ -34,6 +38,8 @@ pub struct Args {
     pub captures: u64,
     pub export_accounts: u64,
     pub requests: usize,
+    /// Jobs drained by the queue scenario.
+    pub jobs: u64,
     pub json: Option<String>,
     /// Leave the benchmark database in place afterwards (to EXPLAIN by hand).
     pub keep: bool,
@@ -46,6 +52,7 @@ fn parse(mut raw: impl Iterator<Item = String>) -> anyhow::Result<(String, Args)
         captures: 5,
         export_accounts: 1_000_000,
         requests: 300,
+        jobs: 100_000,
         json: None,
         keep: false,
     };
@@ -67,6 +74,7 @@ fn parse(mut raw: impl Iterator<Item = String>) -> anyhow::Result<(String, Args)
             "--captures" => args.captures = number()?,
             "--export-accounts" => args.export_accounts = number()?,
             "--requests" => args.requests = number()? as usize,
+            "--jobs" => args.jobs = number()?,
             "--json" => args.json = Some(value.clone()),
             other => bail!("unknown option {other}\n{}", usage()),
         }
@@ -91,6 +99,12 @@ async fn main() -> anyhow::Result<()> {
     let (scenario, args) = parse(std::env::args().skip(1))?;
     let figures = match scenario.as_str() {
         "analysis" => analysis::run(&args).await?,
+        "queue" => queue::run(&args).await?,
+        "all" => {
+            let mut figures = queue::run(&args).await?;
+            figures.extend(analysis::run(&args).await?);
+            figures
+        }
         other => bail!("unknown scenario '{other}'\n{}", usage()),
     };
     print_table(&figures);
