@@ -202,7 +202,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// Resident memory of a process, from /proc (bytes).
-fn rss(pid: u32) -> u64 {
+pub fn rss(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|status| {

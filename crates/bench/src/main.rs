@@ -5,12 +5,14 @@
 //!
 //! ```text
 //! scripts/bench queue               # B2 enqueue, B1/B1b drain against the naive claim
+//! scripts/bench capture             # B3/B3b 100k-chatter capture against plain INSERTs
 //! scripts/bench analysis            # B5 summary latency + E1 export memory
 //! scripts/bench all
 //! tca-bench analysis --accounts 200000 --captures 5 --export-accounts 1000000
 //! ```
 
 mod analysis;
+mod capture;
 mod database;
 mod queue;
 mod seed;
@@ -28,7 +30,7 @@ pub struct Figure {
 }
 
 fn usage() -> String {
-    "usage: tca-bench queue|analysis|all [--jobs N] [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--json FILE] [--keep]\n\
+    "usage: tca-bench queue|capture|analysis|all [--jobs N] [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--json FILE] [--keep]\n\
      DATABASE_URL names the MariaDB server; the benchmark creates and drops its own database there."
         .to_string()
 }
@@ -100,8 +102,10 @@ async fn main() -> anyhow::Result<()> {
     let figures = match scenario.as_str() {
         "analysis" => analysis::run(&args).await?,
         "queue" => queue::run(&args).await?,
+        "capture" => capture::run(&args).await?,
         "all" => {
             let mut figures = queue::run(&args).await?;
+            figures.extend(capture::run(&args).await?);
             figures.extend(analysis::run(&args).await?);
             figures
         }
