@@ -80,8 +80,6 @@ impl Scored {
 
 pub struct Population {
     pub accounts: Vec<Scored>,
-    pub burst_days: HashSet<NaiveDate>,
-    pub captures_done: u32,
     /// Accounts seen in a set of channels (sorted broadcaster ids), remembered for this data
     /// version: a dashboard filtered to a channel asks for the same set over and over.
     channel_accounts: Mutex<HashMap<Vec<String>, Arc<HashSet<u64>>>>,
@@ -218,8 +216,6 @@ async fn load(
     );
     Ok(Population {
         accounts,
-        burst_days: context.burst_days,
-        captures_done,
         channel_accounts: Mutex::default(),
     })
 }
