@@ -94,9 +94,9 @@ impl Population {
         &self,
         pool: &MySqlPool,
         session_id: u64,
-        broadcasters: &[&str],
+        broadcasters: &[String],
     ) -> Result<Arc<HashSet<u64>>, sqlx::Error> {
-        let mut key: Vec<String> = broadcasters.iter().map(|b| b.to_string()).collect();
+        let mut key = broadcasters.to_vec();
         key.sort();
         key.dedup();
         if let Some(found) = self.remembered().get(&key) {

@@ -142,25 +142,6 @@ fn day(raw: &str, name: &str) -> ApiResult<NaiveDate> {
     })
 }
 
-/// The request's filter; channel ids are resolved to the accounts seen there.
-async fn filter(
-    state: &AppState,
-    session_id: u64,
-    query: &Query,
-    population: &Population,
-) -> ApiResult<Filter> {
-    let mut filter = period_filter(query)?;
-    let broadcasters = channel_filter(query)?;
-    if !broadcasters.is_empty() {
-        filter.in_channels = Some(
-            population
-                .in_channels(&state.pool, session_id, &broadcasters)
-                .await?,
-        );
-    }
-    Ok(filter)
-}
-
 /// The channels asked for (Twitch broadcaster ids), checked.
 fn channel_filter(query: &Query) -> ApiResult<Vec<&str>> {
     let broadcasters = query.all("broadcaster_id");
@@ -235,13 +216,23 @@ async fn prepare(
     session_exists(state, session_id).await?;
     let query = Query::parse(raw);
     // A bad filter is a 400 before any loading.
-    period_filter(&query)?;
-    channel_filter(&query)?;
+    let mut filter = period_filter(&query)?;
+    let broadcasters: Vec<String> = channel_filter(&query)?
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     let population = state
         .cache
         .get(&state.pool, session_id, &state.scoring)
         .await?;
-    let filter = filter(state, session_id, &query, &population).await?;
+    if !broadcasters.is_empty() {
+        // Channel ids become the accounts seen there, remembered per data version.
+        filter.in_channels = Some(
+            population
+                .in_channels(&state.pool, session_id, &broadcasters)
+                .await?,
+        );
+    }
     Ok((population, filter, query))
 }
 
