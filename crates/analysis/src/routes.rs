@@ -611,6 +611,7 @@ async fn account(
     .await?;
     Ok(Json(json!({
         "account": view(found),
+        "flag_threshold": state.scoring.flag_threshold,
         "names": names,
         "seen_in": seen.into_iter().map(|(id, channel, at, live)| json!({"capture_id": id, "channel": channel, "at": at, "live": live})).collect::<Vec<_>>(),
     })))

@@ -296,6 +296,7 @@ impl Sighting {
 #[derive(Debug, Deserialize)]
 struct AccountDetail {
     account: Account,
+    flag_threshold: u32,
     names: Vec<Name>,
     seen_in: Vec<Sighting>,
 }
@@ -517,15 +518,10 @@ async fn account_page(
     let session = owned_session(&state, &user, &id).await?;
     let twitch_user_id = twitch_id(&raw_user)?;
     let detail_path = format!("accounts/{twitch_user_id}");
-    let (detail, summary) = tokio::try_join!(
-        state
-            .analysis
-            .get_json::<AccountDetail>(session.id, &detail_path, None),
-        // Only for the flag threshold; the unfiltered summary is cached by the analysis service.
-        state
-            .analysis
-            .get_json::<Summary>(session.id, "summary", None),
-    )?;
+    let detail: AccountDetail = state
+        .analysis
+        .get_json(session.id, &detail_path, None)
+        .await?;
     let page = AccountPage {
         layout: Layout::new(&user, "sessions"),
         public_id: session.public_id,
@@ -533,7 +529,7 @@ async fn account_page(
         account: detail.account,
         names: detail.names,
         seen_in: detail.seen_in,
-        flag_threshold: summary.flag_threshold,
+        flag_threshold: detail.flag_threshold,
     };
     Ok(Html(page.render()?).into_response())
 }
