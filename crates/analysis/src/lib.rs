@@ -7,7 +7,7 @@ pub mod population;
 pub mod routes;
 pub mod scoring;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tca_common::bootstrap::Service;
@@ -28,10 +28,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
-        let addr = env.socket_addr_or(
-            "ANALYSIS_ADDR",
-            SocketAddr::from((Ipv4Addr::LOCALHOST, 8083)),
-        );
+        let addr = Analysis::listen_addr(&mut env);
         let database = DatabaseConfig::read(&mut env);
         let internal_token = env.required_secret("INTERNAL_API_TOKEN");
         let d = ScoringConfig::default();

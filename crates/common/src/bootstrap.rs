@@ -23,6 +23,15 @@ pub trait Service: Sized + Send + 'static {
 
     fn read_config(env: EnvReader) -> Result<Self::Config, ConfigError>;
 
+    /// Where the service listens: `ADDR_VAR`, or 127.0.0.1:`DEFAULT_PORT` (what `healthcheck`
+    /// probes too).
+    fn listen_addr(env: &mut EnvReader) -> std::net::SocketAddr {
+        env.socket_addr_or(
+            Self::ADDR_VAR,
+            std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, Self::DEFAULT_PORT)),
+        )
+    }
+
     /// Connects, migrates, binds: everything that can fail before serving.
     fn build(config: Self::Config) -> impl Future<Output = anyhow::Result<Self>> + Send;
 

@@ -1,8 +1,10 @@
 //! The gateway's configuration (environment only; see .env.example).
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
+
 use std::path::PathBuf;
 use std::time::Duration;
+use tca_common::bootstrap::Service;
 
 use tca_common::config::{ConfigError, EnvReader, Secret};
 use tca_common::db::DatabaseConfig;
@@ -34,10 +36,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
-        let addr = env.socket_addr_or(
-            "GATEWAY_ADDR",
-            SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
-        );
+        let addr = crate::Gateway::listen_addr(&mut env);
         let database = DatabaseConfig::read(&mut env);
         let public_url = env.required_url("PUBLIC_URL");
         let twitch_api_url = env.required_url("TWITCH_API_URL");

@@ -1,7 +1,9 @@
 //! twitch-api's configuration (environment only; see .env.example).
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
+
 use std::time::Duration;
+use tca_common::bootstrap::Service;
 
 use tca_common::config::{ConfigError, EnvReader, Secret};
 use tca_common::db::DatabaseConfig;
@@ -55,10 +57,7 @@ pub fn read_internal_token(env: &mut EnvReader) -> Option<Secret> {
 
 impl Config {
     pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
-        let addr = env.socket_addr_or(
-            "TWITCH_API_ADDR",
-            SocketAddr::from((Ipv4Addr::LOCALHOST, 8081)),
-        );
+        let addr = crate::TwitchApi::listen_addr(&mut env);
         let database = DatabaseConfig::read(&mut env);
         let internal_token = read_internal_token(&mut env);
         let sealer =

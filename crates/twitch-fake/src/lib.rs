@@ -99,8 +99,7 @@ impl Config {
     /// Environment (`TWITCH_FAKE_ADDR`, `TWITCH_FAKE_SCENARIO`, `TWITCH_FAKE_SEED`), then
     /// command-line flags, which win.
     pub fn read(mut env: EnvReader, args: &[String]) -> Result<Self, ConfigError> {
-        let default_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 8900));
-        let mut addr = env.socket_addr_or("TWITCH_FAKE_ADDR", default_addr);
+        let mut addr = TwitchFake::listen_addr(&mut env);
         let env_scenario = env.optional_string("TWITCH_FAKE_SCENARIO");
         let env_seed = env.optional_string("TWITCH_FAKE_SEED");
         let flags = match parse_flags(args) {

@@ -5,7 +5,7 @@ pub mod handlers;
 pub mod registry;
 pub mod runner;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use sqlx::MySqlPool;
@@ -31,7 +31,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
-        let addr = env.socket_addr_or("WORKER_ADDR", SocketAddr::from((Ipv4Addr::LOCALHOST, 8082)));
+        let addr = Worker::listen_addr(&mut env);
         let database = DatabaseConfig::read(&mut env);
         let mut runner = RunnerConfig::new(
             env.optional_string("WORKER_ID")

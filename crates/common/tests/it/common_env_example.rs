@@ -70,6 +70,13 @@ fn variables_read(source: &str) -> BTreeSet<String> {
             names.insert(literal[..end].to_string());
         }
     }
+    // A service's listening address is read through `Service::listen_addr` from its constant.
+    for (at, _) in source.match_indices("const ADDR_VAR: &'static str = \"") {
+        let literal = &source[at + "const ADDR_VAR: &'static str = \"".len()..];
+        if let Some(end) = literal.find('"') {
+            names.insert(literal[..end].to_string());
+        }
+    }
     names
 }
 
