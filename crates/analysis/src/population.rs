@@ -12,6 +12,16 @@ use sqlx::MySqlPool;
 use crate::histogram::{self, BurstRule, Granularity};
 use crate::scoring::{self, Facts, Score, ScoringConfig, SessionContext};
 
+/// Accounts per creation day in a session (`?`: the session id).
+pub const DAY_COUNTS_SQL: &str = "SELECT a.twitch_created_date, COUNT(*) FROM session_accounts sa \
+     JOIN twitch_accounts a ON a.id = sa.account_id \
+     WHERE sa.session_id = ? AND a.twitch_created_date IS NOT NULL GROUP BY a.twitch_created_date";
+
+/// The accounts seen in some of a session's channels: the session id and
+/// ` AND sc.broadcaster_id IN (…)` follow.
+pub const CHANNEL_ACCOUNTS_SELECT: &str = "SELECT sca.account_id FROM session_channel_accounts sca \
+     JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ";
+
 /// One row per account of a session (`WHERE sa.session_id = ?` and filters follow). `names`
 /// is the ledger's count of distinct names, kept on the account by the worker.
 pub const ACCOUNT_SELECT: &str = "SELECT a.id AS account_id, a.twitch_user_id, a.login, a.display_name, a.twitch_created_at, \
@@ -102,9 +112,7 @@ impl Population {
         if let Some(found) = self.remembered().get(&key) {
             return Ok(found.clone());
         }
-        let mut q = sqlx::QueryBuilder::<sqlx::MySql>::new(
-            "SELECT sca.account_id FROM session_channel_accounts sca JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ",
-        );
+        let mut q = sqlx::QueryBuilder::<sqlx::MySql>::new(CHANNEL_ACCOUNTS_SELECT);
         q.push_bind(session_id).push(" AND sc.broadcaster_id IN (");
         let mut list = q.separated(", ");
         for b in &key {
@@ -264,13 +272,10 @@ pub async fn session_context(
     session_id: u64,
     config: &ScoringConfig,
 ) -> Result<SessionContext, sqlx::Error> {
-    let days: Vec<(NaiveDate, i64)> = sqlx::query_as(
-        "SELECT a.twitch_created_date, COUNT(*) FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
-         WHERE sa.session_id = ? AND a.twitch_created_date IS NOT NULL GROUP BY a.twitch_created_date",
-    )
-    .bind(session_id)
-    .fetch_all(pool)
-    .await?;
+    let days: Vec<(NaiveDate, i64)> = sqlx::query_as(DAY_COUNTS_SQL)
+        .bind(session_id)
+        .fetch_all(pool)
+        .await?;
     // `scoring::digit_prefix` in SQL: 3+ trailing digits, the stem is what precedes them; the
     // stem's "3+ letters" rule is checked below, on the few groups that come back.
     let prefixes: Vec<(NaiveDate, String, i64)> = sqlx::query_as(

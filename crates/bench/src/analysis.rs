@@ -3,8 +3,6 @@
 //! flat memory: the analysis process's peak RSS growth for 1M rows against a tenth of that).
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -13,6 +11,7 @@ use sqlx::{Column, MySqlPool, Row};
 use tca_common::testing::{ChildService, free_addr};
 
 use crate::database::BenchDatabase;
+use crate::measure::{PeakRss, percentile, rss};
 use crate::{Args, Figure, millis, seed};
 
 const TOKEN: &str = "bench-internal-token-0123456789abcdef0123";
@@ -193,28 +192,6 @@ async fn timed(http: &reqwest::Client, url: &str) -> anyhow::Result<Duration> {
     Ok(started.elapsed())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-/// Resident memory of a process, from /proc (bytes).
-pub fn rss(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
 /// Downloads an export while sampling the server's RSS every 10 ms: data rows, bytes, time,
 /// and the peak RSS above what the process held before the export began.
 async fn export(
@@ -223,17 +200,7 @@ async fn export(
     pid: u32,
 ) -> anyhow::Result<(u64, u64, Duration, u64)> {
     let before = rss(pid);
-    let peak = Arc::new(AtomicU64::new(before));
-    let stop = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let (peak, stop) = (peak.clone(), stop.clone());
-        tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
-                peak.fetch_max(rss(pid), Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        })
-    };
+    let sampler = PeakRss::start(pid, Duration::from_millis(10));
     let started = Instant::now();
     let response = http.get(url).bearer_auth(TOKEN).send().await?;
     if !response.status().is_success() {
@@ -247,32 +214,26 @@ async fn export(
         lines += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
     }
     let took = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    sampler.await?;
+    let peak = sampler.stop().await;
     Ok((
         lines.saturating_sub(1),
         bytes,
         took,
-        peak.load(Ordering::Relaxed).saturating_sub(before),
+        peak.saturating_sub(before),
     ))
 }
 
 /// The queries a summary runs, with the session id filled in.
 fn explained(session_id: u64) -> Vec<(&'static str, String)> {
+    use tca_analysis::population::{ACCOUNT_SELECT, CHANNEL_ACCOUNTS_SELECT, DAY_COUNTS_SQL};
     vec![
         (
             "population (accounts of the session)",
-            format!(
-                "{} WHERE sa.session_id = {session_id}",
-                tca_analysis::population::ACCOUNT_SELECT
-            ),
+            format!("{ACCOUNT_SELECT} WHERE sa.session_id = {session_id}"),
         ),
         (
             "creation days",
-            format!(
-                "SELECT a.twitch_created_date, COUNT(*) FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
-                 WHERE sa.session_id = {session_id} AND a.twitch_created_date IS NOT NULL GROUP BY a.twitch_created_date"
-            ),
+            DAY_COUNTS_SQL.replace('?', &session_id.to_string()),
         ),
         (
             "captures of the session",
@@ -282,10 +243,7 @@ fn explained(session_id: u64) -> Vec<(&'static str, String)> {
         ),
         (
             "channel filter",
-            format!(
-                "SELECT sca.account_id FROM session_channel_accounts sca JOIN session_channels sc ON sc.id = sca.session_channel_id \
-                 WHERE sc.session_id = {session_id} AND sc.broadcaster_id IN ('100')"
-            ),
+            format!("{CHANNEL_ACCOUNTS_SELECT}{session_id} AND sc.broadcaster_id IN ('100')"),
         ),
     ]
 }

@@ -4,8 +4,6 @@
 //! page fetches. Baseline: the same rows written by one plain multi-row INSERT. Memory: the
 //! peak RSS of the process holding the whole stack.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -15,6 +13,7 @@ use tca_stack::{Options, Stack};
 use tca_twitch_fake::Scenario;
 
 use crate::database::BenchDatabase;
+use crate::measure::PeakRss;
 use crate::{Args, Figure};
 
 const CHATTERS: u64 = 100_000;
@@ -99,15 +98,14 @@ async fn capture_once(latency_ms: u64) -> anyhow::Result<(Duration, u64, u64)> {
     let stack = Stack::start(pool.clone(), scenario(latency_ms)?, Options::default()).await?;
     let user = stack.login("bench_mod").await?;
     let (_, channel) = stack.session_with_channel(user, "bigchannel").await?;
-    let (peak, stop, sampler) = sample_rss();
+    let sampler = PeakRss::start(std::process::id(), Duration::from_millis(20));
     let started = Instant::now();
     let capture = stack.capture(channel, user).await?;
     let (status, error) = stack
         .wait_capture(capture, Duration::from_secs(600))
         .await?;
     let took = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    sampler.await?;
+    let peak = sampler.stop().await;
     if status != CaptureStatus::Done {
         bail!("capture ended {status:?}: {error:?}");
     }
@@ -121,20 +119,7 @@ async fn capture_once(latency_ms: u64) -> anyhow::Result<(Duration, u64, u64)> {
     }
     drop(stack);
     database.finish(false).await?;
-    Ok((took, rows as u64, peak.load(Ordering::Relaxed)))
-}
-
-fn sample_rss() -> (Arc<AtomicU64>, Arc<AtomicBool>, tokio::task::JoinHandle<()>) {
-    let peak = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let (p, s) = (peak.clone(), stop.clone());
-    let task = tokio::spawn(async move {
-        while !s.load(Ordering::Relaxed) {
-            p.fetch_max(crate::analysis::rss(std::process::id()), Ordering::Relaxed);
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    });
-    (peak, stop, task)
+    Ok((took, rows as u64, peak))
 }
 
 /// The same number of rows as a capture stores, written the plainest way.

@@ -14,6 +14,7 @@
 mod analysis;
 mod capture;
 mod database;
+mod measure;
 mod queue;
 mod seed;
 

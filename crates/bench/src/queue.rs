@@ -15,6 +15,7 @@ use tca_common::db::jobs::{self, NewJob};
 use tokio::sync::Mutex;
 
 use crate::database::BenchDatabase;
+use crate::measure::percentile;
 use crate::{Args, Figure, millis};
 
 const KIND: &str = "bench_noop";
@@ -126,12 +127,7 @@ impl Drained {
     fn figure(&self, id: &'static str, what: String, target: &'static str) -> Figure {
         let mut claims = self.claims.clone();
         claims.sort();
-        let at = |p: f64| {
-            claims
-                .get(((claims.len() as f64 * p).ceil() as usize).clamp(1, claims.len().max(1)) - 1)
-                .copied()
-                .unwrap_or_default()
-        };
+        let at = |p: f64| percentile(&claims, p);
         Figure {
             id,
             what,
