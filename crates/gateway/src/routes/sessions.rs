@@ -548,9 +548,30 @@ async fn save_session(
     .bind(session.id)
     .execute(&mut *tx)
     .await?;
+    let target = format!("/sessions/{}", session.public_id);
+    audited(
+        tx,
+        audit::event::SESSION_SAVE,
+        &user,
+        &session,
+        now,
+        &target,
+    )
+    .await
+}
+
+/// Records a session action in the audit log, commits it with the change, and shows `target`.
+async fn audited(
+    mut tx: Transaction<'static, MySql>,
+    event: &'static str,
+    user: &CurrentUser,
+    session: &Session,
+    now: DateTime<Utc>,
+    target: &str,
+) -> AppResult<Response> {
     audit::record(
         &mut *tx,
-        audit::event::SESSION_SAVE,
+        event,
         Some(user.id),
         Some(session.id),
         &serde_json::json!({"name": session.name}),
@@ -559,7 +580,7 @@ async fn save_session(
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/sessions/{}", session.public_id)).into_response())
+    Ok(Redirect::to(target).into_response())
 }
 
 async fn resume_session(
@@ -594,18 +615,16 @@ async fn resume_session(
         }
         Err(e) => return Err(e.into()),
     }
-    audit::record(
-        &mut *tx,
+    let target = format!("/sessions/{}", session.public_id);
+    audited(
+        tx,
         audit::event::SESSION_LOAD,
-        Some(user.id),
-        Some(session.id),
-        &serde_json::json!({"name": session.name}),
-        None,
+        &user,
+        &session,
         now,
+        &target,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/sessions/{}", session.public_id)).into_response())
+    .await
 }
 
 async fn delete_session(
@@ -627,16 +646,13 @@ async fn delete_session(
         .bind(session.id)
         .execute(&mut *tx)
         .await?;
-    audit::record(
-        &mut *tx,
+    audited(
+        tx,
         audit::event::SESSION_DELETE,
-        Some(user.id),
-        Some(session.id),
-        &serde_json::json!({"name": session.name}),
-        None,
+        &user,
+        &session,
         now,
+        "/sessions",
     )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/sessions").into_response())
+    .await
 }
