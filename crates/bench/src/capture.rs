@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use sqlx::MySqlPool;
-use tca_common::db::captures::CaptureStatus;
 use tca_stack::{Options, Stack};
 use tca_twitch_fake::Scenario;
 
@@ -100,15 +99,11 @@ async fn capture_once(latency_ms: u64) -> anyhow::Result<(Duration, u64, u64)> {
     let (_, channel) = stack.session_with_channel(user, "bigchannel").await?;
     let sampler = PeakRss::start(std::process::id(), Duration::from_millis(20));
     let started = Instant::now();
-    let capture = stack.capture(channel, user).await?;
-    let (status, error) = stack
-        .wait_capture(capture, Duration::from_secs(600))
+    let capture = stack
+        .capture_done(channel, user, Duration::from_secs(600))
         .await?;
     let took = started.elapsed();
     let peak = sampler.stop().await;
-    if status != CaptureStatus::Done {
-        bail!("capture ended {status:?}: {error:?}");
-    }
     let rows: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM capture_chatters WHERE capture_id = ?")
             .bind(capture)

@@ -337,6 +337,20 @@ impl Stack {
         }
     }
 
+    /// Queues a capture and waits for it; an error unless it ends `done`.
+    pub async fn capture_done(
+        &self,
+        session_channel_id: u64,
+        user_id: u64,
+        timeout: Duration,
+    ) -> anyhow::Result<u64> {
+        let capture = self.capture(session_channel_id, user_id).await?;
+        match self.wait_capture(capture, timeout).await? {
+            (CaptureStatus::Done, _) => Ok(capture),
+            (status, error) => anyhow::bail!("capture {capture} ended {status:?}: {error:?}"),
+        }
+    }
+
     /// Waits until no job of `kind` is running or due soon. "Soon" covers retries (the stack's
     /// backoff is at most a second) but not recurring jobs resting until their next slot.
     pub async fn wait_idle(&self, kind: &str, timeout: Duration) -> anyhow::Result<()> {

@@ -3,7 +3,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sqlx::MySqlPool;
-use tca_common::db::captures::CaptureStatus;
 use tca_stack::{INTERNAL_TOKEN, Options, Stack};
 use tca_twitch_fake::World;
 
@@ -49,15 +48,10 @@ async fn the_wave_is_the_top_day_and_the_score_separates_the_cohort_from_the_hum
         .await
         .expect("session");
     for _ in 0..3 {
-        let capture = stack.capture(channel, user).await.expect("capture");
-        assert_eq!(
-            stack
-                .wait_capture(capture, Duration::from_secs(60))
-                .await
-                .expect("done")
-                .0,
-            CaptureStatus::Done
-        );
+        stack
+            .capture_done(channel, user, Duration::from_secs(60))
+            .await
+            .expect("capture done");
     }
     stack
         .wait_idle("enrich_accounts", Duration::from_secs(60))

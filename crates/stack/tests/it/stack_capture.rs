@@ -66,24 +66,14 @@ async fn two_captures_with_churn_a_rename_and_a_suspension_match_the_truth(pool:
         .await
         .expect("session");
 
-    let first = stack.capture(channel_id, user).await.expect("capture 1");
-    assert_eq!(
-        stack
-            .wait_capture(first, Duration::from_secs(60))
-            .await
-            .expect("done")
-            .0,
-        CaptureStatus::Done
-    );
-    let second = stack.capture(channel_id, user).await.expect("capture 2");
-    assert_eq!(
-        stack
-            .wait_capture(second, Duration::from_secs(60))
-            .await
-            .expect("done")
-            .0,
-        CaptureStatus::Done
-    );
+    let first = stack
+        .capture_done(channel_id, user, Duration::from_secs(60))
+        .await
+        .expect("capture done");
+    let second = stack
+        .capture_done(channel_id, user, Duration::from_secs(60))
+        .await
+        .expect("capture done");
     stack
         .wait_idle("enrich_accounts", Duration::from_secs(60))
         .await

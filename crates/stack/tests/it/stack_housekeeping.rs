@@ -2,7 +2,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use sqlx::MySqlPool;
-use tca_common::db::captures::CaptureStatus;
 use tca_stack::{Options, Stack};
 use tca_worker::handlers::housekeeping;
 
@@ -41,18 +40,10 @@ async fn housekeeping_expires_and_purges_an_idle_session_and_leaves_a_saved_one_
         .session_with_channel(idle_user, "watched")
         .await
         .expect("session");
-    let capture = stack
-        .capture(idle_channel, idle_user)
+    stack
+        .capture_done(idle_channel, idle_user, Duration::from_secs(60))
         .await
-        .expect("capture");
-    assert_eq!(
-        stack
-            .wait_capture(capture, Duration::from_secs(60))
-            .await
-            .expect("done")
-            .0,
-        CaptureStatus::Done
-    );
+        .expect("capture done");
 
     // A saved session of the same user, with data too.
     sqlx::query("UPDATE analysis_sessions SET status = 'saved', saved_at = ? WHERE id = ?")
@@ -66,18 +57,10 @@ async fn housekeeping_expires_and_purges_an_idle_session_and_leaves_a_saved_one_
         .session_with_channel(idle_user, "pixelbrookgames")
         .await
         .expect("session 2");
-    let capture = stack
-        .capture(active_channel, idle_user)
+    stack
+        .capture_done(active_channel, idle_user, Duration::from_secs(60))
         .await
-        .expect("capture");
-    assert_eq!(
-        stack
-            .wait_capture(capture, Duration::from_secs(60))
-            .await
-            .expect("done")
-            .0,
-        CaptureStatus::Done
-    );
+        .expect("capture done");
     let saved_before = footprint(&pool, saved).await;
     assert!(saved_before[0] > 700);
     assert!(footprint(&pool, active).await[0] > 10);

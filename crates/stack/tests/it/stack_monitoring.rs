@@ -6,7 +6,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::MySqlPool;
-use tca_common::db::captures::CaptureStatus;
 use tca_stack::{Options, Stack};
 
 use crate::stack_worlds::world;
@@ -150,12 +149,10 @@ async fn every_dashboard_panel_and_alert_queries_a_metric_the_services_export(po
         .session_with_channel(user, "watched")
         .await
         .expect("session");
-    let capture = stack.capture(channel, user).await.expect("capture");
-    let (status, _) = stack
-        .wait_capture(capture, Duration::from_secs(60))
+    stack
+        .capture_done(channel, user, Duration::from_secs(60))
         .await
-        .expect("done");
-    assert_eq!(status, CaptureStatus::Done);
+        .expect("capture done");
     stack
         .wait_idle("enrich_accounts", Duration::from_secs(60))
         .await
