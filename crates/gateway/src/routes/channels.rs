@@ -10,10 +10,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use sqlx::{MySql, Transaction};
 use tca_common::db::audit;
 use tca_common::db::captures::{self, CaptureStatus, CaptureTrigger};
 use tca_common::db::jobs::{self, NewJob};
-use tca_common::db::sessions::{self, AutoCaptureJob};
+use tca_common::db::sessions::{self, AutoCaptureJob, Session};
 use tca_common::twitch_api::Channel;
 
 use crate::auth::{CurrentUser, Posted};
@@ -196,15 +197,17 @@ async fn allowed_channel(
 #[derive(Deserialize)]
 pub struct NoFields {}
 
-async fn capture_channel(
-    State(state): State<AppState>,
-    Path(broadcaster_id): Path<String>,
-    Posted { user, .. }: Posted<NoFields>,
-) -> AppResult<Response> {
-    let channel = allowed_channel(&state, &user, &broadcaster_id).await?;
-    let now = Utc::now();
+/// The user's active session (created if none) with the channel in it, in an open
+/// transaction, and the channel: refused unless the user may capture it.
+async fn channel_in_active_session(
+    state: &AppState,
+    user: &CurrentUser,
+    broadcaster_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<(Transaction<'static, MySql>, Session, u64, Channel)> {
+    let channel = allowed_channel(state, user, broadcaster_id).await?;
     let mut tx = state.pool.begin().await?;
-    let session = active_session(&state, &mut tx, user.id, now).await?;
+    let session = active_session(state, &mut tx, user.id, now).await?;
     let session_channel = sessions::ensure_channel(
         &mut *tx,
         session.id,
@@ -214,6 +217,17 @@ async fn capture_channel(
         now,
     )
     .await?;
+    Ok((tx, session, session_channel, channel))
+}
+
+async fn capture_channel(
+    State(state): State<AppState>,
+    Path(broadcaster_id): Path<String>,
+    Posted { user, .. }: Posted<NoFields>,
+) -> AppResult<Response> {
+    let now = Utc::now();
+    let (mut tx, session, session_channel, channel) =
+        channel_in_active_session(&state, &user, &broadcaster_id, now).await?;
     let capture_id = captures::insert_queued(
         &mut tx,
         session_channel,
@@ -269,19 +283,9 @@ async fn set_auto_capture(
         })?;
     let enabled = form.enabled.is_some();
     let only_live = form.only_live.is_some();
-    let channel = allowed_channel(&state, &user, &broadcaster_id).await?;
     let now = Utc::now();
-    let mut tx = state.pool.begin().await?;
-    let session = active_session(&state, &mut tx, user.id, now).await?;
-    let session_channel = sessions::ensure_channel(
-        &mut *tx,
-        session.id,
-        &channel.broadcaster_id,
-        &channel.broadcaster_login,
-        &channel.broadcaster_name,
-        now,
-    )
-    .await?;
+    let (mut tx, session, session_channel, channel) =
+        channel_in_active_session(&state, &user, &broadcaster_id, now).await?;
     if enabled {
         sessions::enable_auto_capture(&mut *tx, session_channel, interval, only_live, now).await?;
         let job = NewJob::new(
