@@ -379,6 +379,29 @@ where
     .await
 }
 
+/// Sets when a running job runs next, in the caller's transaction, so that the change commits
+/// together with what the job did. A recurring job that did its slot's work calls this before
+/// committing: if its worker then dies before the runner re-queues it, the reaper re-queues it
+/// for the next slot (it never moves `run_at` back), not for the slot just done.
+/// `false`: the job is no longer ours.
+pub async fn reschedule_running<'e, E>(
+    executor: E,
+    lease: &Lease,
+    run_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    fenced(
+        executor,
+        fenced_sql!("UPDATE jobs SET run_at = ?, updated_at = ?"),
+        |q| q.bind(run_at).bind(now),
+        lease,
+    )
+    .await
+}
+
 /// Marks the job succeeded. `false`: the lease was lost and nothing was written.
 pub async fn complete<'e, E>(
     executor: E,
@@ -498,7 +521,7 @@ pub async fn reap_expired(pool: &MySqlPool, now: DateTime<Utc>) -> Result<Reaped
     .await?
     .rows_affected();
     let requeued = sqlx::query(
-        "UPDATE jobs SET status = 'queued', run_at = ?, \
+        "UPDATE jobs SET status = 'queued', run_at = GREATEST(run_at, ?), \
          last_error = CONCAT('lease expired (worker ', COALESCE(locked_by, '?'), ' stopped)'), \
          locked_by = NULL, locked_until = NULL, updated_at = ? \
          WHERE status = 'running' AND locked_until < ?",

@@ -228,6 +228,41 @@ async fn expired_lease_is_requeued_and_finished_by_another_worker(pool: MySqlPoo
 }
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_job_rescheduled_in_its_own_transaction_is_reaped_for_its_next_slot(pool: MySqlPool) {
+    let now = t0();
+    let id = enqueue(&pool, noop(now)).await;
+    let job = claim_one(&pool, "worker-a", now).await.expect("claim");
+    // The job did its slot's work and moved itself to the next slot in one transaction…
+    let next = now + secs(3600);
+    let mut tx = pool.begin().await.expect("begin");
+    assert!(
+        jobs::reschedule_running(&mut *tx, &job.lease(), next, now)
+            .await
+            .expect("reschedule")
+    );
+    tx.commit().await.expect("commit");
+    // …then its worker died before the runner re-queued it: the reaper keeps the next slot.
+    let reaped = jobs::reap_expired(&pool, now + secs(31))
+        .await
+        .expect("reap");
+    assert_eq!(reaped.requeued, 1);
+    let row = job_row(&pool, id).await;
+    assert_eq!(row.status, JobStatus::Queued);
+    assert_eq!(row.run_at, next);
+    assert!(claim_one(&pool, "worker-b", now + secs(32)).await.is_none());
+    let again = claim_one(&pool, "worker-b", next).await.expect("next slot");
+    assert_eq!(again.id, id);
+
+    // A worker that lost the job cannot move it.
+    assert!(
+        !jobs::reschedule_running(&pool, &job.lease(), now, now)
+            .await
+            .expect("fenced")
+    );
+    assert_eq!(job_row(&pool, id).await.run_at, next);
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn stale_worker_cannot_heartbeat_retry_or_fail_a_job_it_lost(pool: MySqlPool) {
     let now = t0();
     let id = enqueue(&pool, noop(now)).await;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use tca_common::db::captures::{self, CaptureTrigger};
-use tca_common::db::jobs::ClaimedJob;
+use tca_common::db::jobs::{self, ClaimedJob};
 use tca_common::db::sessions::{self, AutoCaptureJob, SessionStatus};
 use tca_common::twitch_api::TwitchApiError;
 
@@ -109,6 +109,15 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
     )
     .await
     .map_err(|e| JobError::Retry(anyhow::anyhow!(e)))?;
+    // The next slot commits with this one's capture: a worker killed right after the commit
+    // leaves the job to the reaper, which re-queues it for `next` rather than re-running
+    // this slot and queuing its capture twice.
+    if !jobs::reschedule_running(&mut *tx, &job.lease(), next, now).await? {
+        tx.rollback().await?;
+        return Err(JobError::Retry(anyhow::anyhow!(
+            "the auto-capture job's lease was lost; the capture was not queued"
+        )));
+    }
     tx.commit().await?;
     metrics::counter!("auto_captures_queued_total").increment(1);
     tracing::info!(capture_id, channel = %channel.broadcaster_login, %next, "auto-capture queued");
