@@ -72,10 +72,9 @@ pub struct Stack {
     pub gateway: SocketAddr,
     pub public_url: String,
     pub twitch_api: SocketAddr,
-    pub twitch: TwitchApiClient,
-    pub pool: MySqlPool,
     pub database_url: String,
-    pub redirect_uri: String,
+    /// Logs users in and queues captures; the stack derefs to it.
+    pub driver: Driver,
     runner: RunnerConfig,
     settings: Settings,
     workers: Vec<Option<RunningWorker>>,
@@ -176,16 +175,20 @@ impl Stack {
         let gateway = tca_gateway::Gateway::build(gateway_config).await?;
         tokio::spawn(gateway.run(stop.clone()));
 
+        let fake_url = fake.url("");
         let mut stack = Self {
             fake,
             analysis: analysis_addr,
             gateway: gateway_addr,
             public_url,
             twitch_api,
-            twitch,
-            pool,
             database_url,
-            redirect_uri,
+            driver: Driver {
+                pool,
+                twitch,
+                fake_url,
+                redirect_uri,
+            },
             runner: options.runner,
             settings: options.settings,
             workers: Vec::new(),
@@ -230,13 +233,28 @@ impl Stack {
             let _ = worker.task.await;
         }
     }
+}
 
+/// What tests and benchmarks do to a running product, whether it runs in this process (a
+/// [`Stack`]) or as separate service processes: log users in (a consent-page code exchanged
+/// through twitch-api), create sessions and queue captures the way the gateway does, and wait
+/// for the queue.
+pub struct Driver {
+    pub pool: MySqlPool,
+    pub twitch: TwitchApiClient,
+    /// twitch-fake's base URL (its control API is under `/_fake/`).
+    pub fake_url: String,
+    /// A redirect URI the fake's app registers (codes are minted for it).
+    pub redirect_uri: String,
+}
+
+impl Driver {
     /// Logs `login` in as the gateway does: a consent-page code exchanged through twitch-api,
     /// then the user row. Returns the user's id.
     pub async fn login(&self, login: &str) -> anyhow::Result<u64> {
         let http = reqwest::Client::new();
         let code: serde_json::Value = http
-            .post(self.fake.url("/_fake/codes"))
+            .post(format!("{}/_fake/codes", self.fake_url))
             .json(&json!({"login": login, "scopes": SCOPES, "redirect_uri": self.redirect_uri}))
             .send()
             .await?
@@ -379,13 +397,21 @@ impl Stack {
         body: serde_json::Value,
     ) -> anyhow::Result<serde_json::Value> {
         Ok(reqwest::Client::new()
-            .post(self.fake.url(path))
+            .post(format!("{}{path}", self.fake_url))
             .json(&body)
             .send()
             .await?
             .error_for_status()?
             .json()
             .await?)
+    }
+}
+
+impl std::ops::Deref for Stack {
+    type Target = Driver;
+
+    fn deref(&self) -> &Driver {
+        &self.driver
     }
 }
 
