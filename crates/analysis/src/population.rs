@@ -2,6 +2,7 @@
 //! cached per session and data version (the session's finished captures and the latest
 //! enrichment), so repeated views and exports do not reload 200k rows.
 
+use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -93,12 +94,34 @@ pub struct Population {
     /// Accounts seen in a set of channels (sorted broadcaster ids), remembered for this data
     /// version: a dashboard filtered to a channel asks for the same set over and over.
     channel_accounts: Mutex<HashMap<Vec<String>, Arc<HashSet<u64>>>>,
+    /// Whole JSON answers of this data version, by view and query: the dashboard asks the
+    /// same questions on every view of the page, and each would walk every account again.
+    answers: Mutex<HashMap<String, Bytes>>,
 }
 
 /// Channel sets remembered per population.
 const REMEMBERED_CHANNEL_SETS: usize = 16;
+/// Answers remembered per population (beyond that they are forgotten all at once).
+const REMEMBERED_ANSWERS: usize = 128;
 
 impl Population {
+    /// The answer given earlier to `key` for this data version.
+    pub fn answer(&self, key: &str) -> Option<Bytes> {
+        self.answers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    pub fn remember_answer(&self, key: String, body: Bytes) {
+        let mut answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
+        if answers.len() >= REMEMBERED_ANSWERS {
+            answers.clear();
+        }
+        answers.insert(key, body);
+    }
+
     /// The accounts seen in any of `broadcasters` (Twitch ids) in this session.
     pub async fn in_channels(
         &self,
@@ -136,11 +159,32 @@ impl Population {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Version {
     captures_done: i64,
     last_finished: Option<DateTime<Utc>>,
     last_enriched: Option<DateTime<Utc>>,
+}
+
+/// What one query tells about a session before anything is loaded: whether it exists, its
+/// channel count, and its data version.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Probe {
+    live: bool,
+    pub channels: i64,
+    captures_done: i64,
+    last_finished: Option<DateTime<Utc>>,
+    last_enriched: Option<DateTime<Utc>>,
+}
+
+impl Probe {
+    fn version(&self) -> Version {
+        Version {
+            captures_done: self.captures_done,
+            last_finished: self.last_finished,
+            last_enriched: self.last_enriched,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -153,21 +197,37 @@ pub struct Cache {
 const CACHED_SESSIONS: usize = 16;
 
 impl Cache {
-    pub async fn get(
+    /// One round trip per request: `None` when the session does not exist (or was deleted).
+    pub async fn probe(
         &self,
         pool: &MySqlPool,
         session_id: u64,
-        config: &ScoringConfig,
-    ) -> Result<Arc<Population>, sqlx::Error> {
-        let version: Version = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM captures WHERE session_id = ? AND status = 'done') AS captures_done, \
+    ) -> Result<Option<Probe>, sqlx::Error> {
+        let probe: Probe = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM analysis_sessions WHERE id = ? AND status <> 'deleted') AS live, \
+                    (SELECT COUNT(*) FROM session_channels WHERE session_id = ?) AS channels, \
+                    (SELECT COUNT(*) FROM captures WHERE session_id = ? AND status = 'done') AS captures_done, \
                     (SELECT MAX(finished_at) FROM captures WHERE session_id = ?) AS last_finished, \
                     (SELECT MAX(enriched_at) FROM twitch_accounts) AS last_enriched",
         )
         .bind(session_id)
         .bind(session_id)
+        .bind(session_id)
+        .bind(session_id)
         .fetch_one(pool)
         .await?;
+        Ok(probe.live.then_some(probe))
+    }
+
+    /// The session's population for the data version `probe` saw, loaded if not cached.
+    pub async fn get(
+        &self,
+        pool: &MySqlPool,
+        session_id: u64,
+        probe: &Probe,
+        config: &ScoringConfig,
+    ) -> Result<Arc<Population>, sqlx::Error> {
+        let version = probe.version();
         if let Some((cached, population)) = self.lock().get(&session_id)
             && *cached == version
         {
@@ -225,6 +285,7 @@ async fn load(
     Ok(Population {
         accounts,
         channel_accounts: Mutex::default(),
+        answers: Mutex::default(),
     })
 }
 

@@ -4,7 +4,7 @@
 //! channels), and `period=7d|30d|90d|all` or `from`/`to` (YYYY-MM-DD, inclusive), applied to
 //! the accounts' creation dates.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -207,13 +207,22 @@ async fn session_exists(state: &AppState, session_id: u64) -> ApiResult<()> {
         .ok_or(ApiError(StatusCode::NOT_FOUND, "no such session".into()))
 }
 
+/// What a request works on: the session's scored population, the request's filter and
+/// query, and the session's channel count.
+struct Prepared {
+    population: Arc<Population>,
+    filter: Filter,
+    query: Query,
+    channels: i64,
+}
+
 /// The session's scored population and this request's filter.
-async fn prepare(
-    state: &AppState,
-    session_id: u64,
-    raw: Option<&str>,
-) -> ApiResult<(Arc<Population>, Filter, Query)> {
-    session_exists(state, session_id).await?;
+async fn prepare(state: &AppState, session_id: u64, raw: Option<&str>) -> ApiResult<Prepared> {
+    let probe = state
+        .cache
+        .probe(&state.pool, session_id)
+        .await?
+        .ok_or(ApiError(StatusCode::NOT_FOUND, "no such session".into()))?;
     let query = Query::parse(raw);
     // A bad filter is a 400 before any loading.
     let mut filter = period_filter(&query)?;
@@ -223,7 +232,7 @@ async fn prepare(
         .collect();
     let population = state
         .cache
-        .get(&state.pool, session_id, &state.scoring)
+        .get(&state.pool, session_id, &probe, &state.scoring)
         .await?;
     if !broadcasters.is_empty() {
         // Channel ids become the accounts seen there, remembered per data version.
@@ -233,7 +242,12 @@ async fn prepare(
                 .await?,
         );
     }
-    Ok((population, filter, query))
+    Ok(Prepared {
+        population,
+        filter,
+        query,
+        channels: probe.channels,
+    })
 }
 
 fn selected<'a>(
@@ -244,6 +258,30 @@ fn selected<'a>(
         .accounts
         .iter()
         .filter(move |a| filter.keeps(&a.row))
+}
+
+/// What a remembered answer is filed under: the view and the request's query.
+fn answer_key(view: &str, raw: Option<&str>) -> String {
+    format!("{view}?{}", raw.unwrap_or(""))
+}
+
+/// The answer to `key` if this data version has already given it.
+fn remembered(population: &Population, key: &str) -> Option<Response> {
+    population.answer(key).map(json_body)
+}
+
+/// Serializes an answer once, keeps it for this data version, and sends it.
+fn remember(population: &Population, key: String, value: &Value) -> ApiResult<Response> {
+    let body = Bytes::from(serde_json::to_vec(value).map_err(|e| {
+        tracing::error!(error = %e, "serializing an answer failed");
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
+    })?);
+    population.remember_answer(key, body.clone());
+    Ok(json_body(body))
+}
+
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 fn share(part: usize, whole: usize) -> f64 {
@@ -258,8 +296,18 @@ async fn summary(
     State(state): State<AppState>,
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let (population, filter, query) = prepare(&state, session_id, raw.as_deref()).await?;
+) -> ApiResult<Response> {
+    let Prepared {
+        population,
+        filter,
+        query,
+        channels,
+    } = prepare(&state, session_id, raw.as_deref()).await?;
+    // Adding a channel changes no data version; its count is part of the answer's key.
+    let key = format!("{}#{channels}", answer_key("summary", raw.as_deref()));
+    if let Some(answer) = remembered(&population, &key) {
+        return Ok(answer);
+    }
     let threshold = state.scoring.flag_threshold;
     let (mut total, mut young7, mut young30, mut enriched, mut flagged) =
         (0usize, 0usize, 0usize, 0usize, 0usize);
@@ -274,23 +322,22 @@ async fn summary(
         flagged += usize::from(a.score.score >= threshold);
     }
     let captures = captures(&state, session_id, &query).await?;
-    let channels: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM session_channels WHERE session_id = ?")
-            .bind(session_id)
-            .fetch_one(&state.pool)
-            .await?;
-    Ok(Json(json!({
-        "accounts": total,
-        "captures": captures.len(),
-        "channels": channels,
-        "last_capture_at": captures.iter().filter_map(|c| c.finished_at).max(),
-        "young_7d": young7,
-        "young_30d": young30,
-        "enriched_share": share(enriched, total),
-        "flagged": flagged,
-        "flagged_share": share(flagged, total),
-        "flag_threshold": threshold,
-    })))
+    remember(
+        &population,
+        key,
+        &json!({
+            "accounts": total,
+            "captures": captures.len(),
+            "channels": channels,
+            "last_capture_at": captures.iter().filter_map(|c| c.finished_at).max(),
+            "young_7d": young7,
+            "young_30d": young30,
+            "enriched_share": share(enriched, total),
+            "flagged": flagged,
+            "flagged_share": share(flagged, total),
+            "flag_threshold": threshold,
+        }),
+    )
 }
 
 fn counts_by_day<'a>(accounts: impl Iterator<Item = &'a Scored>) -> BTreeMap<NaiveDate, u64> {
@@ -325,11 +372,19 @@ async fn creation_histogram(
     State(state): State<AppState>,
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let (population, filter, query) = prepare(&state, session_id, raw.as_deref()).await?;
-    Ok(Json(
-        json!({ "buckets": buckets(&population, &filter, &query)? }),
-    ))
+) -> ApiResult<Response> {
+    let Prepared {
+        population,
+        filter,
+        query,
+        ..
+    } = prepare(&state, session_id, raw.as_deref()).await?;
+    let key = answer_key("histogram", raw.as_deref());
+    if let Some(answer) = remembered(&population, &key) {
+        return Ok(answer);
+    }
+    let buckets = buckets(&population, &filter, &query)?;
+    remember(&population, key, &json!({ "buckets": buckets }))
 }
 
 async fn creation_hours(
@@ -337,7 +392,12 @@ async fn creation_hours(
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let (population, filter, query) = prepare(&state, session_id, raw.as_deref()).await?;
+    let Prepared {
+        population,
+        filter,
+        query,
+        ..
+    } = prepare(&state, session_id, raw.as_deref()).await?;
     let wanted = day(
         query
             .one("day")
@@ -359,8 +419,14 @@ async fn top_days(
     State(state): State<AppState>,
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let (population, filter, _) = prepare(&state, session_id, raw.as_deref()).await?;
+) -> ApiResult<Response> {
+    let Prepared {
+        population, filter, ..
+    } = prepare(&state, session_id, raw.as_deref()).await?;
+    let key = answer_key("top-days", raw.as_deref());
+    if let Some(answer) = remembered(&population, &key) {
+        return Ok(answer);
+    }
     let total = selected(&population, &filter).count();
     let mut days = histogram::build(
         &counts_by_day(selected(&population, &filter)),
@@ -380,7 +446,7 @@ async fn top_days(
         .take(10)
         .map(|d| json!({"day": d.start, "count": d.count, "share": share(d.count as usize, total), "baseline": d.baseline, "excess": d.excess, "burst": d.burst}))
         .collect();
-    Ok(Json(json!({ "days": top })))
+    remember(&population, key, &json!({ "days": top }))
 }
 
 /// How many accounts score 0–9, 10–19, …, 90–100 (the last bucket also holds 100).
@@ -389,7 +455,9 @@ async fn scores(
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let (population, filter, _) = prepare(&state, session_id, raw.as_deref()).await?;
+    let Prepared {
+        population, filter, ..
+    } = prepare(&state, session_id, raw.as_deref()).await?;
     let mut counts = [0u64; 10];
     for a in selected(&population, &filter) {
         counts[(a.score.score / 10).min(9) as usize] += 1;
@@ -460,9 +528,18 @@ async fn day_accounts(
     State(state): State<AppState>,
     Path((session_id, raw_day)): Path<(u64, String)>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let wanted = day(&raw_day, "day")?;
-    let (population, filter, query) = prepare(&state, session_id, raw.as_deref()).await?;
+    let Prepared {
+        population,
+        filter,
+        query,
+        ..
+    } = prepare(&state, session_id, raw.as_deref()).await?;
+    let key = answer_key(&format!("days/{wanted}/accounts"), raw.as_deref());
+    if let Some(answer) = remembered(&population, &key) {
+        return Ok(answer);
+    }
     let mut list: Vec<&Scored> = selected(&population, &filter)
         .filter(|a| {
             a.row
@@ -471,7 +548,8 @@ async fn day_accounts(
         })
         .collect();
     list.sort_by_key(|a| a.row.twitch_created_at);
-    Ok(Json(page(list, &query)?))
+    let answer = page(list, &query)?;
+    remember(&population, key, &answer)
 }
 
 const SORTS: &str = "score, login, created_at, first_seen_at, last_seen_at, captures_seen, renames";
@@ -480,8 +558,17 @@ async fn accounts(
     State(state): State<AppState>,
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let (population, filter, query) = prepare(&state, session_id, raw.as_deref()).await?;
+) -> ApiResult<Response> {
+    let Prepared {
+        population,
+        filter,
+        query,
+        ..
+    } = prepare(&state, session_id, raw.as_deref()).await?;
+    let key = answer_key("accounts", raw.as_deref());
+    if let Some(answer) = remembered(&population, &key) {
+        return Ok(answer);
+    }
     let search = query.one("q").map(str::to_ascii_lowercase);
     let flagged_only = query.one("flagged") == Some("true");
     let threshold = state.scoring.flag_threshold;
@@ -512,7 +599,8 @@ async fn accounts(
     if descending {
         list.reverse();
     }
-    Ok(Json(page(list, &query)?))
+    let answer = page(list, &query)?;
+    remember(&population, key, &answer)
 }
 
 #[derive(Debug, sqlx::FromRow, Serialize)]
@@ -544,11 +632,37 @@ async fn renames(
     State(state): State<AppState>,
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let (population, filter, _) = prepare(&state, session_id, raw.as_deref()).await?;
-    let renamed: Vec<&Scored> = selected(&population, &filter)
+) -> ApiResult<Response> {
+    let Prepared {
+        population,
+        filter,
+        query,
+        ..
+    } = prepare(&state, session_id, raw.as_deref()).await?;
+    let key = answer_key("renames", raw.as_deref());
+    if let Some(answer) = remembered(&population, &key) {
+        return Ok(answer);
+    }
+    let limit = match query.one("limit") {
+        None => usize::MAX,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                ApiError::bad(format!("limit must be a positive number, got '{raw}'"))
+            })?,
+    };
+    // Most renamed first; `limit` keeps the head (login reuse is still found among all).
+    let mut renamed: Vec<&Scored> = selected(&population, &filter)
         .filter(|a| a.row.names > 1)
         .collect();
+    renamed.sort_by(|a, b| {
+        b.renames()
+            .cmp(&a.renames())
+            .then(a.row.login.cmp(&b.row.login))
+    });
+    let total = renamed.len();
     let ids: Vec<u64> = renamed.iter().map(|a| a.row.account_id).collect();
     let names = names_of(&state.pool, &ids).await?;
     let logins: HashSet<&str> = names.iter().map(|n| n.login.as_str()).collect();
@@ -573,14 +687,23 @@ async fn renames(
             .map(|(login, holders)| json!({"login": login, "held_by": holders}))
             .collect();
     }
+    let mut ledgers: HashMap<u64, Vec<&Name>> = HashMap::new();
+    for name in &names {
+        ledgers.entry(name.account_id).or_default().push(name);
+    }
     let accounts: Vec<Value> = renamed
         .iter()
+        .take(limit)
         .map(|a| {
-            let ledger: Vec<&Name> = names.iter().filter(|n| n.account_id == a.row.account_id).collect();
+            let ledger = ledgers.get(&a.row.account_id).map_or(&[][..], Vec::as_slice);
             json!({"twitch_user_id": a.row.twitch_user_id, "login": a.row.login, "renames": a.renames(), "names": ledger})
         })
         .collect();
-    Ok(Json(json!({ "accounts": accounts, "login_reuse": reused })))
+    remember(
+        &population,
+        key,
+        &json!({ "total": total, "accounts": accounts, "login_reuse": reused }),
+    )
 }
 
 /// A capture an account was seen in: capture id, channel, when, live or not.
@@ -591,7 +714,7 @@ async fn account(
     Path((session_id, twitch_user_id)): Path<(u64, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let (population, _, _) = prepare(&state, session_id, raw.as_deref()).await?;
+    let Prepared { population, .. } = prepare(&state, session_id, raw.as_deref()).await?;
     let found = population
         .accounts
         .iter()
@@ -666,7 +789,7 @@ async fn timeline(
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let (_, _, query) = prepare(&state, session_id, raw.as_deref()).await?;
+    let Prepared { query, .. } = prepare(&state, session_id, raw.as_deref()).await?;
     let points: Vec<Value> = captures(&state, session_id, &query)
         .await?
         .iter()
@@ -733,7 +856,12 @@ async fn export(
                 return Err(ApiError::bad("creation exports are by day or month"));
             }
             // Buckets are few (one per day at most); they come from the cached population.
-            let (population, filter, query) = prepare(&state, session_id, raw.as_deref()).await?;
+            let Prepared {
+                population,
+                filter,
+                query,
+                ..
+            } = prepare(&state, session_id, raw.as_deref()).await?;
             crate::export::creation(buckets(&population, &filter, &query)?, format)
         }
         "timeline" => {

@@ -664,6 +664,20 @@ async fn one_account_renames_login_reuse_and_timeline(pool: MySqlPool) {
         renames["login_reuse"],
         json!([{"login": "carol_old", "held_by": ["1003", "1004"]}])
     );
+    // Most renamed first; `limit` keeps the head, login reuse is still found among all.
+    let head = f.json("renames?limit=1").await;
+    assert_eq!(head["total"], 2);
+    let logins: Vec<&str> = head["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .map(|a| a["login"].as_str().expect("login"))
+        .collect();
+    assert_eq!(logins, ["carol"]);
+    assert_eq!(head["login_reuse"], renames["login_reuse"]);
+    let (status, body) = f.get("renames?limit=0").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("limit must be a positive number"), "{body}");
     let a_only = f.json("renames?broadcaster_id=100").await;
     assert_eq!(
         a_only["accounts"].as_array().expect("accounts").len(),
