@@ -392,6 +392,8 @@ async fn dashboard(
     let page = page_number(&rest)?.to_string();
     let query = filter.query();
     let flagged_query = filter.with(&[("flagged", "true"), ("per_page", "25"), ("page", &page)]);
+    let shown = RENAMES_SHOWN.to_string();
+    let renames_query = filter.with(&[("limit", &shown)]);
     let analysis = &state.analysis;
     // The four reads are independent: ask for them at once.
     let (summary, top, flagged, renames, channels) = tokio::try_join!(
@@ -414,14 +416,13 @@ async fn dashboard(
         },
         async {
             Ok(analysis
-                .get_json::<Renames>(session.id, "renames", Some(&query))
+                .get_json::<Renames>(session.id, "renames", Some(&renames_query))
                 .await?)
         },
         channel_choices(&state, &session, &filter),
     )?;
-    let mut renamed = renames.accounts;
-    renamed.sort_by(|a, b| b.renames.cmp(&a.renames).then(a.login.cmp(&b.login)));
-    renamed.truncate(RENAMES_SHOWN);
+    // Analysis sends the most renamed first, RENAMES_SHOWN of them.
+    let renamed = renames.accounts;
     let page = DashboardPage {
         layout: Layout::new(&user, "sessions"),
         public_id: session.public_id,

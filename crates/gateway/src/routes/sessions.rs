@@ -307,11 +307,17 @@ async fn progress(state: &AppState, session_id: u64) -> Result<Progress, sqlx::E
     .bind(session_id)
     .fetch_all(&state.pool)
     .await?;
-    let distinct: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM session_accounts WHERE session_id = ?")
-            .bind(session_id)
-            .fetch_one(&state.pool)
-            .await?;
+    // Each capture stores how many of its accounts were new to the session (captures of a
+    // session are written one at a time), so their sum is the session's distinct accounts:
+    // a sum over captures instead of counting every account on every page view and every
+    // second of the live-update stream.
+    let distinct: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(new_in_session_count), 0) AS SIGNED) FROM captures \
+         WHERE session_id = ? AND status = 'done'",
+    )
+    .bind(session_id)
+    .fetch_one(&state.pool)
+    .await?;
     let captures: Vec<CaptureView> = captures.into_iter().map(CaptureView::from).collect();
     Ok(Progress {
         running: captures
