@@ -1,23 +1,22 @@
-//! The analysis scenario: B5 (summary latency on a session of 1M capture rows / 200k accounts,
-//! with EXPLAIN of the queries behind it) and E1 (an accounts export of 1M rows streams with
-//! flat memory: the analysis process's peak RSS growth for 1M rows against a tenth of that).
+//! The analysis scenario: B5 (summary and top-days latency on a session of 1M capture rows /
+//! 200k accounts at 1 and 8 concurrent clients, against the original's COUNT DISTINCT query
+//! shape, with EXPLAIN of the queries behind it), E1 (an accounts export of 1M rows streams with
+//! flat memory: the analysis process's peak RSS growth for 1M rows against a tenth of that),
+//! and B6 (the gateway under 64 connections, see `gateway`) on the same seeded session.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use futures::StreamExt;
 use sqlx::{Column, MySqlPool, Row};
-use tca_common::testing::{ChildService, free_addr};
 
 use crate::database::BenchDatabase;
+use crate::deployment::{CLIENT_ID, CLIENT_SECRET, Deployment, INTERNAL_TOKEN as TOKEN, Tuning};
 use crate::measure::{PeakRss, percentile, rss};
-use crate::{Args, Figure, millis, seed};
-
-const TOKEN: &str = "bench-internal-token-0123456789abcdef0123";
+use crate::{Args, Figure, gateway, millis, seed};
 
 pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
-    let database = BenchDatabase::fresh(4).await?;
+    let database = BenchDatabase::fresh(12).await?;
     let (pool, url) = (database.pool.clone(), database.url.clone());
 
     let started = Instant::now();
@@ -60,31 +59,13 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     let seeded_in = started.elapsed();
     eprintln!("seeded in {:.1} s", seeded_in.as_secs_f64());
 
-    let binary = std::env::current_exe()?
-        .parent()
-        .context("no directory")?
-        .join("analysis");
-    if !binary.exists() {
-        bail!(
-            "{} is missing: build it first (scripts/bench does: cargo build --release -p tca-analysis -p tca-bench)",
-            binary.display()
-        );
-    }
-    let addr = free_addr();
-    let env = HashMap::from([
-        ("DATABASE_URL".to_string(), url.to_string()),
-        ("ANALYSIS_ADDR".to_string(), addr.to_string()),
-        ("INTERNAL_API_TOKEN".to_string(), TOKEN.to_string()),
-    ]);
-    let mut service = ChildService::spawn(binary.to_str().context("path")?, addr, &env);
-    service.wait_ready(Duration::from_secs(30)).await;
-    let pid = service.child.id();
+    let deployment = Deployment::start(&pool, &url, quiet_scenario, Tuning::default()).await?;
+    let pid = deployment.analysis.pid();
     let http = reqwest::Client::new();
-    let base = format!("http://{addr}/v1/sessions");
+    let base = deployment.analysis.url("/v1/sessions");
     let mut figures = Vec::new();
 
     // E1 first, while the process holds no cached population.
-    let mut growth = Vec::new();
     for session in [&small, &big] {
         let (rows, bytes, took, peak_growth) = export(
             &http,
@@ -111,12 +92,13 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
                 peak_growth as f64 / 1048576.0
             ),
             target: "memory flat in the row count",
+            baseline: None,
         });
-        growth.push(peak_growth);
     }
 
-    // B5: cold (loads and scores the population), then warm.
-    let summary = format!("{base}/{}/summary", summary_session.session_id);
+    // B5: cold (loads and scores the population), then warm at 1 and 8 clients.
+    let session_id = summary_session.session_id;
+    let summary = format!("{base}/{session_id}/summary");
     let cold = timed(&http, &summary).await?;
     figures.push(Figure {
         id: "B5",
@@ -126,9 +108,46 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
         ),
         value: millis(cold),
         target: "well under 1 s",
+        baseline: None,
     });
+    // The original's shapes: every request counts distinct accounts over the capture rows.
+    let original_summary = format!(
+        "SELECT COUNT(DISTINCT a.id) FROM capture_chatters cc JOIN captures c ON c.id = cc.capture_id \
+         JOIN twitch_accounts a ON a.id = cc.account_id WHERE c.session_id = {session_id}"
+    );
+    let original_top_days = format!(
+        "SELECT DATE(a.twitch_created_at) AS day, COUNT(DISTINCT a.id) AS n FROM capture_chatters cc \
+         JOIN captures c ON c.id = cc.capture_id JOIN twitch_accounts a ON a.id = cc.account_id \
+         WHERE c.session_id = {session_id} GROUP BY day ORDER BY n DESC LIMIT 10"
+    );
+    for (label, url, original) in [
+        ("summary", summary.clone(), original_summary),
+        (
+            "top days",
+            format!("{base}/{session_id}/top-days"),
+            original_top_days,
+        ),
+    ] {
+        for clients in [1, 8] {
+            let ours = load(clients, args.requests, || timed(&http, &url)).await?;
+            let theirs = load(clients, clients * 3, || timed_sql(&pool, &original)).await?;
+            figures.push(Figure {
+                id: "B5",
+                what: format!(
+                    "{label}, warm, {clients} client(s), {} requests",
+                    args.requests
+                ),
+                value: ours.describe(),
+                target: "p99 ≤ 250 ms (stretch 20 ms)",
+                baseline: Some(format!(
+                    "p50 {:.0}× faster than the original's COUNT DISTINCT query ({})",
+                    theirs.p50().as_secs_f64() / ours.p50().as_secs_f64().max(1e-9),
+                    theirs.describe()
+                )),
+            });
+        }
+    }
     for (label, url) in [
-        ("summary, warm", summary.clone()),
         (
             "summary, one channel",
             format!("{summary}?broadcaster_id=100"),
@@ -138,24 +157,17 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
             format!("{summary}?from=2020-01-01&to=2022-12-31"),
         ),
     ] {
-        let mut samples = Vec::with_capacity(args.requests);
-        for _ in 0..args.requests {
-            samples.push(timed(&http, &url).await?);
-        }
-        samples.sort();
+        let ours = load(1, args.requests, || timed(&http, &url)).await?;
         figures.push(Figure {
             id: "B5",
-            what: format!("{label}, {} requests", args.requests),
-            value: format!(
-                "p50 {}, p99 {}",
-                millis(percentile(&samples, 0.50)),
-                millis(percentile(&samples, 0.99))
-            ),
+            what: format!("{label}, 1 client, {} requests", args.requests),
+            value: ours.describe(),
             target: "p99 ≤ 250 ms (stretch 20 ms)",
+            baseline: None,
         });
     }
 
-    for (label, sql) in explained(summary_session.session_id) {
+    for (label, sql) in explained(session_id) {
         let plan = explain(&pool, &sql).await?;
         eprintln!("EXPLAIN {label}:\n{plan}");
         figures.push(Figure {
@@ -163,12 +175,12 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
             what: format!("EXPLAIN {label}"),
             value: plan.replace('\n', "<br>"),
             target: "indexes, no full scan of capture rows",
+            baseline: None,
         });
     }
-    let status = service.terminate(Duration::from_secs(10)).await;
-    if !status.success() {
-        bail!("analysis exited with {status}");
-    }
+
+    figures.extend(gateway::run(&deployment, &pool, session_id).await?);
+    deployment.stop().await?;
     database.finish(args.keep).await?;
     figures.insert(
         0,
@@ -177,9 +189,71 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
             what: "seeding (not a target)".into(),
             value: format!("{:.1} s", seeded_in.as_secs_f64()),
             target: "",
+            baseline: None,
         },
     );
     Ok(figures)
+}
+
+/// A world with nobody in it: these scenarios read seeded data, not Twitch.
+fn quiet_scenario(redirect_uri: &str) -> String {
+    format!(
+        "[app]\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\nredirect_uris = [\"{redirect_uri}\"]\n"
+    )
+}
+
+/// Latencies of `requests` calls of `call`, made by `clients` concurrent callers.
+async fn load<F, Fut>(clients: usize, requests: usize, call: F) -> anyhow::Result<Latencies>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Duration>>,
+{
+    let started = Instant::now();
+    let per_client = requests.div_ceil(clients);
+    let mut samples: Vec<Duration> = futures::future::try_join_all((0..clients).map(|_| async {
+        let mut mine = Vec::with_capacity(per_client);
+        for _ in 0..per_client {
+            mine.push(call().await?);
+        }
+        Ok::<_, anyhow::Error>(mine)
+    }))
+    .await?
+    .into_iter()
+    .flatten()
+    .collect();
+    samples.sort();
+    Ok(Latencies {
+        per_second: samples.len() as f64 / started.elapsed().as_secs_f64(),
+        samples,
+    })
+}
+
+struct Latencies {
+    samples: Vec<Duration>,
+    per_second: f64,
+}
+
+impl Latencies {
+    fn p50(&self) -> Duration {
+        percentile(&self.samples, 0.50)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "p50 {}, p99 {}, {:.0} req/s",
+            millis(self.p50()),
+            millis(percentile(&self.samples, 0.99)),
+            self.per_second
+        )
+    }
+}
+
+async fn timed_sql(pool: &MySqlPool, sql: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_all(pool)
+        .await?;
+    Ok(started.elapsed())
 }
 
 async fn timed(http: &reqwest::Client, url: &str) -> anyhow::Result<Duration> {

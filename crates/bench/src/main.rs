@@ -4,16 +4,20 @@
 //! measures them.
 //!
 //! ```text
-//! scripts/bench queue               # B2 enqueue, B1/B1b drain against the naive claim
-//! scripts/bench capture             # B3/B3b 100k-chatter capture against plain INSERTs
-//! scripts/bench analysis            # B5 summary latency + E1 export memory
-//! scripts/bench all
+//! scripts/bench queue               # B2 enqueue, B1/B1b drain against the naive claim, B7
+//! scripts/bench capture             # B3/B3b 100k-chatter capture against plain INSERTs, B4 enrichment
+//! scripts/bench analysis            # B5 summary/top-days latency, E1 export memory, B6 gateway load
+//! scripts/bench all               # all of the above: the full table of docs/benchmarks.md
+//! scripts/chaos                   # B8: kill -9, MariaDB restart, Twitch faults; then verify
 //! tca-bench analysis --accounts 200000 --captures 5 --export-accounts 1000000
 //! ```
 
 mod analysis;
 mod capture;
+mod chaos;
 mod database;
+mod deployment;
+mod gateway;
 mod measure;
 mod queue;
 mod seed;
@@ -28,10 +32,12 @@ pub struct Figure {
     pub what: String,
     pub value: String,
     pub target: &'static str,
+    /// The same work measured the plain or the original way in the same run, as a ratio.
+    pub baseline: Option<String>,
 }
 
 fn usage() -> String {
-    "usage: tca-bench queue|capture|analysis|all [--jobs N] [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--json FILE] [--keep]\n\
+    "usage: tca-bench queue|capture|analysis|all|chaos [--jobs N] [--seconds N] [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--json FILE] [--keep]\n\
      DATABASE_URL names the MariaDB server; the benchmark creates and drops its own database there."
         .to_string()
 }
@@ -41,6 +47,8 @@ pub struct Args {
     pub captures: u64,
     pub export_accounts: u64,
     pub requests: usize,
+    /// How long the chaos storm lasts.
+    pub seconds: u64,
     /// Jobs drained by the queue scenario.
     pub jobs: u64,
     pub json: Option<String>,
@@ -56,6 +64,7 @@ fn parse(mut raw: impl Iterator<Item = String>) -> anyhow::Result<(String, Args)
         export_accounts: 1_000_000,
         requests: 300,
         jobs: 100_000,
+        seconds: 180,
         json: None,
         keep: false,
     };
@@ -78,6 +87,7 @@ fn parse(mut raw: impl Iterator<Item = String>) -> anyhow::Result<(String, Args)
             "--export-accounts" => args.export_accounts = number()?,
             "--requests" => args.requests = number()? as usize,
             "--jobs" => args.jobs = number()?,
+            "--seconds" => args.seconds = number()?,
             "--json" => args.json = Some(value.clone()),
             other => bail!("unknown option {other}\n{}", usage()),
         }
@@ -86,10 +96,17 @@ fn parse(mut raw: impl Iterator<Item = String>) -> anyhow::Result<(String, Args)
 }
 
 pub fn print_table(figures: &[Figure]) {
-    println!("| id | what | result | target |");
-    println!("|---|---|---|---|");
+    println!("| id | what | result | target | against the baseline |");
+    println!("|---|---|---|---|---|");
     for f in figures {
-        println!("| {} | {} | {} | {} |", f.id, f.what, f.value, f.target);
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            f.id,
+            f.what,
+            f.value,
+            f.target,
+            f.baseline.as_deref().unwrap_or("")
+        );
     }
 }
 
@@ -104,6 +121,7 @@ async fn main() -> anyhow::Result<()> {
         "analysis" => analysis::run(&args).await?,
         "queue" => queue::run(&args).await?,
         "capture" => capture::run(&args).await?,
+        "chaos" => chaos::run(&args).await?,
         "all" => {
             let mut figures = queue::run(&args).await?;
             figures.extend(capture::run(&args).await?);
@@ -116,7 +134,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(path) = &args.json {
         let json: Vec<serde_json::Value> = figures
             .iter()
-            .map(|f| serde_json::json!({"id": f.id, "what": f.what, "value": f.value, "target": f.target}))
+            .map(|f| serde_json::json!({"id": f.id, "what": f.what, "value": f.value, "target": f.target, "baseline": f.baseline}))
             .collect();
         std::fs::write(path, serde_json::to_vec_pretty(&json)?)?;
     }

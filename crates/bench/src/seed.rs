@@ -70,8 +70,8 @@ pub async fn session(
         let channel = (k % 2) as usize;
         sqlx::query(
             "INSERT INTO captures (session_id, session_channel_id, broadcaster_id, broadcaster_login, capture_trigger, status, \
-             queued_at, started_at, finished_at, chatters_count, viewer_count, stream_live) \
-             VALUES (?, ?, ?, CONCAT('chan_', ?), 'auto', 'done', ? + INTERVAL ? MINUTE, ? + INTERVAL ? MINUTE, ? + INTERVAL ? MINUTE, ?, ?, TRUE)",
+             queued_at, started_at, finished_at, chatters_count, new_in_session_count, viewer_count, stream_live) \
+             VALUES (?, ?, ?, CONCAT('chan_', ?), 'auto', 'done', ? + INTERVAL ? MINUTE, ? + INTERVAL ? MINUTE, ? + INTERVAL ? MINUTE, ?, ?, ?, TRUE)",
         )
         .bind(session_id)
         .bind(channels[channel])
@@ -84,6 +84,8 @@ pub async fn session(
         .bind(now)
         .bind(k * 5 + 1)
         .bind(accounts as u32)
+        // Everyone is seen in the first capture.
+        .bind(if k == 0 { accounts as u32 } else { 0 })
         .bind((accounts * 3) as u32)
         .execute(pool)
         .await?;

@@ -1,0 +1,550 @@
+//! Chaos (`scripts/chaos`, B8): the deployed product (every service its own process) captures
+//! three channels — manual captures every few seconds, two channels on auto-capture — while
+//! a worker is `kill -9`'d every few seconds and started again, MariaDB is restarted once,
+//! and twitch-fake answers with 429 bursts, 5xx, dropped connections and stalls longer than
+//! twitch-api's timeout. Then the faults stop, the queue drains, and the data is compared
+//! with `twitch-fake truth`:
+//!
+//! - lost: a capture that did not end `done`, a chatter Twitch listed that a capture lacks,
+//!   an account never enriched or enriched wrongly, a capture or enrichment job `dead`;
+//! - duplicated: a chatter counted twice (the capture's count against its rows, the
+//!   session's per-account capture counts against the capture rows), two auto captures in
+//!   one slot, a name recorded twice;
+//! - recovered: every process answers `/readyz` at the end, none restarted except the
+//!   workers chaos killed.
+//!
+//! MariaDB is restarted by the command in `CHAOS_RESTART_DB` (scripts/chaos runs the test on
+//! a private server it may restart).
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use serde_json::{Value, json};
+use sqlx::MySqlPool;
+use tca_common::db::{captures, sessions};
+use tca_worker::handlers::housekeeping::schedule_auto_capture;
+
+use crate::database::BenchDatabase;
+use crate::deployment::{self, CLIENT_ID, CLIENT_SECRET, Deployment, Tuning};
+use crate::{Args, Figure};
+
+const CHANNELS: [&str; 3] = ["riverside", "nightowls", "quietcorner"];
+/// The channels on auto-capture (every minute, the shortest interval).
+const AUTO: [&str; 2] = ["riverside", "quietcorner"];
+const WORKERS: usize = 3;
+
+fn scenario(redirect_uri: &str) -> String {
+    format!(
+        r#"
+seed = 11
+now = "2026-01-01T00:00:00Z"
+[app]
+client_id = "{CLIENT_ID}"
+client_secret = "{CLIENT_SECRET}"
+redirect_uris = ["{redirect_uri}"]
+[[users]]
+login = "chaos_mod"
+id = "538211095"
+[[channels]]
+login = "riverside"
+moderators = ["chaos_mod"]
+live = true
+viewer_count = 4000
+[channels.audience]
+humans = 6000
+lurkers = 400
+[[channels.audience.cohorts]]
+name = "wave"
+size = 300
+created_from = "2025-12-20T00:00:00Z"
+created_within = "2h"
+also_in = ["nightowls"]
+[[channels]]
+login = "nightowls"
+moderators = ["chaos_mod"]
+live = true
+viewer_count = 2000
+[channels.audience]
+humans = 2500
+[[channels]]
+login = "quietcorner"
+moderators = ["chaos_mod"]
+live = false
+[channels.audience]
+humans = 700
+"#
+    )
+}
+
+/// Twitch at its worst, short of an outage: every 40th request starts a burst of three 429s,
+/// 5 % 5xx, 2 % dropped connections, 2 % stalls past twitch-api's 2 s timeout.
+fn faults() -> Value {
+    json!({
+        "burst_429_every": 40,
+        "burst_429_length": 3,
+        "error_rate": 0.05,
+        "drop_rate": 0.02,
+        "stall_rate": 0.02,
+        "stall_ms": 3000,
+        "latency_ms": 100,
+        "latency_jitter_ms": 100,
+    })
+}
+
+pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
+    let restart_db = std::env::var("CHAOS_RESTART_DB").context(
+        "CHAOS_RESTART_DB must hold the command that restarts MariaDB (scripts/chaos sets it)",
+    )?;
+    let database = BenchDatabase::fresh(8).await?;
+    let pool = database.pool.clone();
+    let mut deployment = Deployment::start(
+        &pool,
+        &database.url,
+        scenario,
+        Tuning {
+            workers: WORKERS,
+            worker_env: vec![
+                ("JOB_LEASE", "5s".into()),
+                ("WORKER_REAP_INTERVAL", "1s".into()),
+                ("JOB_BACKOFF_BASE", "1s".into()),
+                ("JOB_BACKOFF_MAX", "5s".into()),
+                ("WORKER_POLL_INTERVAL", "100ms".into()),
+                ("WORKER_DRAIN_TIMEOUT", "5s".into()),
+                ("DATABASE_ACQUIRE_TIMEOUT", "5s".into()),
+            ],
+            twitch_api_env: vec![
+                ("TWITCH_REQUEST_TIMEOUT", "2s".into()),
+                ("DATABASE_ACQUIRE_TIMEOUT", "5s".into()),
+            ],
+        },
+    )
+    .await?;
+
+    // The moderator, a session with the three channels, two of them on auto-capture.
+    let driver = &deployment.driver;
+    let user = driver.login("chaos_mod").await?;
+    let mut channels = HashMap::new();
+    let mut session_id = 0;
+    for login in CHANNELS {
+        let (session, channel) = driver.session_with_channel(user, login).await?;
+        session_id = session;
+        channels.insert(login, channel);
+    }
+    for login in AUTO {
+        let channel = channels[login];
+        sessions::enable_auto_capture(&pool, channel, 1, false, Utc::now()).await?;
+        let broadcaster: String =
+            sqlx::query_scalar("SELECT broadcaster_id FROM session_channels WHERE id = ?")
+                .bind(channel)
+                .fetch_one(&pool)
+                .await?;
+        schedule_auto_capture(&pool, channel, session_id, &broadcaster, Utc::now())
+            .await
+            .map_err(|e| anyhow::anyhow!("schedule auto-capture: {e:?}"))?;
+    }
+    driver.fake_post("/_fake/faults", faults()).await?;
+
+    // The storm.
+    let duration = Duration::from_secs(args.seconds);
+    eprintln!(
+        "chaos for {duration:?}: captures every 3 s, a worker killed every 5 s, MariaDB restarted at 40 %"
+    );
+    let started = Instant::now();
+    let (mut kills, mut kills_mid_job, mut manual) = (0u32, 0u32, 0u32);
+    let (mut db_restarted, mut tick) = (false, 0u64);
+    while started.elapsed() < duration {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        tick += 1;
+        if tick.is_multiple_of(3) {
+            let login = CHANNELS[(tick / 3) as usize % CHANNELS.len()];
+            // The gateway refuses a second capture while one of the channel is unfinished;
+            // so does this driver. A refused or failed attempt (MariaDB restarting) is
+            // simply not counted.
+            if unfinished(&pool, channels[login]).await.unwrap_or(1) == 0
+                && driver.capture(channels[login], user).await.is_ok()
+            {
+                manual += 1;
+            }
+        }
+        if tick.is_multiple_of(5) {
+            let index = (tick / 5) as usize % deployment.workers.len();
+            let busy: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM jobs WHERE status = 'running' AND locked_by = ?",
+            )
+            .bind(deployment::worker_id(index))
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(0);
+            deployment.workers[index].kill_and_restart()?;
+            kills += 1;
+            kills_mid_job += u32::from(busy > 0);
+        }
+        if !db_restarted && started.elapsed() >= duration.mul_f64(0.4) {
+            eprintln!("restarting MariaDB");
+            let status = std::process::Command::new("bash")
+                .args(["-c", &restart_db])
+                .status()?;
+            if !status.success() {
+                bail!("'{restart_db}' failed: {status}");
+            }
+            db_restarted = true;
+        }
+    }
+    let stats_during = deployment.fake_stats().await?;
+    driver.fake_post("/_fake/faults", json!({})).await?;
+    // Auto-capture off: the queue can become idle.
+    sqlx::query("UPDATE session_channels SET auto_capture_enabled = FALSE WHERE session_id = ?")
+        .bind(session_id)
+        .execute(&pool)
+        .await?;
+    eprintln!("storm over; waiting for the queue to drain");
+    settle(&pool, Duration::from_secs(240)).await?;
+
+    let mut figures = vec![Figure {
+        id: "B8",
+        what: format!(
+            "{}-second storm: worker kill -9s, MariaDB restarts, Twitch faults injected",
+            args.seconds
+        ),
+        value: format!(
+            "{kills} kills ({kills_mid_job} with a job running), {} restart, faults {} over {} Helix requests; {manual} manual captures queued",
+            u32::from(db_restarted),
+            stats_during["faults_injected"],
+            stats_during["helix_requests"]
+        ),
+        target: "—",
+        baseline: None,
+    }];
+    let mut problems = verify(&deployment, &pool, session_id, &mut figures).await?;
+    let http = reqwest::Client::new();
+    let mut not_ready = Vec::new();
+    for process in deployment.processes() {
+        if !process.ready(&http).await {
+            not_ready.push(process.name.clone());
+        }
+    }
+    problems += not_ready.len() as u64;
+    figures.push(check(
+        "recovered",
+        &format!(
+            "processes not answering /readyz at the end{}",
+            if not_ready.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", not_ready.join(", "))
+            }
+        ),
+        not_ready.len() as u64,
+    ));
+    // Every service must also stop cleanly after all that.
+    deployment.stop().await?;
+    database.finish(args.keep).await?;
+    if problems > 0 {
+        crate::print_table(&figures);
+        bail!("chaos found {problems} problem(s)");
+    }
+    Ok(figures)
+}
+
+async fn unfinished(pool: &MySqlPool, channel: u64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM captures WHERE session_channel_id = ? AND status IN ('queued', 'running')",
+    )
+    .bind(channel)
+    .fetch_one(pool)
+    .await
+}
+
+/// Waits until no capture is unfinished, no account waits for enrichment, and no job is
+/// running or due (recurring housekeeping aside).
+async fn settle(pool: &MySqlPool, timeout: Duration) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let pending: Result<(i64, i64, i64), sqlx::Error> = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM captures WHERE status IN ('queued', 'running')), \
+             (SELECT COUNT(*) FROM twitch_accounts WHERE enriched_at IS NULL), \
+             (SELECT COUNT(*) FROM jobs WHERE kind NOT IN (?, ?) \
+               AND (status = 'running' OR (status = 'queued' AND run_at <= NOW(6) + INTERVAL 5 SECOND)))",
+        )
+        .bind(captures::HOUSEKEEPING_JOB_KIND)
+        .bind(sessions::AUTO_CAPTURE_JOB_KIND)
+        .fetch_one(pool)
+        .await;
+        if let Ok((0, 0, 0)) = pending {
+            return Ok(());
+        }
+        if started.elapsed() > timeout {
+            bail!(
+                "the queue did not drain within {timeout:?}: {pending:?} (captures, unenriched, jobs)"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// A check's row: `0` problems passes.
+fn check(kind: &str, what: &str, problems: u64) -> Figure {
+    Figure {
+        id: if problems == 0 { "B8" } else { "FAIL" },
+        what: format!("{kind}: {what}"),
+        value: problems.to_string(),
+        target: "0",
+        baseline: None,
+    }
+}
+
+/// Compares the database with `twitch-fake truth`; pushes one row per check and returns the
+/// number of problems.
+async fn verify(
+    deployment: &Deployment,
+    pool: &MySqlPool,
+    session_id: u64,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<u64> {
+    let output = std::process::Command::new(deployment::binary("twitch-fake")?)
+        .args(["truth", "--listings", "1", "--scenario"])
+        .arg(&deployment.scenario)
+        .output()?;
+    if !output.status.success() {
+        bail!(
+            "twitch-fake truth failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let truth: Value = serde_json::from_slice(&output.stdout)?;
+    // Nobody churns in this world, so every listing of a channel is its first one.
+    let mut expected: HashMap<String, HashSet<String>> = HashMap::new();
+    for channel in truth["channels"].as_array().context("truth channels")? {
+        let first = channel["listings"][0]
+            .as_array()
+            .context("truth without --listings")?;
+        expected.insert(
+            channel["id"].as_str().context("id")?.to_string(),
+            first
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+        );
+    }
+    let created: HashMap<String, String> = truth["accounts"]
+        .as_array()
+        .context("truth accounts")?
+        .iter()
+        .filter_map(|a| {
+            Some((
+                a["id"].as_str()?.to_string(),
+                a["created_at"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+
+    let mut problems = 0;
+    let mut row = |figures: &mut Vec<Figure>, kind: &str, what: &str, n: u64| {
+        problems += n;
+        figures.push(check(kind, what, n));
+    };
+
+    let captures: Vec<(u64, String, String, Option<u32>)> = sqlx::query_as(
+        "SELECT id, status, broadcaster_id, chatters_count FROM captures WHERE session_id = ? ORDER BY id",
+    )
+    .bind(session_id)
+    .fetch_all(pool)
+    .await?;
+    let done: Vec<&(u64, String, String, Option<u32>)> =
+        captures.iter().filter(|c| c.1 == "done").collect();
+    figures.push(Figure {
+        id: "B8",
+        what: "captures in all / done".into(),
+        value: format!("{} / {}", captures.len(), done.len()),
+        target: "all done",
+        baseline: None,
+    });
+    row(
+        figures,
+        "lost",
+        "captures not done",
+        (captures.len() - done.len()) as u64,
+    );
+    let (mut missing, mut extra, mut miscounted) = (0u64, 0u64, 0u64);
+    for (id, _, broadcaster, count) in &done {
+        let stored: Vec<String> = sqlx::query_scalar(
+            "SELECT a.twitch_user_id FROM capture_chatters cc JOIN twitch_accounts a ON a.id = cc.account_id \
+             WHERE cc.capture_id = ?",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+        let stored_set: HashSet<&String> = stored.iter().collect();
+        let want = &expected[broadcaster];
+        let lacking: Vec<&String> = want.iter().filter(|id| !stored_set.contains(id)).collect();
+        if !lacking.is_empty() {
+            eprintln!(
+                "capture {id} of {broadcaster} lacks {} listed chatter(s), e.g. {:?}",
+                lacking.len(),
+                &lacking[..lacking.len().min(5)]
+            );
+        }
+        missing += lacking.len() as u64;
+        extra += stored_set.iter().filter(|id| !want.contains(**id)).count() as u64;
+        if count.map(u64::from) != Some(stored.len() as u64) || stored_set.len() != stored.len() {
+            miscounted += 1;
+        }
+    }
+    row(
+        figures,
+        "lost",
+        "chatters in twitch-fake truth missing from a done capture",
+        missing,
+    );
+    row(
+        figures,
+        "wrong",
+        "chatters stored that Twitch never listed",
+        extra,
+    );
+    row(
+        figures,
+        "duplicated",
+        "captures whose count differs from their rows",
+        miscounted,
+    );
+
+    let seen_wrong: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM session_accounts sa WHERE sa.session_id = ? AND sa.captures_seen <> \
+         (SELECT COUNT(*) FROM capture_chatters cc JOIN captures c ON c.id = cc.capture_id \
+          WHERE c.session_id = sa.session_id AND c.status = 'done' AND cc.account_id = sa.account_id)",
+    )
+    .bind(session_id)
+    .fetch_one(pool)
+    .await?;
+    row(
+        figures,
+        "duplicated",
+        "session accounts whose capture count differs from the capture rows",
+        seen_wrong as u64,
+    );
+    let channel_seen_wrong: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM session_channel_accounts sca WHERE sca.session_id = ? AND sca.captures_seen <> \
+         (SELECT COUNT(*) FROM capture_chatters cc JOIN captures c ON c.id = cc.capture_id \
+          WHERE c.session_channel_id = sca.session_channel_id AND c.status = 'done' AND cc.account_id = sca.account_id)",
+    )
+    .bind(session_id)
+    .fetch_one(pool)
+    .await?;
+    row(
+        figures,
+        "duplicated",
+        "channel accounts whose capture count differs from the capture rows",
+        channel_seen_wrong as u64,
+    );
+
+    let (distinct, summed): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM session_accounts WHERE session_id = ?), \
+         (SELECT CAST(COALESCE(SUM(new_in_session_count), 0) AS SIGNED) FROM captures WHERE session_id = ? AND status = 'done')",
+    )
+    .bind(session_id)
+    .bind(session_id)
+    .fetch_one(pool)
+    .await?;
+    row(
+        figures,
+        "duplicated",
+        "distinct accounts of the session minus the captures' new-to-session counts",
+        distinct.abs_diff(summed),
+    );
+
+    // Auto captures: one per slot. Consecutive ones of a channel are at least the interval
+    // apart (a re-run of a slot after a crash must not queue a second capture).
+    let autos: Vec<(u64, chrono::DateTime<Utc>)> = sqlx::query_as(
+        "SELECT session_channel_id, queued_at FROM captures WHERE session_id = ? AND capture_trigger = 'auto' \
+         ORDER BY session_channel_id, queued_at",
+    )
+    .bind(session_id)
+    .fetch_all(pool)
+    .await?;
+    let same_slot = autos
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0 && w[1].1 - w[0].1 < chrono::Duration::seconds(59))
+        .count();
+    figures.push(Figure {
+        id: "B8",
+        what: "auto captures".into(),
+        value: autos.len().to_string(),
+        target: "≥ 1 per auto channel",
+        baseline: None,
+    });
+    row(
+        figures,
+        "duplicated",
+        "auto captures in a slot that already had one",
+        same_slot as u64,
+    );
+    let auto_channels: HashSet<u64> = autos.iter().map(|a| a.0).collect();
+    row(
+        figures,
+        "lost",
+        "auto-capture channels that never captured",
+        (AUTO.len() - auto_channels.len()) as u64,
+    );
+
+    let accounts: Vec<(String, Option<chrono::DateTime<Utc>>)> =
+        sqlx::query_as("SELECT twitch_user_id, twitch_created_at FROM twitch_accounts")
+            .fetch_all(pool)
+            .await?;
+    let badly_enriched = accounts
+        .iter()
+        .filter(|(id, at)| {
+            let want = created
+                .get(id)
+                .and_then(|s| s.parse::<chrono::DateTime<Utc>>().ok());
+            at.is_none() || want.is_none() || *at != want
+        })
+        .count();
+    row(
+        figures,
+        "lost",
+        "accounts not enriched, or with a creation date other than Twitch's",
+        badly_enriched as u64,
+    );
+    let names_twice: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT account_id FROM account_names GROUP BY account_id HAVING COUNT(*) > 1) t",
+    )
+    .fetch_one(pool)
+    .await?;
+    row(
+        figures,
+        "duplicated",
+        "accounts with a name recorded twice (nobody was renamed)",
+        names_twice as u64,
+    );
+    let dead: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE status IN ('dead', 'failed') AND kind IN (?, ?)",
+    )
+    .bind(captures::CAPTURE_JOB_KIND)
+    .bind(captures::ENRICH_JOB_KIND)
+    .fetch_one(pool)
+    .await?;
+    row(
+        figures,
+        "lost",
+        "capture or enrichment jobs dead",
+        dead as u64,
+    );
+    let (retried, attempts): (i64, Option<u32>) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(attempts > 1), 0) AS SIGNED), MAX(attempts) FROM jobs WHERE kind IN (?, ?)",
+    )
+    .bind(captures::CAPTURE_JOB_KIND)
+    .bind(captures::ENRICH_JOB_KIND)
+    .fetch_one(pool)
+    .await?;
+    figures.push(Figure {
+        id: "B8",
+        what: "capture and enrichment jobs run more than once / most attempts".into(),
+        value: format!("{retried} / {}", attempts.unwrap_or(0)),
+        target: "—",
+        baseline: None,
+    });
+    Ok(problems)
+}

@@ -1,0 +1,152 @@
+//! B6: the gateway's pages and the analysis JSON it proxies, under 64 keep-alive connections
+//! from `wrk` (Debian's HTTP load generator, installed by scripts/bench), as the owner of a
+//! seeded session of 200k accounts. Memory: the peak RSS of each process meanwhile.
+
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use sqlx::MySqlPool;
+
+use crate::Figure;
+use crate::deployment::{Deployment, PeakRssOf};
+
+const CONNECTIONS: u32 = 64;
+const SECONDS: u32 = 10;
+/// The browser's session cookie (its SHA-256 is what the gateway stores).
+const WEB_TOKEN: &str = "bench-web-session-token-0123456789abcdef";
+
+pub async fn run(
+    deployment: &Deployment,
+    pool: &MySqlPool,
+    session_id: u64,
+) -> anyhow::Result<Vec<Figure>> {
+    which_wrk()?;
+    let (user_id, public_id): (u64, String) =
+        sqlx::query_as("SELECT user_id, public_id FROM analysis_sessions WHERE id = ?")
+            .bind(session_id)
+            .fetch_one(pool)
+            .await?;
+    let now = Utc::now();
+    sqlx::query(
+        "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, absolute_expires_at) \
+         VALUES (UNHEX(SHA2(?, 256)), ?, UNHEX(SHA2('bench-csrf', 256)), ?, ?, ?, ?)",
+    )
+    .bind(WEB_TOKEN)
+    .bind(user_id)
+    .bind(now)
+    .bind(now)
+    .bind(now + chrono::Duration::days(1))
+    .bind(now + chrono::Duration::days(1))
+    .execute(pool)
+    .await?;
+
+    let cookie = format!("tca_session={WEB_TOKEN}");
+    let http = reqwest::Client::new();
+    let mut figures = Vec::new();
+    for (label, path) in [
+        ("session page (HTML)", format!("/sessions/{public_id}")),
+        (
+            "analysis page (HTML: summary + top days from analysis)",
+            format!("/sessions/{public_id}/analysis"),
+        ),
+        (
+            "analysis JSON (summary, proxied to analysis)",
+            format!("/sessions/{public_id}/data/summary"),
+        ),
+    ] {
+        let url = deployment.gateway.url(&path);
+        // Warm: the first view loads and scores the session; B5 measures that.
+        let first = http.get(&url).header("Cookie", &cookie).send().await?;
+        if !first.status().is_success() {
+            bail!("{path}: {}", first.status());
+        }
+        let sampler = PeakRssOf::start(deployment.processes());
+        let result = wrk(&url, &cookie).await?;
+        let peaks = sampler.stop().await;
+        figures.push(Figure {
+            id: "B6",
+            what: format!("gateway {label}, {CONNECTIONS} keep-alive connections, {SECONDS} s"),
+            value: format!(
+                "{:.0} req/s, p50 {}, p99 {}",
+                result.per_second, result.p50, result.p99
+            ),
+            target: "≥ 3,000 req/s, p99 ≤ 20 ms",
+            baseline: None,
+        });
+        figures.push(Figure {
+            id: "M",
+            what: format!("peak RSS per process during B6 {label}"),
+            value: peaks,
+            target: "—",
+            baseline: None,
+        });
+    }
+    Ok(figures)
+}
+
+fn which_wrk() -> anyhow::Result<()> {
+    let found = Command::new("wrk").arg("--version").output();
+    match found {
+        Ok(_) => Ok(()),
+        Err(_) => bail!("wrk is not installed: scripts/bench installs it (apt-get install wrk)"),
+    }
+}
+
+struct WrkResult {
+    per_second: f64,
+    p50: String,
+    p99: String,
+}
+
+async fn wrk(url: &str, cookie: &str) -> anyhow::Result<WrkResult> {
+    let output = tokio::process::Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{CONNECTIONS}"),
+            &format!("-d{SECONDS}s"),
+            "--timeout",
+            "5s",
+            "--latency",
+            "-H",
+            &format!("Cookie: {cookie}"),
+            url,
+        ])
+        .output()
+        .await
+        .context("run wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        bail!(
+            "wrk failed: {}{}",
+            text,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    parse_wrk(&text)
+}
+
+/// Reads `Requests/sec`, the 50 % and 99 % lines of `--latency`, and refuses a run with
+/// errors or non-2xx answers (a fast error page is not a result).
+fn parse_wrk(text: &str) -> anyhow::Result<WrkResult> {
+    if let Some(line) = text
+        .lines()
+        .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+    {
+        bail!("wrk saw failures: {}\n{text}", line.trim());
+    }
+    let field = |prefix: &str| -> anyhow::Result<String> {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(|v| v.trim().to_string())
+            .with_context(|| format!("no '{prefix}' in wrk's output:\n{text}"))
+    };
+    Ok(WrkResult {
+        per_second: field("Requests/sec:")?
+            .parse()
+            .context("Requests/sec is not a number")?,
+        p50: field("50%")?,
+        p99: field("99%")?,
+    })
+}
