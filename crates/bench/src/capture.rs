@@ -198,24 +198,25 @@ async fn enrichment(deployment: &Deployment, pool: &MySqlPool) -> anyhow::Result
     let max_window = stats["max_calls_per_window"]["app"]
         .as_u64()
         .context("twitch-fake saw no app-token calls")?;
-    // Twitch's bucket is a token bucket: full at the start, refilled continuously, so over
-    // the run it offered its size plus a minute's worth per minute.
+    // Twitch's bucket is a token bucket: full at the start and refilled continuously, so
+    // over the run it offered its size plus a minute's worth per minute. twitch-api keeps
+    // every minute to one bucketful (issue 4), so the busiest minute is the use that counts.
     let offered = BUCKET as f64 * (1.0 + took.as_secs_f64() / 60.0);
     Ok(Figure {
         id: "B4",
         what: format!("enrichment of {CHATTERS} unknown accounts under an {BUCKET}/min bucket"),
         value: format!(
-            "{:.1} s, {users_calls} Get Users calls; 429 answers: {too_many}; bucket use: \
-             {max_window} of {BUCKET} points in the busiest minute ({:.0} %), {:.0} % of the \
-             {offered:.0} points the bucket offered over the run",
+            "{:.1} s, {users_calls} Get Users calls; 429 answers: {too_many}; bucket use {:.0} % \
+             ({max_window} of {BUCKET} points in the busiest minute; {:.0} % of the {offered:.0} \
+             points a token bucket offers over the run)",
             took.as_secs_f64(),
             max_window as f64 * 100.0 / BUCKET as f64,
             users_calls as f64 * 100.0 / offered
         ),
         target: "0 × 429, ≥ 95 % bucket use",
         baseline: Some(format!(
-            "floor {:.0} s: {} calls at {BUCKET}/min after the first full bucket",
-            (CHATTERS / 100).saturating_sub(BUCKET) as f64 * 60.0 / BUCKET as f64,
+            "floor {:.0} s: {} calls, at most {BUCKET} in any minute",
+            ((CHATTERS / 100).saturating_sub(1) / BUCKET) as f64 * 60.0,
             CHATTERS / 100
         )),
     })
