@@ -47,7 +47,7 @@ pub async fn run(
     for (label, path) in [
         ("session page (HTML)", format!("/sessions/{public_id}")),
         (
-            "analysis page (HTML: summary + top days from analysis)",
+            "analysis page (HTML from 4 analysis answers: summary, top days, flagged, renames)",
             format!("/sessions/{public_id}/analysis"),
         ),
         (
