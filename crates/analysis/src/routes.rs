@@ -270,6 +270,29 @@ fn remembered(population: &Population, key: &str) -> Option<Response> {
     population.answer(key).map(json_body)
 }
 
+/// A view computed from the population alone: answered from memory when this data version
+/// has given it for this query, else computed, remembered and sent.
+async fn answer(
+    state: &AppState,
+    session_id: u64,
+    raw: Option<&str>,
+    view: &str,
+    compute: impl FnOnce(&Population, &Filter, &Query) -> ApiResult<Value>,
+) -> ApiResult<Response> {
+    let Prepared {
+        population,
+        filter,
+        query,
+        ..
+    } = prepare(state, session_id, raw).await?;
+    let key = answer_key(view, raw);
+    if let Some(answer) = remembered(&population, &key) {
+        return Ok(answer);
+    }
+    let value = compute(&population, &filter, &query)?;
+    remember(&population, key, &value)
+}
+
 /// Serializes an answer once, keeps it for this data version, and sends it.
 fn remember(population: &Population, key: String, value: &Value) -> ApiResult<Response> {
     let body = Bytes::from(serde_json::to_vec(value).map_err(|e| {
@@ -373,18 +396,14 @@ async fn creation_histogram(
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let Prepared {
-        population,
-        filter,
-        query,
-        ..
-    } = prepare(&state, session_id, raw.as_deref()).await?;
-    let key = answer_key("histogram", raw.as_deref());
-    if let Some(answer) = remembered(&population, &key) {
-        return Ok(answer);
-    }
-    let buckets = buckets(&population, &filter, &query)?;
-    remember(&population, key, &json!({ "buckets": buckets }))
+    answer(
+        &state,
+        session_id,
+        raw.as_deref(),
+        "histogram",
+        |population, filter, query| Ok(json!({ "buckets": buckets(population, filter, query)? })),
+    )
+    .await
 }
 
 async fn creation_hours(
@@ -420,33 +439,29 @@ async fn top_days(
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let Prepared {
-        population, filter, ..
-    } = prepare(&state, session_id, raw.as_deref()).await?;
-    let key = answer_key("top-days", raw.as_deref());
-    if let Some(answer) = remembered(&population, &key) {
-        return Ok(answer);
-    }
-    let total = selected(&population, &filter).count();
-    let mut days = histogram::build(
-        &counts_by_day(selected(&population, &filter)),
-        Granularity::Day,
-        BurstRule::default(),
-    );
-    days.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then(b.excess.total_cmp(&a.excess))
-            .then(a.start.cmp(&b.start))
-    });
-    // Gap days (count 0) fill the histogram's axis; they are never a "top" day.
-    let top: Vec<Value> = days
-        .iter()
-        .filter(|d| d.count > 0)
-        .take(10)
-        .map(|d| json!({"day": d.start, "count": d.count, "share": share(d.count as usize, total), "baseline": d.baseline, "excess": d.excess, "burst": d.burst}))
-        .collect();
-    remember(&population, key, &json!({ "days": top }))
+    answer(&state, session_id, raw.as_deref(), "top-days", |population, filter, _| {
+        let total = selected(population, filter).count();
+        let mut days = histogram::build(
+            &counts_by_day(selected(population, filter)),
+            Granularity::Day,
+            BurstRule::default(),
+        );
+        days.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(b.excess.total_cmp(&a.excess))
+                .then(a.start.cmp(&b.start))
+        });
+        // Gap days (count 0) fill the histogram's axis; they are never a "top" day.
+        let top: Vec<Value> = days
+            .iter()
+            .filter(|d| d.count > 0)
+            .take(10)
+            .map(|d| json!({"day": d.start, "count": d.count, "share": share(d.count as usize, total), "baseline": d.baseline, "excess": d.excess, "burst": d.burst}))
+            .collect();
+        Ok(json!({ "days": top }))
+    })
+    .await
 }
 
 /// How many accounts score 0–9, 10–19, …, 90–100 (the last bucket also holds 100).
@@ -530,26 +545,25 @@ async fn day_accounts(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let wanted = day(&raw_day, "day")?;
-    let Prepared {
-        population,
-        filter,
-        query,
-        ..
-    } = prepare(&state, session_id, raw.as_deref()).await?;
-    let key = answer_key(&format!("days/{wanted}/accounts"), raw.as_deref());
-    if let Some(answer) = remembered(&population, &key) {
-        return Ok(answer);
-    }
-    let mut list: Vec<&Scored> = selected(&population, &filter)
-        .filter(|a| {
-            a.row
-                .twitch_created_at
-                .is_some_and(|c| c.date_naive() == wanted)
-        })
-        .collect();
-    list.sort_by_key(|a| a.row.twitch_created_at);
-    let answer = page(list, &query)?;
-    remember(&population, key, &answer)
+    let view = format!("days/{wanted}/accounts");
+    answer(
+        &state,
+        session_id,
+        raw.as_deref(),
+        &view,
+        |population, filter, query| {
+            let mut list: Vec<&Scored> = selected(population, filter)
+                .filter(|a| {
+                    a.row
+                        .twitch_created_at
+                        .is_some_and(|c| c.date_naive() == wanted)
+                })
+                .collect();
+            list.sort_by_key(|a| a.row.twitch_created_at);
+            page(list, query)
+        },
+    )
+    .await
 }
 
 const SORTS: &str = "score, login, created_at, first_seen_at, last_seen_at, captures_seen, renames";
@@ -559,48 +573,46 @@ async fn accounts(
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let Prepared {
-        population,
-        filter,
-        query,
-        ..
-    } = prepare(&state, session_id, raw.as_deref()).await?;
-    let key = answer_key("accounts", raw.as_deref());
-    if let Some(answer) = remembered(&population, &key) {
-        return Ok(answer);
-    }
-    let search = query.one("q").map(str::to_ascii_lowercase);
-    let flagged_only = query.one("flagged") == Some("true");
     let threshold = state.scoring.flag_threshold;
-    let mut list: Vec<&Scored> = selected(&population, &filter)
-        .filter(|a| search.as_deref().is_none_or(|q| a.row.login.contains(q)))
-        .filter(|a| !flagged_only || a.score.score >= threshold)
-        .collect();
-    let descending = query.one("order") != Some("asc");
-    match query.one("sort").unwrap_or("score") {
-        "score" => list.sort_by(|a, b| {
-            a.score
-                .score
-                .cmp(&b.score.score)
-                .then(b.row.login.cmp(&a.row.login))
-        }),
-        "login" => list.sort_by(|a, b| a.row.login.cmp(&b.row.login)),
-        "created_at" => list.sort_by_key(|a| a.row.twitch_created_at),
-        "first_seen_at" => list.sort_by_key(|a| a.row.first_seen_at),
-        "last_seen_at" => list.sort_by_key(|a| a.row.last_seen_at),
-        "captures_seen" => list.sort_by_key(|a| a.row.captures_seen),
-        "renames" => list.sort_by_key(|a| a.renames()),
-        other => {
-            return Err(ApiError::bad(format!(
-                "sort must be one of {SORTS}, got '{other}'"
-            )));
-        }
-    }
-    if descending {
-        list.reverse();
-    }
-    let answer = page(list, &query)?;
-    remember(&population, key, &answer)
+    answer(
+        &state,
+        session_id,
+        raw.as_deref(),
+        "accounts",
+        |population, filter, query| {
+            let search = query.one("q").map(str::to_ascii_lowercase);
+            let flagged_only = query.one("flagged") == Some("true");
+            let mut list: Vec<&Scored> = selected(population, filter)
+                .filter(|a| search.as_deref().is_none_or(|q| a.row.login.contains(q)))
+                .filter(|a| !flagged_only || a.score.score >= threshold)
+                .collect();
+            let descending = query.one("order") != Some("asc");
+            match query.one("sort").unwrap_or("score") {
+                "score" => list.sort_by(|a, b| {
+                    a.score
+                        .score
+                        .cmp(&b.score.score)
+                        .then(b.row.login.cmp(&a.row.login))
+                }),
+                "login" => list.sort_by(|a, b| a.row.login.cmp(&b.row.login)),
+                "created_at" => list.sort_by_key(|a| a.row.twitch_created_at),
+                "first_seen_at" => list.sort_by_key(|a| a.row.first_seen_at),
+                "last_seen_at" => list.sort_by_key(|a| a.row.last_seen_at),
+                "captures_seen" => list.sort_by_key(|a| a.row.captures_seen),
+                "renames" => list.sort_by_key(|a| a.renames()),
+                other => {
+                    return Err(ApiError::bad(format!(
+                        "sort must be one of {SORTS}, got '{other}'"
+                    )));
+                }
+            }
+            if descending {
+                list.reverse();
+            }
+            page(list, query)
+        },
+    )
+    .await
 }
 
 #[derive(Debug, sqlx::FromRow, Serialize)]
