@@ -98,11 +98,13 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
 
     // B7: the same drain while a long read transaction holds a snapshot (purge of old row
     // versions waits for it), and after a million finished jobs are left in the table.
-    let against_b1 = |drained: &Drained| {
-        Some(format!(
+    let b7 = |drained: &Drained, what: String| {
+        let mut row = drained.figure("B7", what, "no collapse");
+        row.baseline = Some(format!(
             "{:.2} × B1",
             drained.per_second() / b1.per_second().max(f64::MIN_POSITIVE)
-        ))
+        ));
+        row
     };
     // A tenth of the jobs under the open snapshot: it is slow, and the trend shows early.
     let held_n = (n / 10).max(1);
@@ -120,13 +122,10 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     let held = drain(&pool, Claim::SkipLocked { batch: 1 }, held_n).await?;
     sqlx::query("ROLLBACK").execute(&mut *reader).await?;
     drop(reader);
-    let mut row = held.figure(
-        "B7",
+    figures.push(b7(
+        &held,
         format!("B1 ({held_n} jobs) while a REPEATABLE READ snapshot stays open"),
-        "no collapse",
-    );
-    row.baseline = against_b1(&held);
-    figures.push(row);
+    ));
 
     let finished = 1_000_000u64;
     sqlx::query(
@@ -138,13 +137,10 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     let b7_n = (n / 2).max(1);
     enqueue(&pool, b7_n).await?;
     let crowded = drain(&pool, Claim::SkipLocked { batch: 1 }, b7_n).await?;
-    let mut row = crowded.figure(
-        "B7",
+    figures.push(b7(
+        &crowded,
         format!("B1 ({b7_n} jobs) with {finished} finished jobs in the table"),
-        "no collapse",
-    );
-    row.baseline = against_b1(&crowded);
-    figures.push(row);
+    ));
     database.finish(args.keep).await?;
     Ok(figures)
 }
