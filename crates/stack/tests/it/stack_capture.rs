@@ -196,7 +196,21 @@ async fn two_captures_with_churn_a_rename_and_a_suspension_match_the_truth(pool:
             .expect("audit");
     assert_eq!(renames, 1);
 
-    // Enrichment: profiles from Get Users, and the suspended account marked missing.
+    // Enrichment: profiles from Get Users, and the suspended account marked missing. Its
+    // first enrichment may have run before the suspension (accounts are stored page by page,
+    // and housekeeping starts enrichment as soon as any wait): a later one — here forced, in
+    // production after ENRICH_TTL — finds it gone.
+    sqlx::query("UPDATE twitch_accounts SET enriched_at = '2020-01-01'")
+        .execute(&pool)
+        .await
+        .expect("stale");
+    tca_common::db::captures::kick_enrichment(&pool, chrono::Utc::now())
+        .await
+        .expect("kick");
+    stack
+        .wait_idle("enrich_accounts", Duration::from_secs(60))
+        .await
+        .expect("enriched again");
     let missing: Vec<String> = sqlx::query_scalar(
         "SELECT twitch_user_id FROM twitch_accounts WHERE missing_since IS NOT NULL",
     )

@@ -1,8 +1,9 @@
 //! `capture_chatters`: one listing of one channel's chatters, stored.
 //!
-//! 1. Fetch the stream status and every chatter (streamed by twitch-api) as the moderator.
-//! 2. Upsert the accounts seen, in sorted batches of autocommit statements, recording renames
-//!    in the ledger. This part is idempotent on its own: a retry sees the same names.
+//! 1. Fetch the stream status and every chatter (streamed by twitch-api) as the moderator,
+//! 2. while upserting the accounts of each page received, in sorted batches of autocommit
+//!    statements, recording renames in the ledger. This part is idempotent on its own: a
+//!    retry sees the same names.
 //! 3. In one transaction, under the session's row lock (captures of one session are written
 //!    one at a time): the capture's chatters, the session and channel presence counters, the
 //!    capture row marked done, and an enrichment job. A crash before the commit leaves none of
@@ -96,13 +97,14 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
         .execute(&ctx.pool)
         .await?;
 
-    let fetched = fetch(&ctx, &capture, &moderator).await;
-    let (chatters, pages, stream) = match fetched {
+    let (ids, pages, stream) = match fetch_and_upsert(&ctx, &capture, &moderator, started_at).await
+    {
         Ok(fetched) => fetched,
-        Err(e) => return Err(on_twitch_error(&ctx, &capture, &job, e).await),
+        Err(FetchError::Twitch(e)) => return Err(on_twitch_error(&ctx, &capture, &job, e).await),
+        Err(FetchError::Database(e)) => return Err(e.into()),
     };
+    // What is left once the last page is in: the capture's own rows, in one transaction.
     let timer = Instant::now();
-    let ids = upsert_accounts(&ctx.pool, &chatters, &capture, started_at).await?;
     let outcome = store_capture(
         &ctx.pool,
         &capture,
@@ -130,30 +132,74 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
     Ok(())
 }
 
-type Fetched = (Vec<Chatter>, u32, Option<StreamStatus>);
+/// The listing's account ids (sorted, each once), its page count, and the stream status.
+type Fetched = (Vec<u64>, u32, Option<StreamStatus>);
 
-async fn fetch(
+enum FetchError {
+    Twitch(TwitchApiError),
+    Database(sqlx::Error),
+}
+
+/// Fetches the stream status and the listing, upserting each page's accounts while the next
+/// page is fetched: with Twitch answering slowly, the accounts are stored by the time the
+/// last page arrives (tca-bench B3b). The upserts are idempotent, so a listing that fails
+/// halfway leaves nothing that a retry would not write the same way.
+async fn fetch_and_upsert(
     ctx: &Context,
     capture: &CaptureRow,
     moderator: &str,
-) -> Result<Fetched, TwitchApiError> {
-    let deadline = Some(ctx.settings.capture_deadline);
-    let stream = ctx
-        .twitch
-        .streams(std::slice::from_ref(&capture.broadcaster_id))
-        .await?
-        .into_iter()
-        .next();
-    let mut listing = ctx
-        .twitch
-        .chatters(&capture.broadcaster_id, moderator, deadline)
-        .await?;
-    let mut chatters = Vec::new();
-    while let Some(chatter) = listing.next().await? {
-        chatters.push(chatter);
-    }
-    let pages = listing.summary().map_or(0, |s| s.pages);
-    Ok((chatters, pages, stream))
+    seen_at: DateTime<Utc>,
+) -> Result<Fetched, FetchError> {
+    let (pages_tx, pages_rx) = tokio::sync::mpsc::channel::<Vec<Chatter>>(2);
+    let reader = async move {
+        let pages_tx = pages_tx;
+        let deadline = Some(ctx.settings.capture_deadline);
+        let stream = ctx
+            .twitch
+            .streams(std::slice::from_ref(&capture.broadcaster_id))
+            .await?
+            .into_iter()
+            .next();
+        let mut listing = ctx
+            .twitch
+            .chatters(&capture.broadcaster_id, moderator, deadline)
+            .await?;
+        let mut page = Vec::with_capacity(BATCH);
+        while let Some(chatter) = listing.next().await? {
+            page.push(chatter);
+            // A closed channel means the writer failed; its error is the one reported.
+            if page.len() == BATCH && pages_tx.send(std::mem::take(&mut page)).await.is_err() {
+                break;
+            }
+        }
+        if !page.is_empty() {
+            let _ = pages_tx.send(page).await;
+        }
+        Ok((listing.summary().map_or(0, |s| s.pages), stream))
+    };
+    // The writer owns the receiving end: if it fails, the channel closes and the reader stops.
+    let writer = async move {
+        let mut pages_rx = pages_rx;
+        let mut ids = Vec::new();
+        while let Some(mut page) = pages_rx.recv().await {
+            // Sorted within each statement: concurrent captures lock shared rows in order.
+            page.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+            page.dedup_by(|a, b| a.user_id == b.user_id);
+            let batch: Vec<&Chatter> = page.iter().collect();
+            ids.extend(
+                retry_on_lock_conflict(|| upsert_batch(&ctx.pool, &batch, capture, seen_at))
+                    .await?,
+            );
+        }
+        Ok::<_, sqlx::Error>(ids)
+    };
+    let (read, written): (Result<_, TwitchApiError>, _) = tokio::join!(reader, writer);
+    let mut ids = written.map_err(FetchError::Database)?;
+    let (pages, stream) = read.map_err(FetchError::Twitch)?;
+    // A chatter listed on two pages was upserted twice (harmlessly); it is one account.
+    ids.sort_unstable();
+    ids.dedup();
+    Ok((ids, pages, stream))
 }
 
 /// Turns a Twitch failure into the job's outcome, failing the capture when it is final.
@@ -295,24 +341,6 @@ where
 /// MariaDB 1213 (deadlock, SQLSTATE 40001) or 1205 (lock wait timeout).
 fn is_lock_conflict(error: &dyn sqlx::error::DatabaseError) -> bool {
     error.code().as_deref() == Some("40001") || error.message().contains("Lock wait timeout")
-}
-
-/// Upserts every account of the listing and returns their ids, sorted (a stable lock order).
-async fn upsert_accounts(
-    pool: &MySqlPool,
-    chatters: &[Chatter],
-    capture: &CaptureRow,
-    seen_at: DateTime<Utc>,
-) -> Result<Vec<u64>, sqlx::Error> {
-    let mut sorted: Vec<&Chatter> = chatters.iter().collect();
-    sorted.sort_by(|a, b| a.user_id.cmp(&b.user_id));
-    sorted.dedup_by(|a, b| a.user_id == b.user_id);
-    let mut ids = Vec::with_capacity(sorted.len());
-    for batch in sorted.chunks(BATCH) {
-        ids.extend(retry_on_lock_conflict(|| upsert_batch(pool, batch, capture, seen_at)).await?);
-    }
-    ids.sort_unstable();
-    Ok(ids)
 }
 
 async fn upsert_batch(
