@@ -369,6 +369,12 @@ impl Driver {
         }
     }
 
+    /// Starts an enrichment run now (as a capture's commit does) and waits for it to end.
+    pub async fn enrich_now(&self, timeout: Duration) -> anyhow::Result<()> {
+        captures::kick_enrichment(&self.pool, Utc::now()).await?;
+        self.wait_idle(captures::ENRICH_JOB_KIND, timeout).await
+    }
+
     /// Waits until no job of `kind` is running or due soon. "Soon" covers retries (the stack's
     /// backoff is at most a second) but not recurring jobs resting until their next slot.
     pub async fn wait_idle(&self, kind: &str, timeout: Duration) -> anyhow::Result<()> {

@@ -57,11 +57,8 @@ async fn the_wave_is_the_top_day_and_the_score_separates_the_cohort_from_the_hum
         .wait_idle("enrich_accounts", Duration::from_secs(60))
         .await
         .expect("enriched");
-    tca_common::db::captures::kick_enrichment(&pool, chrono::Utc::now())
-        .await
-        .expect("kick");
     stack
-        .wait_idle("enrich_accounts", Duration::from_secs(60))
+        .enrich_now(Duration::from_secs(60))
         .await
         .expect("enriched");
 

@@ -204,11 +204,8 @@ async fn two_captures_with_churn_a_rename_and_a_suspension_match_the_truth(pool:
         .execute(&pool)
         .await
         .expect("stale");
-    tca_common::db::captures::kick_enrichment(&pool, chrono::Utc::now())
-        .await
-        .expect("kick");
     stack
-        .wait_idle("enrich_accounts", Duration::from_secs(60))
+        .enrich_now(Duration::from_secs(60))
         .await
         .expect("enriched again");
     let missing: Vec<String> = sqlx::query_scalar(
