@@ -260,37 +260,24 @@ fn selected<'a>(
         .filter(move |a| filter.keeps(&a.row))
 }
 
-/// What a remembered answer is filed under: the view and the request's query.
-fn answer_key(view: &str, raw: Option<&str>) -> String {
-    format!("{view}?{}", raw.unwrap_or(""))
-}
-
-/// The answer to `key` if this data version has already given it.
-fn remembered(population: &Population, key: &str) -> Option<Response> {
-    population.answer(key).map(json_body)
-}
-
-/// A view computed from the population alone: answered from memory when this data version
-/// has given it for this query, else computed, remembered and sent.
+/// An answer computed from the session's population (and for some views a query or two):
+/// given from memory when this data version has already given it for this query and channel
+/// count (adding a channel changes no data version, but the summary counts channels), else
+/// computed, remembered and sent.
 async fn answer(
     state: &AppState,
     session_id: u64,
     raw: Option<&str>,
     view: &str,
-    compute: impl FnOnce(&Population, &Filter, &Query) -> ApiResult<Value>,
+    compute: impl AsyncFnOnce(&Prepared) -> ApiResult<Value>,
 ) -> ApiResult<Response> {
-    let Prepared {
-        population,
-        filter,
-        query,
-        ..
-    } = prepare(state, session_id, raw).await?;
-    let key = answer_key(view, raw);
-    if let Some(answer) = remembered(&population, &key) {
-        return Ok(answer);
+    let prepared = prepare(state, session_id, raw).await?;
+    let key = format!("{view}?{}#{}", raw.unwrap_or(""), prepared.channels);
+    if let Some(body) = prepared.population.answer(&key) {
+        return Ok(json_body(body));
     }
-    let value = compute(&population, &filter, &query)?;
-    remember(&population, key, &value)
+    let value = compute(&prepared).await?;
+    remember(&prepared.population, key, &value)
 }
 
 /// Serializes an answer once, keeps it for this data version, and sends it.
@@ -320,47 +307,46 @@ async fn summary(
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let Prepared {
-        population,
-        filter,
-        query,
-        channels,
-    } = prepare(&state, session_id, raw.as_deref()).await?;
-    // Adding a channel changes no data version; its count is part of the answer's key.
-    let key = format!("{}#{channels}", answer_key("summary", raw.as_deref()));
-    if let Some(answer) = remembered(&population, &key) {
-        return Ok(answer);
-    }
-    let threshold = state.scoring.flag_threshold;
-    let (mut total, mut young7, mut young30, mut enriched, mut flagged) =
-        (0usize, 0usize, 0usize, 0usize, 0usize);
-    for a in selected(&population, &filter) {
-        total += 1;
-        if let Some(created) = a.row.twitch_created_at {
-            let age = a.row.first_seen_at - created;
-            young7 += usize::from(age < Duration::days(7));
-            young30 += usize::from(age < Duration::days(30));
-        }
-        enriched += usize::from(a.row.enriched);
-        flagged += usize::from(a.score.score >= threshold);
-    }
-    let captures = captures(&state, session_id, &query).await?;
-    remember(
-        &population,
-        key,
-        &json!({
-            "accounts": total,
-            "captures": captures.len(),
-            "channels": channels,
-            "last_capture_at": captures.iter().filter_map(|c| c.finished_at).max(),
-            "young_7d": young7,
-            "young_30d": young30,
-            "enriched_share": share(enriched, total),
-            "flagged": flagged,
-            "flagged_share": share(flagged, total),
-            "flag_threshold": threshold,
-        }),
+    answer(
+        &state,
+        session_id,
+        raw.as_deref(),
+        "summary",
+        async |Prepared {
+                   population,
+                   filter,
+                   query,
+                   channels,
+               }: &Prepared| {
+            let threshold = state.scoring.flag_threshold;
+            let (mut total, mut young7, mut young30, mut enriched, mut flagged) =
+                (0usize, 0usize, 0usize, 0usize, 0usize);
+            for a in selected(population, filter) {
+                total += 1;
+                if let Some(created) = a.row.twitch_created_at {
+                    let age = a.row.first_seen_at - created;
+                    young7 += usize::from(age < Duration::days(7));
+                    young30 += usize::from(age < Duration::days(30));
+                }
+                enriched += usize::from(a.row.enriched);
+                flagged += usize::from(a.score.score >= threshold);
+            }
+            let captures = captures(&state, session_id, query).await?;
+            Ok(json!({
+                "accounts": total,
+                "captures": captures.len(),
+                "channels": channels,
+                "last_capture_at": captures.iter().filter_map(|c| c.finished_at).max(),
+                "young_7d": young7,
+                "young_30d": young30,
+                "enriched_share": share(enriched, total),
+                "flagged": flagged,
+                "flagged_share": share(flagged, total),
+                "flag_threshold": threshold,
+            }))
+        },
     )
+    .await
 }
 
 fn counts_by_day<'a>(accounts: impl Iterator<Item = &'a Scored>) -> BTreeMap<NaiveDate, u64> {
@@ -401,7 +387,14 @@ async fn creation_histogram(
         session_id,
         raw.as_deref(),
         "histogram",
-        |population, filter, query| Ok(json!({ "buckets": buckets(population, filter, query)? })),
+        async |Prepared {
+                   population,
+                   filter,
+                   query,
+                   ..
+               }: &Prepared| {
+            Ok(json!({ "buckets": buckets(population, filter, query)? }))
+        },
     )
     .await
 }
@@ -439,7 +432,7 @@ async fn top_days(
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    answer(&state, session_id, raw.as_deref(), "top-days", |population, filter, _| {
+    answer(&state, session_id, raw.as_deref(), "top-days", async |Prepared { population, filter, .. }: &Prepared| {
         let total = selected(population, filter).count();
         let mut days = histogram::build(
             &counts_by_day(selected(population, filter)),
@@ -551,7 +544,12 @@ async fn day_accounts(
         session_id,
         raw.as_deref(),
         &view,
-        |population, filter, query| {
+        async |Prepared {
+                   population,
+                   filter,
+                   query,
+                   ..
+               }: &Prepared| {
             let mut list: Vec<&Scored> = selected(population, filter)
                 .filter(|a| {
                     a.row
@@ -579,7 +577,12 @@ async fn accounts(
         session_id,
         raw.as_deref(),
         "accounts",
-        |population, filter, query| {
+        async |Prepared {
+                   population,
+                   filter,
+                   query,
+                   ..
+               }: &Prepared| {
             let search = query.one("q").map(str::to_ascii_lowercase);
             let flagged_only = query.one("flagged") == Some("true");
             let mut list: Vec<&Scored> = selected(population, filter)
@@ -645,77 +648,66 @@ async fn renames(
     Path(session_id): Path<u64>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let Prepared {
-        population,
-        filter,
-        query,
-        ..
-    } = prepare(&state, session_id, raw.as_deref()).await?;
-    let key = answer_key("renames", raw.as_deref());
-    if let Some(answer) = remembered(&population, &key) {
-        return Ok(answer);
-    }
-    let limit = match query.one("limit") {
-        None => usize::MAX,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| {
-                ApiError::bad(format!("limit must be a positive number, got '{raw}'"))
-            })?,
-    };
-    // Most renamed first; `limit` keeps the head (login reuse is still found among all).
-    let mut renamed: Vec<&Scored> = selected(&population, &filter)
-        .filter(|a| a.row.names > 1)
-        .collect();
-    renamed.sort_by(|a, b| {
-        b.renames()
-            .cmp(&a.renames())
-            .then(a.row.login.cmp(&b.row.login))
-    });
-    let total = renamed.len();
-    let ids: Vec<u64> = renamed.iter().map(|a| a.row.account_id).collect();
-    let names = names_of(&state.pool, &ids).await?;
-    let logins: HashSet<&str> = names.iter().map(|n| n.login.as_str()).collect();
-    let mut reused = Vec::new();
-    if !logins.is_empty() {
-        let mut q = sqlx::QueryBuilder::<sqlx::MySql>::new(
-            "SELECT n.login, a.twitch_user_id FROM account_names n JOIN twitch_accounts a ON a.id = n.account_id WHERE n.login IN (",
-        );
-        let mut list = q.separated(", ");
-        for login in &logins {
-            list.push_bind(*login);
-        }
-        q.push(") GROUP BY n.login, a.twitch_user_id");
-        let holders: Vec<(String, String)> = q.build_query_as().fetch_all(&state.pool).await?;
-        let mut by_login: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (login, holder) in holders {
-            by_login.entry(login).or_default().push(holder);
-        }
-        reused = by_login
-            .into_iter()
-            .filter(|(_, holders)| holders.len() > 1)
-            .map(|(login, holders)| json!({"login": login, "held_by": holders}))
+    answer(&state, session_id, raw.as_deref(), "renames", async |Prepared { population, filter, query, .. }: &Prepared| {
+        let limit = match query.one("limit") {
+            None => usize::MAX,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| {
+                    ApiError::bad(format!("limit must be a positive number, got '{raw}'"))
+                })?,
+        };
+        // Most renamed first; `limit` keeps the head (login reuse is still found among all).
+        let mut renamed: Vec<&Scored> = selected(population, filter)
+            .filter(|a| a.row.names > 1)
             .collect();
-    }
-    let mut ledgers: HashMap<u64, Vec<&Name>> = HashMap::new();
-    for name in &names {
-        ledgers.entry(name.account_id).or_default().push(name);
-    }
-    let accounts: Vec<Value> = renamed
-        .iter()
-        .take(limit)
-        .map(|a| {
-            let ledger = ledgers.get(&a.row.account_id).map_or(&[][..], Vec::as_slice);
-            json!({"twitch_user_id": a.row.twitch_user_id, "login": a.row.login, "renames": a.renames(), "names": ledger})
-        })
-        .collect();
-    remember(
-        &population,
-        key,
-        &json!({ "total": total, "accounts": accounts, "login_reuse": reused }),
-    )
+        renamed.sort_by(|a, b| {
+            b.renames()
+                .cmp(&a.renames())
+                .then(a.row.login.cmp(&b.row.login))
+        });
+        let total = renamed.len();
+        let ids: Vec<u64> = renamed.iter().map(|a| a.row.account_id).collect();
+        let names = names_of(&state.pool, &ids).await?;
+        let logins: HashSet<&str> = names.iter().map(|n| n.login.as_str()).collect();
+        let mut reused = Vec::new();
+        if !logins.is_empty() {
+            let mut q = sqlx::QueryBuilder::<sqlx::MySql>::new(
+                "SELECT n.login, a.twitch_user_id FROM account_names n JOIN twitch_accounts a ON a.id = n.account_id WHERE n.login IN (",
+            );
+            let mut list = q.separated(", ");
+            for login in &logins {
+                list.push_bind(*login);
+            }
+            q.push(") GROUP BY n.login, a.twitch_user_id");
+            let holders: Vec<(String, String)> = q.build_query_as().fetch_all(&state.pool).await?;
+            let mut by_login: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (login, holder) in holders {
+                by_login.entry(login).or_default().push(holder);
+            }
+            reused = by_login
+                .into_iter()
+                .filter(|(_, holders)| holders.len() > 1)
+                .map(|(login, holders)| json!({"login": login, "held_by": holders}))
+                .collect();
+        }
+        let mut ledgers: HashMap<u64, Vec<&Name>> = HashMap::new();
+        for name in &names {
+            ledgers.entry(name.account_id).or_default().push(name);
+        }
+        let accounts: Vec<Value> = renamed
+            .iter()
+            .take(limit)
+            .map(|a| {
+                let ledger = ledgers.get(&a.row.account_id).map_or(&[][..], Vec::as_slice);
+                json!({"twitch_user_id": a.row.twitch_user_id, "login": a.row.login, "renames": a.renames(), "names": ledger})
+            })
+            .collect();
+        Ok(json!({ "total": total, "accounts": accounts, "login_reuse": reused }))
+    })
+    .await
 }
 
 /// A capture an account was seen in: capture id, channel, when, live or not.
