@@ -21,7 +21,7 @@ use sqlx::MySqlPool;
 use tca_common::config::Secret;
 
 use crate::histogram::{self, BurstRule, Granularity};
-use crate::population::{Cache, Filter, Population, Scored};
+use crate::population::{Cache, Filter, Population, Probe, Scored};
 use crate::scoring::ScoringConfig;
 
 #[derive(Clone)]
@@ -196,14 +196,12 @@ fn period_filter(query: &Query) -> ApiResult<Filter> {
     Ok(filter)
 }
 
-async fn session_exists(state: &AppState, session_id: u64) -> ApiResult<()> {
-    let found: Option<u64> =
-        sqlx::query_scalar("SELECT id FROM analysis_sessions WHERE id = ? AND status <> 'deleted'")
-            .bind(session_id)
-            .fetch_optional(&state.pool)
-            .await?;
-    found
-        .map(|_| ())
+/// The session's probe (channels, data version), or 404 when it does not exist or was deleted.
+async fn session_exists(state: &AppState, session_id: u64) -> ApiResult<Probe> {
+    state
+        .cache
+        .probe(&state.pool, session_id)
+        .await?
         .ok_or(ApiError(StatusCode::NOT_FOUND, "no such session".into()))
 }
 
@@ -218,11 +216,7 @@ struct Prepared {
 
 /// The session's scored population and this request's filter.
 async fn prepare(state: &AppState, session_id: u64, raw: Option<&str>) -> ApiResult<Prepared> {
-    let probe = state
-        .cache
-        .probe(&state.pool, session_id)
-        .await?
-        .ok_or(ApiError(StatusCode::NOT_FOUND, "no such session".into()))?;
+    let probe = session_exists(state, session_id).await?;
     let query = Query::parse(raw);
     // A bad filter is a 400 before any loading.
     let mut filter = period_filter(&query)?;
