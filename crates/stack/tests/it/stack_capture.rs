@@ -348,6 +348,11 @@ async fn a_capture_where_the_user_is_not_a_moderator_fails_with_a_readable_messa
     assert_eq!(status, CaptureStatus::Failed);
     let error = error.expect("a message");
     assert!(error.contains("not a moderator of watched"), "{error}");
+    // The handler fails the capture, then the runner records the job's end: wait for it.
+    stack
+        .wait_idle("capture_chatters", Duration::from_secs(10))
+        .await
+        .expect("job ended");
     let (job_status, attempts): (String, u32) =
         sqlx::query_as("SELECT status, attempts FROM jobs WHERE kind = 'capture_chatters'")
             .fetch_one(&pool)
