@@ -1,57 +1,26 @@
-//! Exports, streamed in chunks of rows (the response never holds the whole file). Columns are
-//! stable and documented in docs/analysis.md.
+//! Export encoders: rows become CSV (headers from the row types' field names, see
+//! `tca_common::analysis_api::export`) or a JSON array, written in chunks so a response never
+//! holds the whole file.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use serde_json::json;
-
+use serde::Serialize;
 use sqlx::MySqlPool;
+use tca_common::analysis_api::export::{CreationExportRow, ExportFormat, TimelineExportRow};
+use tca_common::analysis_api::response::{Account, Bucket, CapturePoint};
 
-use crate::histogram::Bucket;
-use crate::population::{ACCOUNT_SELECT, AccountRow, Scored};
-use crate::routes::ByteStream;
+use crate::db::{self, AccountSelection, ExportedAccountRow};
+use crate::population::Scored;
 use crate::scoring::{ScoringConfig, SessionContext};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    Json,
-}
+/// The body of a streamed response.
+pub type ByteStream = futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>;
 
 /// Rows per chunk written to the response.
 const CHUNK: usize = 1000;
-
-pub const ACCOUNT_COLUMNS: &[&str] = &[
-    "twitch_user_id",
-    "login",
-    "display_name",
-    "created_at",
-    "first_seen_at",
-    "last_seen_at",
-    "captures_seen",
-    "captures_seen_offline",
-    "channels_seen",
-    "renames",
-    "default_avatar",
-    "empty_bio",
-    "missing",
-    "score",
-    "reasons",
-];
-pub const CREATION_COLUMNS: &[&str] = &["bucket_start", "count", "baseline", "excess", "burst"];
-pub const TIMELINE_COLUMNS: &[&str] = &[
-    "capture_id",
-    "channel",
-    "finished_at",
-    "chatters",
-    "new_in_session",
-    "viewers",
-    "live",
-    "chatters_per_viewer",
-];
 
 fn ts(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
@@ -62,45 +31,101 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// What one exported row is, in both formats: CSV cells and a JSON value.
-type Record = (Vec<String>, serde_json::Value);
+/// A row of an export: its CSV cells, in the order of its columns, and its JSON form.
+trait ExportRow: Serialize {
+    const COLUMNS: &'static [&'static str];
+    fn cells(&self) -> Vec<String>;
+}
 
-fn opening(format: Format, columns: &[&str]) -> Bytes {
-    match format {
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record(columns);
-            Bytes::from(w.into_inner().unwrap_or_default())
-        }
-        Format::Json => Bytes::from_static(b"["),
+impl ExportRow for Account {
+    const COLUMNS: &'static [&'static str] = Account::COLUMNS;
+    fn cells(&self) -> Vec<String> {
+        let codes: Vec<&str> = self.reasons.iter().map(|r| r.code.as_str()).collect();
+        vec![
+            self.twitch_user_id.clone(),
+            self.login.clone(),
+            self.display_name.clone(),
+            ts(self.created_at),
+            ts(Some(self.first_seen_at)),
+            ts(Some(self.last_seen_at)),
+            self.captures_seen.to_string(),
+            self.captures_seen_offline.to_string(),
+            self.channels_seen.to_string(),
+            self.renames.to_string(),
+            opt(self.default_avatar),
+            opt(self.empty_bio),
+            self.missing.to_string(),
+            self.score.to_string(),
+            codes.join(";"),
+        ]
     }
 }
 
-fn closing(format: Format) -> Bytes {
+impl ExportRow for CreationExportRow {
+    const COLUMNS: &'static [&'static str] = CreationExportRow::COLUMNS;
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.bucket_start.to_string(),
+            self.count.to_string(),
+            self.baseline.to_string(),
+            self.excess.to_string(),
+            self.burst.to_string(),
+        ]
+    }
+}
+
+impl ExportRow for TimelineExportRow {
+    const COLUMNS: &'static [&'static str] = TimelineExportRow::COLUMNS;
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.capture_id.to_string(),
+            self.channel.clone(),
+            ts(self.finished_at),
+            opt(self.chatters),
+            opt(self.new_in_session),
+            opt(self.viewers),
+            opt(self.live),
+            opt(self.chatters_per_viewer),
+        ]
+    }
+}
+
+fn opening<R: ExportRow>(format: ExportFormat) -> Bytes {
     match format {
-        Format::Csv => Bytes::new(),
-        Format::Json => Bytes::from_static(b"]"),
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let _ = w.write_record(R::COLUMNS);
+            Bytes::from(w.into_inner().unwrap_or_default())
+        }
+        ExportFormat::Json => Bytes::from_static(b"["),
+    }
+}
+
+fn closing(format: ExportFormat) -> Bytes {
+    match format {
+        ExportFormat::Csv => Bytes::new(),
+        ExportFormat::Json => Bytes::from_static(b"]"),
     }
 }
 
 /// One chunk of rows as bytes; `first` tracks the JSON array's commas across chunks.
-fn encode(format: Format, chunk: &[Record], first: &mut bool) -> Bytes {
+fn encode<R: ExportRow>(format: ExportFormat, chunk: &[R], first: &mut bool) -> Bytes {
     let mut out = Vec::with_capacity(chunk.len() * 160);
     match format {
-        Format::Csv => {
+        ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            for (cells, _) in chunk {
-                let _ = w.write_record(cells);
+            for row in chunk {
+                let _ = w.write_record(row.cells());
             }
             let _ = w.flush();
         }
-        Format::Json => {
-            for (_, value) in chunk {
+        ExportFormat::Json => {
+            for row in chunk {
                 if !*first {
                     out.push(b',');
                 }
                 *first = false;
-                let _ = serde_json::to_writer(&mut out, value);
+                let _ = serde_json::to_writer(&mut out, row);
             }
         }
     }
@@ -108,65 +133,19 @@ fn encode(format: Format, chunk: &[Record], first: &mut bool) -> Bytes {
 }
 
 /// Turns rows already in memory into a byte stream: header or `[`, rows in chunks, then `]`.
-fn stream<I>(format: Format, columns: &'static [&'static str], rows: I) -> ByteStream
-where
-    I: Iterator<Item = Record> + Send + 'static,
-{
+fn stream<R: ExportRow + Send + 'static>(format: ExportFormat, rows: Vec<R>) -> ByteStream {
     let mut first = true;
-    let chunks = futures::stream::iter(itertools_chunks(rows))
-        .map(move |chunk| Ok(encode(format, &chunk, &mut first)));
-    futures::stream::once(async move { Ok(opening(format, columns)) })
+    let mut rows = rows.into_iter();
+    let chunks = std::iter::from_fn(move || {
+        let chunk: Vec<R> = rows.by_ref().take(CHUNK).collect();
+        (!chunk.is_empty()).then_some(chunk)
+    });
+    let chunks =
+        futures::stream::iter(chunks).map(move |chunk| Ok(encode(format, &chunk, &mut first)));
+    futures::stream::once(async move { Ok(opening::<R>(format)) })
         .chain(chunks)
         .chain(futures::stream::once(async move { Ok(closing(format)) }))
         .boxed()
-}
-
-/// Groups an iterator lazily into chunks of `CHUNK`.
-fn itertools_chunks<T, I: Iterator<Item = T>>(mut rows: I) -> impl Iterator<Item = Vec<T>> {
-    std::iter::from_fn(move || {
-        let chunk: Vec<T> = rows.by_ref().take(CHUNK).collect();
-        (!chunk.is_empty()).then_some(chunk)
-    })
-}
-
-fn account_record(a: &Scored) -> Record {
-    let codes: Vec<&str> = a.score.reasons.iter().map(|r| r.code).collect();
-    let cells = vec![
-        a.row.twitch_user_id.clone(),
-        a.row.login.clone(),
-        a.row.display_name.clone(),
-        ts(a.row.twitch_created_at),
-        ts(Some(a.row.first_seen_at)),
-        ts(Some(a.row.last_seen_at)),
-        a.row.captures_seen.to_string(),
-        a.row.captures_seen_offline.to_string(),
-        a.row.channels_seen.to_string(),
-        a.renames().to_string(),
-        opt(a.row.default_avatar),
-        opt(a.row.description_empty),
-        a.row.missing.to_string(),
-        a.score.score.to_string(),
-        codes.join(";"),
-    ];
-    let value = json!({
-        "twitch_user_id": a.row.twitch_user_id, "login": a.row.login, "display_name": a.row.display_name,
-        "created_at": a.row.twitch_created_at, "first_seen_at": a.row.first_seen_at, "last_seen_at": a.row.last_seen_at,
-        "captures_seen": a.row.captures_seen, "captures_seen_offline": a.row.captures_seen_offline,
-        "channels_seen": a.row.channels_seen, "renames": a.renames(), "default_avatar": a.row.default_avatar,
-        "empty_bio": a.row.description_empty, "missing": a.row.missing, "score": a.score.score,
-        "reasons": a.score.reasons,
-    });
-    (cells, value)
-}
-
-/// Which of a session's accounts an export holds, as SQL conditions.
-#[derive(Debug, Clone, Default)]
-pub struct AccountSelection {
-    pub session_id: u64,
-    /// Accounts seen in any of these channels (Twitch broadcaster ids); empty: all.
-    pub broadcasters: Vec<String>,
-    pub created_from: Option<DateTime<Utc>>,
-    pub created_to: Option<DateTime<Utc>>,
 }
 
 /// Chunks in flight between the database reader and the response: this, times `CHUNK` rows,
@@ -180,51 +159,23 @@ pub fn accounts(
     pool: MySqlPool,
     selection: AccountSelection,
     context: Arc<SessionContext>,
-    captures_done: u32,
     config: Arc<ScoringConfig>,
-    format: Format,
+    format: ExportFormat,
 ) -> ByteStream {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_IN_FLIGHT);
     tokio::spawn(async move {
-        let mut q = sqlx::QueryBuilder::<sqlx::MySql>::new(ACCOUNT_SELECT);
-        q.push(" WHERE sa.session_id = ")
-            .push_bind(selection.session_id);
-        if !selection.broadcasters.is_empty() {
-            q.push(
-                " AND sa.account_id IN (SELECT sca.account_id FROM session_channel_accounts sca \
-                 JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ",
-            )
-            .push_bind(selection.session_id)
-            .push(" AND sc.broadcaster_id IN (");
-            let mut list = q.separated(", ");
-            for b in &selection.broadcasters {
-                list.push_bind(b.clone());
-            }
-            q.push("))");
-        }
-        if let Some(from) = selection.created_from {
-            q.push(" AND a.twitch_created_at >= ").push_bind(from);
-        }
-        if let Some(to) = selection.created_to {
-            q.push(" AND a.twitch_created_at < ").push_bind(to);
-        }
-        q.push(" ORDER BY sa.session_id, sa.account_id");
-        if tx.send(Ok(opening(format, ACCOUNT_COLUMNS))).await.is_err() {
+        if tx.send(Ok(opening::<Account>(format))).await.is_err() {
             return;
         }
-        let mut rows = q.build_query_as::<AccountRow>().fetch(&pool);
-        let mut chunk: Vec<Record> = Vec::with_capacity(CHUNK);
+        let mut query = db::selected_accounts_query(&selection);
+        let mut rows = query.build_query_as::<ExportedAccountRow>().fetch(&pool);
+        let mut chunk: Vec<Account> = Vec::with_capacity(CHUNK);
         let mut first = true;
         loop {
-            let next = rows.next().await;
-            let done = match next {
-                Some(Ok(row)) => {
-                    chunk.push(account_record(&Scored::new(
-                        row,
-                        &context,
-                        captures_done,
-                        &config,
-                    )));
+            let done = match rows.next().await {
+                Some(Ok(exported)) => {
+                    let possible = exported.captures_possible.max(0) as u32;
+                    chunk.push(Scored::new(exported.row, &context, possible, &config).to_account());
                     false
                 }
                 Some(Err(e)) => {
@@ -255,32 +206,33 @@ pub fn accounts(
     .boxed()
 }
 
-pub fn creation(buckets: Vec<Bucket>, format: Format) -> ByteStream {
-    let iter = buckets.into_iter().map(|b| {
-        let cells = vec![b.start.to_string(), b.count.to_string(), b.baseline.to_string(), b.excess.to_string(), b.burst.to_string()];
-        let value = json!({"bucket_start": b.start, "count": b.count, "baseline": b.baseline, "excess": b.excess, "burst": b.burst});
-        (cells, value)
-    });
-    stream(format, CREATION_COLUMNS, iter)
+pub fn creation(buckets: Vec<Bucket>, format: ExportFormat) -> ByteStream {
+    let rows = buckets
+        .into_iter()
+        .map(|b| CreationExportRow {
+            bucket_start: b.start,
+            count: b.count,
+            baseline: b.baseline,
+            excess: b.excess,
+            burst: b.burst,
+        })
+        .collect();
+    stream(format, rows)
 }
 
-pub type TimelineRow = (
-    u64,
-    String,
-    Option<DateTime<Utc>>,
-    Option<u32>,
-    Option<u32>,
-    Option<u32>,
-    Option<bool>,
-    Option<f64>,
-);
-
-pub fn timeline(points: Vec<TimelineRow>, format: Format) -> ByteStream {
-    let iter = points.into_iter().map(|(id, channel, at, chatters, fresh, viewers, live, ratio)| {
-        let cells = vec![id.to_string(), channel.clone(), ts(at), opt(chatters), opt(fresh), opt(viewers), opt(live), opt(ratio)];
-        let value = json!({"capture_id": id, "channel": channel, "finished_at": at, "chatters": chatters,
-                           "new_in_session": fresh, "viewers": viewers, "live": live, "chatters_per_viewer": ratio});
-        (cells, value)
-    });
-    stream(format, TIMELINE_COLUMNS, iter)
+pub fn timeline(points: Vec<CapturePoint>, format: ExportFormat) -> ByteStream {
+    let rows = points
+        .into_iter()
+        .map(|p| TimelineExportRow {
+            capture_id: p.id,
+            channel: p.broadcaster_login,
+            finished_at: p.finished_at,
+            chatters: p.chatters_count,
+            new_in_session: p.new_in_session_count,
+            viewers: p.viewer_count,
+            live: p.stream_live,
+            chatters_per_viewer: p.chatters_per_viewer,
+        })
+        .collect();
+    stream(format, rows)
 }

@@ -83,14 +83,8 @@ impl Default for BurstRule {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Bucket {
-    pub start: NaiveDate,
-    pub count: u64,
-    pub baseline: f64,
-    pub excess: f64,
-    pub burst: bool,
-}
+/// One period of the histogram (the API's type: the analysis answers it as is).
+pub use tca_common::analysis_api::response::Bucket;
 
 /// Buckets every period from the earliest to the latest creation day (empty ones included, so
 /// charts have a continuous axis), with baseline, excess and burst flag.

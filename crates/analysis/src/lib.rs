@@ -1,11 +1,15 @@
 //! analysis: aggregations, suspicion scores and exports over a session's data (read-only).
 //! The gateway calls it over the internal API (`routes`). `main.rs` only calls the bootstrap.
 
+pub mod cache;
+pub mod db;
+pub mod error;
 pub mod export;
 pub mod histogram;
 pub mod population;
 pub mod routes;
 pub mod scoring;
+pub mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -106,7 +110,7 @@ impl Service for Analysis {
             .pool()
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("analysis needs its database"))?;
-        let state = routes::AppState {
+        let state = state::AppState {
             pool,
             internal_token: self.config.internal_token.clone(),
             scoring: Arc::new(self.config.scoring.clone()),

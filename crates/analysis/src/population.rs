@@ -1,70 +1,33 @@
-//! A session's accounts with everything the analysis needs, scored. Loaded in one query,
-//! cached per session and data version (the session's finished captures and the latest
-//! enrichment), so repeated views and exports do not reload 200k rows.
+//! A session's accounts with everything the analysis needs, scored: loaded in one query and
+//! kept by `cache` per session and data version, so repeated views do not reload 200k rows.
 
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 use sqlx::MySqlPool;
+use tca_common::analysis_api::response::{Account, Reason};
+use tca_common::twitch_id::TwitchId;
 
+use crate::db::{self, AccountRow};
 use crate::histogram::{self, BurstRule, Granularity};
 use crate::scoring::{self, Facts, Score, ScoringConfig, SessionContext};
 
-/// Accounts per creation day in a session (`?`: the session id).
-pub const DAY_COUNTS_SQL: &str = "SELECT a.twitch_created_date, COUNT(*) FROM session_accounts sa \
-     JOIN twitch_accounts a ON a.id = sa.account_id \
-     WHERE sa.session_id = ? AND a.twitch_created_date IS NOT NULL GROUP BY a.twitch_created_date";
-
-/// The accounts seen in some of a session's channels: the session id and
-/// ` AND sc.broadcaster_id IN (…)` follow.
-pub const CHANNEL_ACCOUNTS_SELECT: &str = "SELECT sca.account_id FROM session_channel_accounts sca \
-     JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ";
-
-/// One row per account of a session (`WHERE sa.session_id = ?` and filters follow). `names`
-/// is the ledger's count of distinct names, kept on the account by the worker.
-pub const ACCOUNT_SELECT: &str = "SELECT a.id AS account_id, a.twitch_user_id, a.login, a.display_name, a.twitch_created_at, \
-     a.default_avatar, a.description_empty, a.enriched_at IS NOT NULL AS enriched, \
-     a.missing_since IS NOT NULL AS missing, sa.first_seen_at, sa.last_seen_at, sa.captures_seen, \
-     sa.captures_seen_offline, sa.channels_seen, \
-     a.names_count AS names \
-     FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id";
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct AccountRow {
-    pub account_id: u64,
-    pub twitch_user_id: String,
-    pub login: String,
-    pub display_name: String,
-    pub twitch_created_at: Option<DateTime<Utc>>,
-    pub default_avatar: Option<bool>,
-    pub description_empty: Option<bool>,
-    pub enriched: bool,
-    pub missing: bool,
-    pub first_seen_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
-    pub captures_seen: u32,
-    pub captures_seen_offline: u32,
-    pub channels_seen: u16,
-    pub names: u32,
-}
-
 /// One account of the session with its score.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Scored {
-    #[serde(skip)]
     pub row: AccountRow,
     pub score: Score,
 }
 
 impl Scored {
-    /// Scores one account row in its session's context.
+    /// Scores one account row in its session's context. `captures_possible` is the number of
+    /// finished captures of the channels the account was seen in.
     pub fn new(
         row: AccountRow,
         context: &SessionContext,
-        captures_done: u32,
+        captures_possible: u32,
         config: &ScoringConfig,
     ) -> Self {
         let facts = Facts {
@@ -78,7 +41,7 @@ impl Scored {
             captures_seen_offline: row.captures_seen_offline,
             channels_seen: u32::from(row.channels_seen),
             names: row.names.max(1),
-            captures_possible: captures_done,
+            captures_possible,
         };
         let score = scoring::score(&facts, context, config);
         Self { row, score }
@@ -87,13 +50,43 @@ impl Scored {
     pub fn renames(&self) -> u32 {
         self.row.names.max(1) - 1
     }
+
+    /// The account as the API shows it.
+    pub fn to_account(&self) -> Account {
+        Account {
+            twitch_user_id: self.row.twitch_user_id.clone(),
+            login: self.row.login.clone(),
+            display_name: self.row.display_name.clone(),
+            created_at: self.row.twitch_created_at,
+            first_seen_at: self.row.first_seen_at,
+            last_seen_at: self.row.last_seen_at,
+            captures_seen: self.row.captures_seen,
+            captures_seen_offline: self.row.captures_seen_offline,
+            channels_seen: self.row.channels_seen,
+            renames: self.renames(),
+            default_avatar: self.row.default_avatar,
+            empty_bio: self.row.description_empty,
+            missing: self.row.missing,
+            score: self.score.score,
+            reasons: self
+                .score
+                .reasons
+                .iter()
+                .map(|r| Reason {
+                    code: r.code.to_string(),
+                    points: r.points,
+                    sentence: r.sentence.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 pub struct Population {
     pub accounts: Vec<Scored>,
     /// Accounts seen in a set of channels (sorted broadcaster ids), remembered for this data
     /// version: a dashboard filtered to a channel asks for the same set over and over.
-    channel_accounts: Mutex<HashMap<Vec<String>, Arc<HashSet<u64>>>>,
+    channel_accounts: Mutex<HashMap<Vec<TwitchId>, Arc<HashSet<u64>>>>,
     /// Whole JSON answers of this data version, by view and query: the dashboard asks the
     /// same questions on every view of the page, and each would walk every account again.
     answers: Mutex<HashMap<String, Bytes>>,
@@ -107,162 +100,54 @@ const REMEMBERED_ANSWERS: usize = 128;
 impl Population {
     /// The answer given earlier to `key` for this data version.
     pub fn answer(&self, key: &str) -> Option<Bytes> {
-        self.answers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-            .cloned()
+        lock(&self.answers).get(key).cloned()
     }
 
     pub fn remember_answer(&self, key: String, body: Bytes) {
-        let mut answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
+        let mut answers = lock(&self.answers);
         if answers.len() >= REMEMBERED_ANSWERS {
             answers.clear();
         }
         answers.insert(key, body);
     }
 
-    /// The accounts seen in any of `broadcasters` (Twitch ids) in this session.
+    /// The accounts seen in any of `broadcasters` in this session.
     pub async fn in_channels(
         &self,
         pool: &MySqlPool,
         session_id: u64,
-        broadcasters: &[String],
+        broadcasters: &[TwitchId],
     ) -> Result<Arc<HashSet<u64>>, sqlx::Error> {
         let mut key = broadcasters.to_vec();
         key.sort();
         key.dedup();
-        if let Some(found) = self.remembered().get(&key) {
+        if let Some(found) = lock(&self.channel_accounts).get(&key) {
             return Ok(found.clone());
         }
-        let mut q = sqlx::QueryBuilder::<sqlx::MySql>::new(CHANNEL_ACCOUNTS_SELECT);
-        q.push_bind(session_id).push(" AND sc.broadcaster_id IN (");
-        let mut list = q.separated(", ");
-        for b in &key {
-            list.push_bind(b.clone());
-        }
-        q.push(")");
-        let ids: Vec<u64> = q.build_query_scalar().fetch_all(pool).await?;
+        let ids = db::accounts_in_channels(pool, session_id, &key).await?;
         let set = Arc::new(ids.into_iter().collect::<HashSet<u64>>());
-        let mut remembered = self.remembered();
+        let mut remembered = lock(&self.channel_accounts);
         if remembered.len() >= REMEMBERED_CHANNEL_SETS {
             remembered.clear();
         }
         remembered.insert(key, set.clone());
         Ok(set)
     }
-
-    fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<String>, Arc<HashSet<u64>>>> {
-        self.channel_accounts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Version {
-    captures_done: i64,
-    last_finished: Option<DateTime<Utc>>,
-    last_enriched: Option<DateTime<Utc>>,
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// What one query tells about a session before anything is loaded: whether it exists, its
-/// channel count, and its data version.
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
-pub struct Probe {
-    live: bool,
-    pub channels: i64,
-    captures_done: i64,
-    last_finished: Option<DateTime<Utc>>,
-    last_enriched: Option<DateTime<Utc>>,
-}
-
-impl Probe {
-    fn version(&self) -> Version {
-        Version {
-            captures_done: self.captures_done,
-            last_finished: self.last_finished,
-            last_enriched: self.last_enriched,
-        }
-    }
-}
-
-#[derive(Default)]
-pub struct Cache {
-    entries: Mutex<HashMap<u64, (Version, Arc<Population>)>>,
-}
-
-/// Sessions kept in memory at once; beyond that an arbitrary one is dropped (and reloaded if
-/// asked for again).
-const CACHED_SESSIONS: usize = 16;
-
-impl Cache {
-    /// One round trip per request: `None` when the session does not exist (or was deleted).
-    pub async fn probe(
-        &self,
-        pool: &MySqlPool,
-        session_id: u64,
-    ) -> Result<Option<Probe>, sqlx::Error> {
-        let probe: Probe = sqlx::query_as(
-            "SELECT EXISTS (SELECT 1 FROM analysis_sessions WHERE id = ? AND status <> 'deleted') AS live, \
-                    (SELECT COUNT(*) FROM session_channels WHERE session_id = ?) AS channels, \
-                    (SELECT COUNT(*) FROM captures WHERE session_id = ? AND status = 'done') AS captures_done, \
-                    (SELECT MAX(finished_at) FROM captures WHERE session_id = ?) AS last_finished, \
-                    (SELECT MAX(enriched_at) FROM twitch_accounts) AS last_enriched",
-        )
-        .bind(session_id)
-        .bind(session_id)
-        .bind(session_id)
-        .bind(session_id)
-        .fetch_one(pool)
-        .await?;
-        Ok(probe.live.then_some(probe))
-    }
-
-    /// The session's population for the data version `probe` saw, loaded if not cached.
-    pub async fn get(
-        &self,
-        pool: &MySqlPool,
-        session_id: u64,
-        probe: &Probe,
-        config: &ScoringConfig,
-    ) -> Result<Arc<Population>, sqlx::Error> {
-        let version = probe.version();
-        if let Some((cached, population)) = self.lock().get(&session_id)
-            && *cached == version
-        {
-            return Ok(population.clone());
-        }
-        let population =
-            Arc::new(load(pool, session_id, version.captures_done as u32, config).await?);
-        let mut entries = self.lock();
-        if entries.len() >= CACHED_SESSIONS
-            && let Some(evicted) = entries.keys().next().copied()
-        {
-            entries.remove(&evicted);
-        }
-        entries.insert(session_id, (version, population.clone()));
-        Ok(population)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Version, Arc<Population>)>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-async fn load(
+/// Loads and scores a session's accounts.
+pub async fn load(
     pool: &MySqlPool,
     session_id: u64,
-    captures_done: u32,
     config: &ScoringConfig,
 ) -> Result<Population, sqlx::Error> {
     let started = std::time::Instant::now();
-    let rows: Vec<AccountRow> = sqlx::QueryBuilder::<sqlx::MySql>::new(ACCOUNT_SELECT)
-        .push(" WHERE sa.session_id = ")
-        .push_bind(session_id)
-        .build_query_as()
-        .fetch_all(pool)
-        .await?;
+    let rows = db::session_accounts(pool, session_id).await?;
+    let possible = CapturesPossible::load(pool, session_id).await?;
     // The rows are here: count days and prefixes from them rather than asking MariaDB to join
     // the session's accounts twice more (the export, which has no rows in memory, does).
     let mut counts = ContextCounts::default();
@@ -273,7 +158,10 @@ async fn load(
     let fetched = started.elapsed();
     let accounts: Vec<Scored> = rows
         .into_iter()
-        .map(|row| Scored::new(row, &context, captures_done, config))
+        .map(|row| {
+            let possible = possible.of(row.account_id);
+            Scored::new(row, &context, possible, config)
+        })
         .collect();
     tracing::info!(
         session_id,
@@ -287,6 +175,36 @@ async fn load(
         channel_accounts: Mutex::default(),
         answers: Mutex::default(),
     })
+}
+
+/// The finished captures of the channels each account was seen in. With captures in one
+/// channel only, that is every finished capture of the session for every account, and no
+/// per-account rows are read.
+enum CapturesPossible {
+    Same(u32),
+    PerAccount(HashMap<u64, u32>),
+}
+
+impl CapturesPossible {
+    async fn load(pool: &MySqlPool, session_id: u64) -> Result<Self, sqlx::Error> {
+        let per_channel = db::done_captures_per_channel(pool, session_id).await?;
+        if per_channel.len() <= 1 {
+            return Ok(Self::Same(per_channel.values().sum()));
+        }
+        let mut per_account: HashMap<u64, u32> = HashMap::new();
+        for (account, channel) in db::account_channels(pool, session_id).await? {
+            *per_account.entry(account).or_default() +=
+                per_channel.get(&channel).copied().unwrap_or(0);
+        }
+        Ok(Self::PerAccount(per_account))
+    }
+
+    fn of(&self, account_id: u64) -> u32 {
+        match self {
+            Self::Same(n) => *n,
+            Self::PerAccount(map) => map.get(&account_id).copied().unwrap_or(0),
+        }
+    }
 }
 
 /// Creation days and same-day login prefixes, counted: what a session context is made of.
@@ -333,22 +251,8 @@ pub async fn session_context(
     session_id: u64,
     config: &ScoringConfig,
 ) -> Result<SessionContext, sqlx::Error> {
-    let days: Vec<(NaiveDate, i64)> = sqlx::query_as(DAY_COUNTS_SQL)
-        .bind(session_id)
-        .fetch_all(pool)
-        .await?;
-    // `scoring::digit_prefix` in SQL: 3+ trailing digits, the stem is what precedes them; the
-    // stem's "3+ letters" rule is checked below, on the few groups that come back.
-    let prefixes: Vec<(NaiveDate, String, i64)> = sqlx::query_as(
-        "SELECT a.twitch_created_date, REGEXP_REPLACE(a.login, '[0-9]+$', '') AS stem, COUNT(*) \
-         FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
-         WHERE sa.session_id = ? AND a.twitch_created_date IS NOT NULL AND a.login REGEXP '[0-9]{3}$' \
-         GROUP BY a.twitch_created_date, stem HAVING COUNT(*) >= ?",
-    )
-    .bind(session_id)
-    .bind(config.shared_prefix_min as u64)
-    .fetch_all(pool)
-    .await?;
+    let days = db::creation_day_counts(pool, session_id).await?;
+    let prefixes = db::same_day_stems(pool, session_id, config.shared_prefix_min).await?;
     let counts = ContextCounts {
         days: days
             .into_iter()
@@ -365,15 +269,15 @@ pub async fn session_context(
     Ok(counts.into_context(config))
 }
 
-/// Which accounts a request looks at: channels (session channel ids) and a creation period.
+/// Which accounts a request looks at: channels (account ids seen there) and a creation period.
 #[derive(Debug, Clone, Default)]
-pub struct Filter {
+pub struct Selection {
     pub in_channels: Option<Arc<HashSet<u64>>>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
 }
 
-impl Filter {
+impl Selection {
     pub fn keeps(&self, row: &AccountRow) -> bool {
         if let Some(accounts) = &self.in_channels
             && !accounts.contains(&row.account_id)
@@ -391,5 +295,10 @@ impl Filter {
             }
         }
         true
+    }
+
+    /// The population's accounts this selection keeps.
+    pub fn of<'a>(&'a self, population: &'a Population) -> impl Iterator<Item = &'a Scored> + 'a {
+        population.accounts.iter().filter(|a| self.keeps(&a.row))
     }
 }

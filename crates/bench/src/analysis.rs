@@ -299,7 +299,7 @@ async fn export(
 
 /// The queries a summary runs, with the session id filled in.
 fn explained(session_id: u64) -> Vec<(&'static str, String)> {
-    use tca_analysis::population::{ACCOUNT_SELECT, CHANNEL_ACCOUNTS_SELECT, DAY_COUNTS_SQL};
+    use tca_analysis::db::{ACCOUNT_SELECT, CHANNEL_ACCOUNTS_SELECT, DAY_COUNTS_SQL};
     vec![
         (
             "population (accounts of the session)",

@@ -23,7 +23,8 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use serde_json::{Value, json};
 use sqlx::MySqlPool;
-use tca_common::db::{captures, sessions};
+use tca_common::db::jobs::JobKind;
+use tca_common::db::session_channels;
 use tca_worker::handlers::housekeeping::schedule_auto_capture;
 
 use crate::database::BenchDatabase;
@@ -134,7 +135,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     }
     for login in AUTO {
         let channel = channels[login];
-        sessions::enable_auto_capture(&pool, channel, 1, false, Utc::now()).await?;
+        session_channels::enable_auto_capture(&pool, channel, 1, false, Utc::now()).await?;
         let broadcaster: String =
             sqlx::query_scalar("SELECT broadcaster_id FROM session_channels WHERE id = ?")
                 .bind(channel)
@@ -289,8 +290,8 @@ async fn settle(pool: &MySqlPool, timeout: Duration) -> anyhow::Result<()> {
              (SELECT COUNT(*) FROM jobs WHERE kind NOT IN (?, ?) \
                AND (status = 'running' OR (status = 'queued' AND run_at <= NOW(6) + INTERVAL 5 SECOND)))",
         )
-        .bind(captures::HOUSEKEEPING_JOB_KIND)
-        .bind(sessions::AUTO_CAPTURE_JOB_KIND)
+        .bind(JobKind::Housekeeping.as_str())
+        .bind(JobKind::AutoCapture.as_str())
         .fetch_one(pool)
         .await;
         if let Ok((0, 0, 0)) = pending {
@@ -536,8 +537,8 @@ async fn verify(
     let dead: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM jobs WHERE status IN ('dead', 'failed') AND kind IN (?, ?)",
     )
-    .bind(captures::CAPTURE_JOB_KIND)
-    .bind(captures::ENRICH_JOB_KIND)
+    .bind(JobKind::CaptureChatters.as_str())
+    .bind(JobKind::EnrichAccounts.as_str())
     .fetch_one(pool)
     .await?;
     row(
@@ -549,8 +550,8 @@ async fn verify(
     let (retried, attempts): (i64, Option<u32>) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(attempts > 1), 0) AS SIGNED), MAX(attempts) FROM jobs WHERE kind IN (?, ?)",
     )
-    .bind(captures::CAPTURE_JOB_KIND)
-    .bind(captures::ENRICH_JOB_KIND)
+    .bind(JobKind::CaptureChatters.as_str())
+    .bind(JobKind::EnrichAccounts.as_str())
     .fetch_one(pool)
     .await?;
     figures.push(Figure {

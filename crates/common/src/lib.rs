@@ -5,6 +5,7 @@ pub mod analysis_api;
 pub mod bootstrap;
 pub mod config;
 pub mod db;
+pub mod query;
 pub mod sealing;
 pub mod server;
 pub mod shutdown;
@@ -12,3 +13,4 @@ pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod twitch_api;
+pub mod twitch_id;

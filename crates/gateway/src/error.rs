@@ -1,5 +1,6 @@
-//! One error type for every page: rendered as a page that says what happened and what to do,
-//! never with internals (those are logged, once).
+//! One error type for every route: rendered as a page that says what happened and what to do
+//! (pages), or as `{"error": sentence}` (JSON routes, through `JsonError`); never with
+//! internals (those are logged, once).
 
 use askama::Template;
 use axum::http::{StatusCode, header};
@@ -123,7 +124,7 @@ impl IntoResponse for AppError {
             Self::LoginRequired => redirect("/?notice=login-required"),
             Self::ReauthRequired => {
                 let mut response = redirect("/?notice=reauth");
-                if let Ok(value) = crate::auth::clear_session_cookie().parse() {
+                if let Ok(value) = crate::cookies::clear(crate::cookies::SESSION_COOKIE).parse() {
                     response.headers_mut().insert(header::SET_COOKIE, value);
                 }
                 response
@@ -181,5 +182,65 @@ impl IntoResponse for AppError {
                 )
             }
         }
+    }
+}
+
+impl AppError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::LoginRequired | Self::ReauthRequired => StatusCode::UNAUTHORIZED,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::BAD_GATEWAY,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The error of a JSON route (what the dashboard's scripts fetch): `{"error": sentence}` with
+/// the same status a page would have; a script shows the sentence.
+#[derive(Debug)]
+pub struct JsonError(pub AppError);
+
+impl From<AppError> for JsonError {
+    fn from(e: AppError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<sqlx::Error> for JsonError {
+    fn from(e: sqlx::Error) -> Self {
+        Self(e.into())
+    }
+}
+
+impl From<tca_common::analysis_api::AnalysisError> for JsonError {
+    fn from(e: tca_common::analysis_api::AnalysisError) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for JsonError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let message = match self.0 {
+            AppError::LoginRequired | AppError::ReauthRequired => {
+                "Your login has ended. Reload the page and log in again.".to_string()
+            }
+            AppError::NotFound => "This does not exist, or it is not yours.".to_string(),
+            AppError::TooManyRequests => "Too many requests. Wait a minute.".to_string(),
+            AppError::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "request failed");
+                "Something went wrong; the error was logged.".to_string()
+            }
+            AppError::BadRequest(m)
+            | AppError::Forbidden(m)
+            | AppError::Conflict(m)
+            | AppError::Unavailable(m) => m,
+        };
+        (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
     }
 }

@@ -3,7 +3,10 @@
 //! bootstrap.
 
 pub mod auth;
+pub mod client_ip;
 pub mod config;
+pub mod cookies;
+pub mod display;
 pub mod error;
 pub mod routes;
 pub mod state;

@@ -12,6 +12,8 @@ use sqlx::MySqlPool;
 use tca_common::bootstrap::Service;
 use tca_common::config::{DatabaseUrl, Secret};
 use tca_common::db::captures::{self, CaptureStatus, CaptureTrigger};
+use tca_common::db::jobs::JobKind;
+use tca_common::db::session_channels;
 use tca_common::db::{self, DatabaseConfig, sessions, users};
 use tca_common::sealing::Sealer;
 use tca_common::twitch_api::{SCOPES, TwitchApiClient};
@@ -305,7 +307,7 @@ impl Driver {
             .into_iter()
             .next()
             .ok_or_else(|| anyhow::anyhow!("no channel {broadcaster_login}"))?;
-        let channel = sessions::ensure_channel(
+        let channel = session_channels::ensure(
             &mut *conn,
             session.id,
             &broadcaster.id,
@@ -320,7 +322,7 @@ impl Driver {
     /// Queues a manual capture (and its job), as "Capture now" does.
     pub async fn capture(&self, session_channel_id: u64, user_id: u64) -> anyhow::Result<u64> {
         let mut tx = self.pool.begin().await?;
-        let id = captures::insert_queued(
+        let id = captures::request(
             &mut tx,
             session_channel_id,
             user_id,
@@ -372,7 +374,8 @@ impl Driver {
     /// Starts an enrichment run now (as a capture's commit does) and waits for it to end.
     pub async fn enrich_now(&self, timeout: Duration) -> anyhow::Result<()> {
         captures::kick_enrichment(&self.pool, Utc::now()).await?;
-        self.wait_idle(captures::ENRICH_JOB_KIND, timeout).await
+        self.wait_idle(JobKind::EnrichAccounts.as_str(), timeout)
+            .await
     }
 
     /// Waits until no job of `kind` is running or due soon. "Soon" covers retries (the stack's

@@ -23,7 +23,7 @@
     });
     if (!response.ok) {
       let message = `${response.status}`;
-      try { message = (await response.json()).message || message; } catch (_) { /* not JSON */ }
+      try { message = (await response.json()).error || message; } catch (_) { /* not JSON */ }
       throw new Error(message);
     }
     return response.json();

@@ -780,3 +780,87 @@ async fn exports_hold_exactly_the_filtered_rows_with_the_documented_columns(pool
     let (_, empty) = f.get("export/accounts.json?period=7d").await;
     assert_eq!(empty, "[]", "an empty export is still valid JSON");
 }
+
+/// `always_present` is measured against the captures of the account's own channels. A third
+/// finished capture of channel A (c5, live) that bob is seen in: bob now sits in every one of
+/// A's 3 captures — always present, though the session has 4 finished captures (A's 3 and
+/// B's 1). Carol, seen in both channels, was in c1–c3 but not c5: 3 of her channels' 4.
+///
+/// | account | seen in | captures of its channels | score |
+/// |---|---|---|---|
+/// | bob | c1, c2, c5 (A) | 3 (A) | young 20 + default 15 + offline 10 + always 10 = 55 |
+/// | carol | c1, c2, c3 (A, B) | 4 (A + B) | renames 10 + offline 10 + 2 channels 5 = 25 |
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn always_present_counts_the_captures_of_the_accounts_own_channels(pool: MySqlPool) {
+    let f = fixture(pool.clone()).await;
+    let (channel_a, bob): (u64, u64) = sqlx::query_as(
+        "SELECT sc.id, a.id FROM session_channels sc, twitch_accounts a \
+         WHERE sc.broadcaster_id = '100' AND a.twitch_user_id = '1002'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("ids");
+    let c5 = sqlx::query(
+        "INSERT INTO captures (session_id, session_channel_id, broadcaster_id, broadcaster_login, capture_trigger, status, \
+         queued_at, finished_at, chatters_count, viewer_count, stream_live) \
+         VALUES (?, ?, '100', 'chan_a', 'manual', 'done', ?, ?, 1, 10, TRUE)",
+    )
+    .bind(f.session)
+    .bind(channel_a)
+    .bind(at(2025, 6, 1, 16))
+    .bind(at(2025, 6, 1, 16))
+    .execute(&pool)
+    .await
+    .expect("c5")
+    .last_insert_id();
+    sqlx::query("INSERT INTO capture_chatters (capture_id, account_id) VALUES (?, ?)")
+        .bind(c5)
+        .bind(bob)
+        .execute(&pool)
+        .await
+        .expect("bob in c5");
+    for table in ["session_accounts", "session_channel_accounts"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET captures_seen = captures_seen + 1 WHERE account_id = ?"
+        )))
+        .bind(bob)
+        .execute(&pool)
+        .await
+        .expect("bob's presence");
+    }
+
+    let bob = &f.json("accounts/1002").await["account"];
+    let codes: Vec<&str> = bob["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .map(|r| r["code"].as_str().expect("code"))
+        .collect();
+    assert_eq!(bob["score"], 55, "{bob}");
+    assert!(codes.contains(&"always_present"), "{codes:?}");
+    let always = bob["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .find(|r| r["code"] == "always_present")
+        .expect("always_present");
+    assert_eq!(
+        always["sentence"],
+        "Present in all 3 captures of its channels."
+    );
+    let carol = &f.json("accounts/1003").await["account"];
+    assert_eq!(carol["score"], 25, "{carol}");
+
+    // The streamed export counts the same way.
+    let (_, csv) = f.get("export/accounts.csv").await;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let score_of = |id: &str| {
+        rows.iter()
+            .find(|r| &r[0] == id)
+            .map(|r| r[13].to_string())
+            .expect("row")
+    };
+    assert_eq!(score_of("1002"), "55");
+    assert_eq!(score_of("1003"), "25");
+}

@@ -1,48 +1,190 @@
-//! The audit log: what happened, for the user's activity page and for operators.
+//! The audit log: what happened, for the user's activity page and for operators. Each event
+//! is a variant of `Event` whose fields are its details: the name is stored in `event`, the
+//! fields as JSON in `details` (DESIGN §4).
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use sqlx::{Executor, MySql};
 
-/// Events recorded (DESIGN §4).
-pub mod event {
-    pub const LOGIN: &str = "login";
-    pub const LOGOUT: &str = "logout";
-    pub const SESSION_CREATE: &str = "session_create";
-    pub const SESSION_SAVE: &str = "session_save";
-    pub const SESSION_LOAD: &str = "session_load";
-    pub const SESSION_DELETE: &str = "session_delete";
-    pub const SESSION_EXPIRE: &str = "session_expire";
-    pub const CAPTURE_REQUEST: &str = "capture_request";
-    pub const CAPTURE_COMPLETE: &str = "capture_complete";
-    pub const CAPTURE_FAIL: &str = "capture_fail";
-    pub const AUTO_CAPTURE_STOP: &str = "auto_capture_stop";
-    pub const EXPORT: &str = "export";
-    pub const RENAME_DETECTED: &str = "rename_detected";
-    pub const TOKEN_INVALIDATED: &str = "token_invalidated";
+/// A login or display name, before or after a rename.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameSeen {
+    pub login: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Login {
+        login: String,
+    },
+    Logout,
+    SessionCreate {
+        name: String,
+    },
+    SessionSave {
+        name: String,
+    },
+    SessionLoad {
+        name: String,
+    },
+    SessionDelete {
+        name: String,
+    },
+    SessionExpire,
+    CaptureRequest {
+        capture_id: u64,
+        channel: String,
+    },
+    CaptureComplete {
+        capture_id: u64,
+        channel: String,
+        chatters: u64,
+        new_in_session: u64,
+    },
+    CaptureFail {
+        capture_id: u64,
+        channel: String,
+        error: String,
+    },
+    AutoCaptureStop {
+        channel: String,
+        reason: String,
+    },
+    Export {
+        what: String,
+    },
+    RenameDetected {
+        twitch_user_id: String,
+        from: NameSeen,
+        to: NameSeen,
+        login_previously_held_by_accounts: Vec<u64>,
+    },
+    TokenInvalidated {
+        reason: String,
+    },
+}
+
+impl Event {
+    /// The stored name and details of the event.
+    fn to_row(&self) -> (String, String) {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        let name = value
+            .as_object_mut()
+            .and_then(|fields| fields.remove("event"))
+            .and_then(|name| name.as_str().map(str::to_string))
+            .unwrap_or_default();
+        (name, value.to_string())
+    }
+
+    /// The event a stored row holds; `None` for a name this version does not know.
+    pub fn from_row(event: &str, details: Option<&str>) -> Option<Self> {
+        let mut value: serde_json::Value = details
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_else(|| serde_json::json!({}));
+        value
+            .as_object_mut()?
+            .insert("event".into(), serde_json::Value::from(event));
+        serde_json::from_value(value).ok()
+    }
+}
+
+/// Who and where an event concerns.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Subject<'a> {
+    pub user_id: Option<u64>,
+    pub session_id: Option<u64>,
+    pub ip: Option<&'a str>,
+}
+
+impl Subject<'_> {
+    pub fn user(user_id: u64) -> Self {
+        Self {
+            user_id: Some(user_id),
+            ..Self::default()
+        }
+    }
+
+    pub fn session(user_id: Option<u64>, session_id: u64) -> Self {
+        Self {
+            user_id,
+            session_id: Some(session_id),
+            ip: None,
+        }
+    }
 }
 
 pub async fn record<'e, E>(
     executor: E,
-    event: &str,
-    user_id: Option<u64>,
-    session_id: Option<u64>,
-    details: &serde_json::Value,
-    ip: Option<&str>,
+    event: &Event,
+    subject: Subject<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error>
 where
     E: Executor<'e, Database = MySql>,
 {
+    let (name, details) = event.to_row();
     sqlx::query(
         "INSERT INTO audit_logs (event, user_id, session_id, details, ip, created_at) VALUES (?, ?, ?, ?, ?, ?)",
     )
-    .bind(event)
-    .bind(user_id)
-    .bind(session_id)
-    .bind(details.to_string())
-    .bind(ip)
+    .bind(name)
+    .bind(subject.user_id)
+    .bind(subject.session_id)
+    .bind(details)
+    .bind(subject.ip)
     .bind(now)
     .execute(executor)
     .await?;
     Ok(())
+}
+
+/// One entry of a user's activity.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Entry {
+    pub event: String,
+    pub details: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user's most recent entries, newest first.
+pub async fn recent_for_user<'e, E>(
+    executor: E,
+    user_id: u64,
+    limit: u32,
+) -> Result<Vec<Entry>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as(
+        "SELECT event, details, created_at FROM audit_logs WHERE user_id = ? \
+         ORDER BY created_at DESC, id DESC LIMIT ?",
+    )
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_stored_as_its_name_and_its_fields() {
+        let event = Event::CaptureRequest {
+            capture_id: 7,
+            channel: "chan".into(),
+        };
+        let (name, details) = event.to_row();
+        assert_eq!(name, "capture_request");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&details).expect("json"),
+            serde_json::json!({"capture_id": 7, "channel": "chan"})
+        );
+        assert_eq!(Event::from_row(&name, Some(&details)), Some(event));
+        assert_eq!(Event::Logout.to_row(), ("logout".into(), "{}".into()));
+        assert_eq!(Event::from_row("logout", Some("{}")), Some(Event::Logout));
+        assert_eq!(Event::from_row("something_else", None), None);
+    }
 }

@@ -1,11 +1,10 @@
 //! Captures: one listing of one channel's chatters, and the job that takes it.
 
 use chrono::{DateTime, Utc};
-use sqlx::MySqlConnection;
+use sqlx::{Executor, MySql, MySqlConnection};
 
-use super::jobs::{self, NewJob, QueueError};
-
-pub const CAPTURE_JOB_KIND: &str = "capture_chatters";
+use super::audit::{self, Event, Subject};
+use super::jobs::{self, JobKind, NewJob, QueueError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -81,8 +80,10 @@ pub struct CaptureJob {
     pub capture_id: u64,
 }
 
-/// Inserts a queued capture and its job in the caller's transaction; returns the capture id.
-pub async fn insert_queued(
+/// Requests a capture of a session's channel: the capture row (queued), its job and the
+/// audit entry, in the caller's transaction. Every request goes through here: "Capture now",
+/// auto-capture and the test driver. Returns the capture id.
+pub async fn request(
     conn: &mut MySqlConnection,
     session_channel_id: u64,
     requested_by: u64,
@@ -105,15 +106,139 @@ pub async fn insert_queued(
     if capture_id == 0 {
         return Err(QueueError::Invalid("no such session channel"));
     }
-    let job = NewJob::new(CAPTURE_JOB_KIND, &CaptureJob { capture_id }, now)?
-        // A person waits for manual captures; scheduled ones can wait a little.
-        .priority(if trigger == CaptureTrigger::Manual {
-            10
-        } else {
-            5
-        });
+    let job = NewJob::new(
+        JobKind::CaptureChatters.as_str(),
+        &CaptureJob { capture_id },
+        now,
+    )?
+    // A person waits for manual captures; scheduled ones can wait a little.
+    .priority(if trigger == CaptureTrigger::Manual {
+        10
+    } else {
+        5
+    });
     jobs::enqueue(&mut *conn, &job, now).await?;
+    let (session_id, channel): (u64, String) =
+        sqlx::query_as("SELECT session_id, broadcaster_login FROM captures WHERE id = ?")
+            .bind(capture_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    audit::record(
+        &mut *conn,
+        &Event::CaptureRequest {
+            capture_id,
+            channel,
+        },
+        Subject::session(Some(requested_by), session_id),
+        now,
+    )
+    .await?;
     Ok(capture_id)
+}
+
+/// A capture as pages show it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Capture {
+    pub id: u64,
+    pub broadcaster_login: String,
+    pub capture_trigger: CaptureTrigger,
+    pub status: CaptureStatus,
+    pub chatters_count: Option<u32>,
+    pub new_in_session_count: Option<u32>,
+    pub viewer_count: Option<u32>,
+    pub stream_live: Option<bool>,
+    pub queued_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+const CAPTURE_COLUMNS: &str = "id, broadcaster_login, capture_trigger, status, chatters_count, new_in_session_count, \
+     viewer_count, stream_live, queued_at, finished_at, error";
+
+/// A session's most recent captures, newest first.
+pub async fn recent_of_session<'e, E>(
+    executor: E,
+    session_id: u64,
+    limit: u32,
+) -> Result<Vec<Capture>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CAPTURE_COLUMNS} FROM captures WHERE session_id = ? ORDER BY id DESC LIMIT ?"
+    )))
+    .bind(session_id)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+}
+
+/// One capture of a session.
+pub async fn find_in_session<'e, E>(
+    executor: E,
+    capture_id: u64,
+    session_id: u64,
+) -> Result<Option<Capture>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CAPTURE_COLUMNS} FROM captures WHERE id = ? AND session_id = ?"
+    )))
+    .bind(capture_id)
+    .bind(session_id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// The session's distinct accounts, from its finished captures. Each capture stores how many
+/// of its accounts were new to the session (captures of a session are written one at a time),
+/// so their sum is the count: a sum over captures instead of counting every account on every
+/// page view and every second of the live-update stream.
+pub async fn distinct_accounts_of_session<'e, E>(
+    executor: E,
+    session_id: u64,
+) -> Result<u64, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    let sum: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(new_in_session_count), 0) AS SIGNED) FROM captures \
+         WHERE session_id = ? AND status = 'done'",
+    )
+    .bind(session_id)
+    .fetch_one(executor)
+    .await?;
+    Ok(sum.max(0) as u64)
+}
+
+/// The latest capture of a channel, in any of a user's sessions.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LatestCapture {
+    pub broadcaster_id: String,
+    pub status: CaptureStatus,
+    pub chatters_count: Option<u32>,
+    pub queued_at: DateTime<Utc>,
+    pub public_id: String,
+}
+
+/// The user's latest capture of each channel they ever captured.
+pub async fn latest_per_channel_of_user<'e, E>(
+    executor: E,
+    user_id: u64,
+) -> Result<Vec<LatestCapture>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as(
+        "SELECT c.broadcaster_id, c.status, c.chatters_count, c.queued_at, s.public_id FROM captures c \
+         JOIN analysis_sessions s ON s.id = c.session_id \
+         WHERE c.id IN (SELECT MAX(c2.id) FROM captures c2 JOIN analysis_sessions s2 ON s2.id = c2.session_id \
+                        WHERE s2.user_id = ? GROUP BY c2.broadcaster_id)",
+    )
+    .bind(user_id)
+    .fetch_all(executor)
+    .await
 }
 
 /// Unfinished captures of a session channel (auto-capture does not pile them up).
@@ -129,21 +254,22 @@ pub async fn unfinished_for_channel(
     .await
 }
 
-/// The job kind of account enrichment, a singleton (one dedupe key) any capture can kick.
-pub const ENRICH_JOB_KIND: &str = "enrich_accounts";
+/// Account enrichment is a singleton (one dedupe key) any capture can kick.
 pub const ENRICH_DEDUPE_KEY: &str = "enrich";
-pub const HOUSEKEEPING_JOB_KIND: &str = "housekeeping";
-pub const HOUSEKEEPING_DEDUPE_KEY: &str = "housekeeping";
 
 /// Makes sure an enrichment job is pending (no-op if one is queued or running).
 pub async fn kick_enrichment<'e, E>(executor: E, now: DateTime<Utc>) -> Result<(), QueueError>
 where
     E: sqlx::Executor<'e, Database = sqlx::MySql>,
 {
-    let job = NewJob::new(ENRICH_JOB_KIND, &serde_json::json!({}), now)?
-        .dedupe_key(ENRICH_DEDUPE_KEY)
-        .priority(1)
-        .max_attempts(10);
+    let job = NewJob::new(
+        JobKind::EnrichAccounts.as_str(),
+        &serde_json::json!({}),
+        now,
+    )?
+    .dedupe_key(ENRICH_DEDUPE_KEY)
+    .priority(1)
+    .max_attempts(10);
     jobs::enqueue(executor, &job, now).await?;
     Ok(())
 }

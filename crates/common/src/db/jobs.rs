@@ -34,6 +34,42 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 /// `last_error` is a TEXT column; longer messages are cut (on a char boundary).
 const MAX_ERROR_LEN: usize = 4000;
 
+/// The product's job kinds, named once. The queue itself takes any kind (tests and
+/// benchmarks use their own); workers claim only the kinds they register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// One listing of one channel's chatters (`captures::CaptureJob`).
+    CaptureChatters,
+    /// The enrichment singleton: Get Users for accounts never or long ago enriched.
+    EnrichAccounts,
+    /// A channel's recurring auto-capture (`session_channels::AutoCaptureJob`).
+    AutoCapture,
+    /// The housekeeping singleton.
+    Housekeeping,
+    /// Does nothing (or sleeps): queue tests and benchmarks.
+    Noop,
+}
+
+impl JobKind {
+    pub const ALL: [Self; 5] = [
+        Self::CaptureChatters,
+        Self::EnrichAccounts,
+        Self::AutoCapture,
+        Self::Housekeeping,
+        Self::Noop,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CaptureChatters => "capture_chatters",
+            Self::EnrichAccounts => "enrich_accounts",
+            Self::AutoCapture => "auto_capture",
+            Self::Housekeeping => "housekeeping",
+            Self::Noop => "noop",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, sqlx::Type)]
 #[sqlx(transparent)]
 pub struct JobId(pub u64);

@@ -3,8 +3,11 @@
 pub mod audit;
 pub mod captures;
 pub mod jobs;
+pub mod oauth_states;
+pub mod session_channels;
 pub mod sessions;
 pub mod users;
+pub mod web_sessions;
 
 /// Implements sqlx's `Type`, `Encode` and `Decode` for a fieldless enum stored as a VARCHAR,
 /// through its `as_str()` and `FromStr` (sqlx's derive only matches MySQL `ENUM` columns).

@@ -110,122 +110,179 @@ where
     .await
 }
 
-/// Adds a channel to a session (or refreshes its names); returns the session channel's id.
-pub async fn ensure_channel<'e, E>(
+/// The user's session by its public id, unless deleted.
+pub async fn find_owned<'e, E>(
     executor: E,
-    session_id: u64,
-    broadcaster_id: &str,
-    broadcaster_login: &str,
-    broadcaster_name: &str,
-    now: DateTime<Utc>,
-) -> Result<u64, sqlx::Error>
+    public_id: &str,
+    user_id: u64,
+) -> Result<Option<Session>, sqlx::Error>
 where
     E: Executor<'e, Database = MySql>,
 {
-    let done = sqlx::query(
-        "INSERT INTO session_channels (session_id, broadcaster_id, broadcaster_login, broadcaster_name, \
-         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) \
-         ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), broadcaster_login = VALUES(broadcaster_login), \
-         broadcaster_name = VALUES(broadcaster_name), updated_at = VALUES(updated_at)",
-    )
-    .bind(session_id)
-    .bind(broadcaster_id)
-    .bind(broadcaster_login)
-    .bind(broadcaster_name)
-    .bind(now)
-    .bind(now)
-    .execute(executor)
-    .await?;
-    Ok(done.last_insert_id())
-}
-
-/// The auto-capture settings of a session's channel.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SessionChannel {
-    pub id: u64,
-    pub session_id: u64,
-    pub broadcaster_id: String,
-    pub broadcaster_login: String,
-    pub broadcaster_name: String,
-    pub auto_capture_enabled: bool,
-    pub auto_capture_interval_min: u16,
-    pub auto_capture_only_live: bool,
-    pub auto_capture_stopped_reason: Option<String>,
-}
-
-pub async fn find_channel<'e, E>(
-    executor: E,
-    session_channel_id: u64,
-) -> Result<Option<SessionChannel>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
-    sqlx::query_as(
-        "SELECT id, session_id, broadcaster_id, broadcaster_login, broadcaster_name, auto_capture_enabled, \
-         auto_capture_interval_min, auto_capture_only_live, auto_capture_stopped_reason \
-         FROM session_channels WHERE id = ?",
-    )
-    .bind(session_channel_id)
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SESSION_COLUMNS} FROM analysis_sessions \
+         WHERE public_id = ? AND user_id = ? AND status <> 'deleted'"
+    )))
+    .bind(public_id)
+    .bind(user_id)
     .fetch_optional(executor)
     .await
 }
 
-/// Turns auto-capture on with its settings (clearing any previous stop reason).
-pub async fn enable_auto_capture<'e, E>(
+/// Activity keeps an active session alive until `expires_at`.
+pub async fn touch<'e, E>(
     executor: E,
-    session_channel_id: u64,
-    interval_minutes: u16,
-    only_while_live: bool,
+    session_id: u64,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query(
+        "UPDATE analysis_sessions SET last_activity_at = ?, expires_at = ? WHERE id = ? AND status = 'active'",
+    )
+    .bind(now)
+    .bind(expires_at)
+    .bind(session_id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// A session in the user's list, with its capture and account counts.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedSession {
+    pub public_id: String,
+    pub name: String,
+    pub status: SessionStatus,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub captures: i64,
+    pub accounts: i64,
+}
+
+/// The user's sessions (deleted ones aside), newest first, at most `limit`.
+pub async fn list_for_user<'e, E>(
+    executor: E,
+    user_id: u64,
+    limit: u32,
+) -> Result<Vec<ListedSession>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as(
+        "SELECT s.public_id, s.name, s.status, s.created_at, s.expires_at, \
+         (SELECT COUNT(*) FROM captures c WHERE c.session_id = s.id) AS captures, \
+         (SELECT COUNT(*) FROM session_accounts a WHERE a.session_id = s.id) AS accounts \
+         FROM analysis_sessions s WHERE s.user_id = ? AND s.status <> 'deleted' \
+         ORDER BY s.created_at DESC LIMIT ?",
+    )
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+}
+
+pub async fn rename<'e, E>(
+    executor: E,
+    session_id: u64,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query("UPDATE analysis_sessions SET name = ?, updated_at = ? WHERE id = ?")
+        .bind(name)
+        .bind(now)
+        .bind(session_id)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// The user's saved sessions, counted under the user's row lock (in the caller's
+/// transaction): two saves at once cannot both pass the limit.
+pub async fn count_saved_locked(
+    conn: &mut MySqlConnection,
+    user_id: u64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT id FROM users WHERE id = ? FOR UPDATE")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM analysis_sessions WHERE user_id = ? AND status = 'saved'",
+    )
+    .bind(user_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// The active session becomes saved: kept, never expiring.
+pub async fn save<'e, E>(
+    executor: E,
+    session_id: u64,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error>
 where
     E: Executor<'e, Database = MySql>,
 {
     sqlx::query(
-        "UPDATE session_channels SET auto_capture_enabled = TRUE, auto_capture_interval_min = ?, \
-         auto_capture_only_live = ?, auto_capture_stopped_at = NULL, auto_capture_stopped_reason = NULL, \
-         updated_at = ? WHERE id = ?",
+        "UPDATE analysis_sessions SET status = 'saved', saved_at = ?, expires_at = NULL, updated_at = ? \
+         WHERE id = ? AND status = 'active'",
     )
-    .bind(interval_minutes.max(1))
-    .bind(only_while_live)
     .bind(now)
-    .bind(session_channel_id)
+    .bind(now)
+    .bind(session_id)
     .execute(executor)
     .await?;
     Ok(())
 }
 
-/// Stops auto-capture with a reason the user can read.
-pub async fn stop_auto_capture<'e, E>(
+/// A saved session becomes the active one again. Fails with a unique violation when the user
+/// has another active session.
+pub async fn resume<'e, E>(
     executor: E,
-    session_channel_id: u64,
-    reason: &str,
+    session_id: u64,
     now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error>
 where
     E: Executor<'e, Database = MySql>,
 {
     sqlx::query(
-        "UPDATE session_channels SET auto_capture_enabled = FALSE, auto_capture_stopped_at = ?, \
-         auto_capture_stopped_reason = ?, updated_at = ? WHERE id = ?",
+        "UPDATE analysis_sessions SET status = 'active', saved_at = NULL, last_activity_at = ?, expires_at = ?, \
+         updated_at = ? WHERE id = ? AND status = 'saved'",
     )
     .bind(now)
-    .bind(reason)
+    .bind(expires_at)
     .bind(now)
-    .bind(session_channel_id)
+    .bind(session_id)
     .execute(executor)
     .await?;
     Ok(())
 }
 
-/// The job kind and dedupe key of a channel's recurring auto-capture.
-pub const AUTO_CAPTURE_JOB_KIND: &str = "auto_capture";
-
-pub fn auto_capture_dedupe_key(session_id: u64, broadcaster_id: &str) -> String {
-    format!("auto:{session_id}:{broadcaster_id}")
-}
-
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
-pub struct AutoCaptureJob {
-    pub session_channel_id: u64,
+/// Marks a session deleted and turns its auto-captures off; housekeeping purges its data in
+/// bounded batches (a big session is many rows).
+pub async fn mark_deleted(
+    conn: &mut MySqlConnection,
+    session_id: u64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE analysis_sessions SET status = 'deleted', ended_at = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(session_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE session_channels SET auto_capture_enabled = FALSE WHERE session_id = ?")
+        .bind(session_id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

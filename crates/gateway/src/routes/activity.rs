@@ -5,7 +5,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use chrono::{DateTime, Utc};
+use tca_common::db::audit::{self, Event};
 
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
@@ -29,73 +29,48 @@ pub struct ActivityPage {
     pub entries: Vec<ActivityRow>,
 }
 
-/// A sentence for an event and its details.
-fn describe(event: &str, details: &serde_json::Value) -> String {
-    let field = |key: &str| {
-        details
-            .get(key)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
+/// A sentence for an event (an unknown one is shown by its name).
+fn describe(name: &str, details: Option<&str>) -> String {
+    let Some(event) = Event::from_row(name, details) else {
+        return name.replace('_', " ");
     };
     match event {
-        "login" => "Logged in with Twitch".into(),
-        "logout" => "Logged out".into(),
-        "session_create" => format!("Started session “{}”", field("name")),
-        "session_save" => format!("Saved session “{}”", field("name")),
-        "session_load" => format!("Resumed session “{}”", field("name")),
-        "session_delete" => format!("Deleted session “{}”", field("name")),
-        "session_expire" => "An unsaved session expired".into(),
-        "capture_request" => format!("Asked for a capture of {}", field("channel")),
-        "capture_complete" => format!(
-            "Capture of {} finished: {} chatters",
-            field("channel"),
-            details
-                .get("chatters")
-                .and_then(|v| v.as_u64())
-                .unwrap_or(0)
-        ),
-        "capture_fail" => format!("Capture of {} failed: {}", field("channel"), field("error")),
-        "auto_capture_stop" => format!(
-            "Auto-capture of {} stopped: {}",
-            field("channel"),
-            field("reason")
-        ),
-        "rename_detected" => {
-            let from = details
-                .pointer("/from/login")
-                .and_then(|v| v.as_str())
-                .unwrap_or("?");
-            let to = details
-                .pointer("/to/login")
-                .and_then(|v| v.as_str())
-                .unwrap_or("?");
-            format!("Rename seen: {from} → {to}")
+        Event::Login { .. } => "Logged in with Twitch".into(),
+        Event::Logout => "Logged out".into(),
+        Event::SessionCreate { name } => format!("Started session “{name}”"),
+        Event::SessionSave { name } => format!("Saved session “{name}”"),
+        Event::SessionLoad { name } => format!("Resumed session “{name}”"),
+        Event::SessionDelete { name } => format!("Deleted session “{name}”"),
+        Event::SessionExpire => "An unsaved session expired".into(),
+        Event::CaptureRequest { channel, .. } => format!("Asked for a capture of {channel}"),
+        Event::CaptureComplete {
+            channel, chatters, ..
+        } => format!("Capture of {channel} finished: {chatters} chatters"),
+        Event::CaptureFail { channel, error, .. } => {
+            format!("Capture of {channel} failed: {error}")
         }
-        "token_invalidated" => format!("Twitch authorization ended: {}", field("reason")),
-        "export" => format!("Exported {}", field("what")),
-        other => other.replace('_', " "),
+        Event::AutoCaptureStop { channel, reason } => {
+            format!("Auto-capture of {channel} stopped: {reason}")
+        }
+        Event::RenameDetected { from, to, .. } => {
+            format!("Rename seen: {} → {}", from.login, to.login)
+        }
+        Event::TokenInvalidated { reason } => format!("Twitch authorization ended: {reason}"),
+        Event::Export { what } => format!("Exported {what}"),
     }
 }
 
+/// Entries shown on the activity page.
+const SHOWN: u32 = 200;
+
 async fn show_activity(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
-    let rows: Vec<(String, Option<String>, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT event, details, created_at FROM audit_logs WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT 200",
-    )
-    .bind(user.id)
-    .fetch_all(&state.pool)
-    .await?;
-    let entries = rows
+    let entries = audit::recent_for_user(&state.pool, user.id, SHOWN)
+        .await?
         .into_iter()
-        .map(|(event, details, when)| {
-            let details: serde_json::Value = details
-                .and_then(|d| serde_json::from_str(&d).ok())
-                .unwrap_or_default();
-            ActivityRow {
-                when: Time::new(when),
-                details: describe(&event, &details),
-                event,
-            }
+        .map(|entry| ActivityRow {
+            when: Time::new(entry.created_at),
+            details: describe(&entry.event, entry.details.as_deref()),
+            event: entry.event,
         })
         .collect();
     let page = ActivityPage {

@@ -8,10 +8,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use serde::Deserialize;
-use tca_common::db::{audit, users};
+use tca_common::db::audit::{self, Event, Subject};
+use tca_common::db::{users, web_sessions};
 use tca_common::twitch_api::TwitchApiError;
 
-use crate::auth::{self, CurrentUser, LOGIN_COOKIE, MaybeUser, Posted};
+use crate::auth::{self, CurrentUser, MaybeUser, NoFields, Posted};
+use crate::client_ip::client_ip;
+use crate::cookies::{self, LOGIN_COOKIE, SESSION_COOKIE};
 use crate::error::{AppError, AppResult, ErrorPage};
 use crate::state::AppState;
 
@@ -93,7 +96,7 @@ async fn finish_login(
     request: Request,
 ) -> AppResult<Response> {
     let (parts, _) = request.into_parts();
-    let browser = auth::read_cookie(&parts, LOGIN_COOKIE);
+    let browser = cookies::read(&parts.headers, LOGIN_COOKIE);
     let Some(oauth_state) = query
         .state
         .as_deref()
@@ -167,23 +170,28 @@ async fn finish_login(
         now,
     )
     .await?;
-    let ip = parts
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.rsplit(',').next().unwrap_or(v).trim().to_string());
+    let ip = client_ip(
+        &parts.headers,
+        &parts.extensions,
+        state.config.trust_forwarded_for,
+    )
+    .map(|ip| ip.to_string());
     let user_agent = parts
         .headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    let session_cookie = auth::start_session(&state, user_id, user_agent, ip.as_deref()).await?;
+    let session_cookie =
+        auth::start_web_session(&state, user_id, user_agent, ip.as_deref()).await?;
     audit::record(
         &state.pool,
-        audit::event::LOGIN,
-        Some(user_id),
-        None,
-        &serde_json::json!({"login": authorized.login}),
-        ip.as_deref(),
+        &Event::Login {
+            login: authorized.login.clone(),
+        },
+        Subject {
+            user_id: Some(user_id),
+            session_id: None,
+            ip: ip.as_deref(),
+        },
         now,
     )
     .await?;
@@ -202,15 +210,12 @@ async fn finish_login(
     );
     headers.append(
         header::SET_COOKIE,
-        format!("{LOGIN_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+        cookies::clear(LOGIN_COOKIE)
             .parse()
             .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?,
     );
     Ok((StatusCode::SEE_OTHER, headers).into_response())
 }
-
-#[derive(Deserialize)]
-pub struct NoFields {}
 
 /// Revokes the Twitch authorization, ends the web session. Only by POST (with CSRF).
 async fn logout(
@@ -222,7 +227,7 @@ async fn logout(
         StatusCode::SEE_OTHER,
         [
             (header::LOCATION, "/?notice=logged-out".to_string()),
-            (header::SET_COOKIE, auth::clear_session_cookie()),
+            (header::SET_COOKIE, cookies::clear(SESSION_COOKIE)),
         ],
     )
         .into_response())
@@ -233,17 +238,11 @@ async fn finish_logout(state: &AppState, user: &CurrentUser) -> AppResult<()> {
         // The web session still ends; twitch-api forgets the token even when Twitch is down.
         tracing::warn!(error = %e, "revoking the Twitch authorization at logout failed");
     }
-    sqlx::query("DELETE FROM web_sessions WHERE id = ?")
-        .bind(user.web_session_id)
-        .execute(&state.pool)
-        .await?;
+    web_sessions::delete(&state.pool, user.web_session_id).await?;
     audit::record(
         &state.pool,
-        audit::event::LOGOUT,
-        Some(user.id),
-        None,
-        &serde_json::json!({}),
-        None,
+        &Event::Logout,
+        Subject::user(user.id),
         Utc::now(),
     )
     .await?;

@@ -11,13 +11,14 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::{MySql, Transaction};
-use tca_common::db::audit;
-use tca_common::db::captures::{self, CaptureStatus, CaptureTrigger};
-use tca_common::db::jobs::{self, NewJob};
-use tca_common::db::sessions::{self, AutoCaptureJob, Session};
+use tca_common::db::captures::{self, CaptureTrigger, LatestCapture};
+use tca_common::db::jobs;
+use tca_common::db::session_channels::{self, SessionChannel};
+use tca_common::db::sessions::{self, Session};
 use tca_common::twitch_api::Channel;
+use tca_common::twitch_id::TwitchId;
 
-use crate::auth::{CurrentUser, Posted};
+use crate::auth::{CurrentUser, NoFields, Posted};
 use crate::error::{AppError, AppResult};
 use crate::routes::sessions::active_session;
 use crate::state::AppState;
@@ -64,24 +65,6 @@ pub struct ChannelsPage {
     pub active_session: Option<(String, String)>,
 }
 
-#[derive(sqlx::FromRow)]
-struct LastCaptureRow {
-    broadcaster_id: String,
-    status: CaptureStatus,
-    chatters_count: Option<u32>,
-    queued_at: DateTime<Utc>,
-    public_id: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct AutoRow {
-    broadcaster_id: String,
-    auto_capture_enabled: bool,
-    auto_capture_interval_min: u16,
-    auto_capture_only_live: bool,
-    auto_capture_stopped_reason: Option<String>,
-}
-
 async fn list_channels(State(state): State<AppState>, user: CurrentUser) -> AppResult<Response> {
     let channels = state.twitch.channels(&user.twitch_user_id).await?;
     let ids: Vec<String> = channels
@@ -100,32 +83,20 @@ async fn list_channels(State(state): State<AppState>, user: CurrentUser) -> AppR
         .map(|s| (s.user_id.as_str(), s))
         .collect();
 
-    let last: Vec<LastCaptureRow> = sqlx::query_as(
-        "SELECT c.broadcaster_id, c.status, c.chatters_count, c.queued_at, s.public_id FROM captures c \
-         JOIN analysis_sessions s ON s.id = c.session_id \
-         WHERE c.id IN (SELECT MAX(c2.id) FROM captures c2 JOIN analysis_sessions s2 ON s2.id = c2.session_id \
-                        WHERE s2.user_id = ? GROUP BY c2.broadcaster_id)",
-    )
-    .bind(user.id)
-    .fetch_all(&state.pool)
-    .await?;
-    let last: HashMap<String, LastCaptureRow> = last
-        .into_iter()
-        .map(|r| (r.broadcaster_id.clone(), r))
-        .collect();
+    let last: HashMap<String, LatestCapture> =
+        captures::latest_per_channel_of_user(&state.pool, user.id)
+            .await?
+            .into_iter()
+            .map(|r| (r.broadcaster_id.clone(), r))
+            .collect();
 
     let active = sessions::find_active(&state.pool, user.id).await?;
-    let auto: HashMap<String, AutoRow> = match &active {
-        Some(session) => sqlx::query_as::<_, AutoRow>(
-            "SELECT broadcaster_id, auto_capture_enabled, auto_capture_interval_min, auto_capture_only_live, \
-             auto_capture_stopped_reason FROM session_channels WHERE session_id = ?",
-        )
-        .bind(session.id)
-        .fetch_all(&state.pool)
-        .await?
-        .into_iter()
-        .map(|r| (r.broadcaster_id.clone(), r))
-        .collect(),
+    let auto: HashMap<String, SessionChannel> = match &active {
+        Some(session) => session_channels::of_session(&state.pool, session.id)
+            .await?
+            .into_iter()
+            .map(|r| (r.broadcaster_id.clone(), r))
+            .collect(),
         None => HashMap::new(),
     };
 
@@ -173,29 +144,23 @@ async fn allowed_channel(
     user: &CurrentUser,
     broadcaster_id: &str,
 ) -> AppResult<Channel> {
-    if broadcaster_id.is_empty()
-        || broadcaster_id.len() > 20
-        || !broadcaster_id.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(AppError::BadRequest(format!(
+    let broadcaster_id = TwitchId::parse(broadcaster_id).map_err(|_| {
+        AppError::BadRequest(format!(
             "'{broadcaster_id}' is not a Twitch channel id (digits only)."
-        )));
-    }
+        ))
+    })?;
     state
         .twitch
         .channels(&user.twitch_user_id)
         .await?
         .into_iter()
-        .find(|c| c.broadcaster_id == broadcaster_id)
+        .find(|c| c.broadcaster_id == broadcaster_id.as_str())
         .ok_or_else(|| {
             AppError::Forbidden(
                 "You can only capture your own channel and channels you moderate; this one is neither.".into(),
             )
         })
 }
-
-#[derive(Deserialize)]
-pub struct NoFields {}
 
 /// The user's active session (created if none) with the channel in it, in an open
 /// transaction, and the channel: refused unless the user may capture it.
@@ -208,7 +173,7 @@ async fn channel_in_active_session(
     let channel = allowed_channel(state, user, broadcaster_id).await?;
     let mut tx = state.pool.begin().await?;
     let session = active_session(state, &mut tx, user.id, now).await?;
-    let session_channel = sessions::ensure_channel(
+    let session_channel = session_channels::ensure(
         &mut *tx,
         session.id,
         &channel.broadcaster_id,
@@ -226,23 +191,13 @@ async fn capture_channel(
     Posted { user, .. }: Posted<NoFields>,
 ) -> AppResult<Response> {
     let now = Utc::now();
-    let (mut tx, session, session_channel, channel) =
+    let (mut tx, session, session_channel, _) =
         channel_in_active_session(&state, &user, &broadcaster_id, now).await?;
-    let capture_id = captures::insert_queued(
+    let capture_id = captures::request(
         &mut tx,
         session_channel,
         user.id,
         CaptureTrigger::Manual,
-        now,
-    )
-    .await?;
-    audit::record(
-        &mut *tx,
-        audit::event::CAPTURE_REQUEST,
-        Some(user.id),
-        Some(session.id),
-        &serde_json::json!({"capture_id": capture_id, "channel": channel.broadcaster_login}),
-        None,
         now,
     )
     .await?;
@@ -287,22 +242,18 @@ async fn set_auto_capture(
     let (mut tx, session, session_channel, channel) =
         channel_in_active_session(&state, &user, &broadcaster_id, now).await?;
     if enabled {
-        sessions::enable_auto_capture(&mut *tx, session_channel, interval, only_live, now).await?;
-        let job = NewJob::new(
-            sessions::AUTO_CAPTURE_JOB_KIND,
-            &AutoCaptureJob {
-                session_channel_id: session_channel,
-            },
-            now,
-        )?
-        .dedupe_key(sessions::auto_capture_dedupe_key(
+        session_channels::enable_auto_capture(&mut *tx, session_channel, interval, only_live, now)
+            .await?;
+        let job = session_channels::auto_capture_job(
             session.id,
             &channel.broadcaster_id,
-        ))
-        .max_attempts(10);
+            session_channel,
+            now,
+        )?;
         jobs::enqueue(&mut *tx, &job, now).await?;
     } else {
-        sessions::stop_auto_capture(&mut *tx, session_channel, "Turned off by you.", now).await?;
+        session_channels::stop_auto_capture(&mut *tx, session_channel, "Turned off by you.", now)
+            .await?;
     }
     tx.commit().await?;
     Ok(Redirect::to("/channels").into_response())

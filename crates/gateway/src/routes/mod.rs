@@ -1,20 +1,19 @@
 //! The gateway's routes; each module owns its `router()`.
 
 pub mod activity;
+pub mod analysis;
 pub mod auth;
 pub mod channels;
-pub mod dashboard;
 pub mod sessions;
 
-use std::net::{IpAddr, SocketAddr};
-
 use axum::Router;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::services::ServeDir;
 
+use crate::client_ip::client_ip;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -24,7 +23,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(channels::router())
         .merge(sessions::router())
-        .merge(dashboard::router())
+        .merge(analysis::router())
         .merge(activity::router())
         .nest_service("/static", static_files)
         .fallback(not_found)
@@ -40,29 +39,14 @@ async fn not_found() -> AppError {
     AppError::NotFound
 }
 
-/// The client's IP: the socket's, or behind a trusted proxy the last `X-Forwarded-For` entry
-/// (the one our proxy appended; earlier ones are the client's word).
-pub fn client_ip(request: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
-    if trust_forwarded_for
-        && let Some(ip) = request
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return Some(ip);
-    }
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
-}
-
 /// At most `AUTH_RATE_LIMIT` requests a minute per IP to `/auth/*`.
 async fn limit_auth(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.uri().path().starts_with("/auth/")
-        && let Some(ip) = client_ip(&request, state.config.trust_forwarded_for)
+        && let Some(ip) = client_ip(
+            request.headers(),
+            request.extensions(),
+            state.config.trust_forwarded_for,
+        )
         && state.auth_limiter.check_key(&ip).is_err()
     {
         metrics::counter!("auth_rate_limited_total").increment(1);

@@ -3,7 +3,6 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use sqlx::MySqlPool;
 use tca_common::db::captures::CaptureStatus;
-use tca_common::db::sessions;
 use tca_stack::{Options, Stack};
 use tca_worker::handlers::housekeeping::schedule_auto_capture;
 
@@ -89,7 +88,7 @@ async fn auto_capture_runs_on_schedule_with_two_workers_without_duplicates_and_s
         .session_with_channel(user, "watched")
         .await
         .expect("session");
-    sessions::enable_auto_capture(&pool, channel, 3, false, Utc::now())
+    tca_common::db::session_channels::enable_auto_capture(&pool, channel, 3, false, Utc::now())
         .await
         .expect("enable");
     // Both workers (and the gateway) may try to schedule it: one job results.
@@ -171,7 +170,7 @@ async fn auto_capture_stops_when_the_twitch_authorization_is_revoked(pool: MySql
         .session_with_channel(user, "watched")
         .await
         .expect("session");
-    sessions::enable_auto_capture(&pool, channel, 1, false, Utc::now())
+    tca_common::db::session_channels::enable_auto_capture(&pool, channel, 1, false, Utc::now())
         .await
         .expect("enable");
     schedule_auto_capture(&pool, channel, session, "900000001", Utc::now())
@@ -229,7 +228,7 @@ async fn only_while_live_skips_offline_slots(pool: MySqlPool) {
         )
         .await
         .expect("offline");
-    sessions::enable_auto_capture(&pool, channel, 1, true, Utc::now())
+    tca_common::db::session_channels::enable_auto_capture(&pool, channel, 1, true, Utc::now())
         .await
         .expect("enable");
     schedule_auto_capture(&pool, channel, session, "900000001", Utc::now())

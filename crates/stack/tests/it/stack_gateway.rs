@@ -69,6 +69,40 @@ async fn login_sets_a_hardened_cookie_whose_token_is_stored_only_hashed(pool: My
     );
 }
 
+/// `TRUST_FORWARDED_FOR` is off (no proxy in front): a client's own `X-Forwarded-For` must not
+/// become the address in the audit log or on the web session.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_forged_forwarded_for_header_is_ignored_without_a_trusted_proxy(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world("humans = 5"), Options::default())
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    let callback = web.consent("mossy_mod").await;
+    let response = web
+        .http
+        .get(&callback)
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let audited: Option<String> =
+        sqlx::query_scalar("SELECT ip FROM audit_logs WHERE event = 'login'")
+            .fetch_one(&pool)
+            .await
+            .expect("login entry");
+    assert_eq!(
+        audited.as_deref(),
+        Some("127.0.0.1"),
+        "the socket's address"
+    );
+    let on_session: Option<String> = sqlx::query_scalar("SELECT ip FROM web_sessions")
+        .fetch_one(&pool)
+        .await
+        .expect("web session");
+    assert_eq!(on_session.as_deref(), Some("127.0.0.1"));
+}
+
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn behind_https_the_cookie_is_secure_and_hsts_is_sent(pool: MySqlPool) {
     let options = Options {

@@ -155,7 +155,7 @@ async fn a_token_twitch_refuses_at_validation_ends_web_sessions_and_pauses_auto_
         .session_with_channel(user, "watched")
         .await
         .expect("session");
-    tca_common::db::sessions::enable_auto_capture(&pool, channel, 5, true, Utc::now())
+    tca_common::db::session_channels::enable_auto_capture(&pool, channel, 5, true, Utc::now())
         .await
         .expect("enable");
     let later = Utc::now() + chrono::Duration::days(1);

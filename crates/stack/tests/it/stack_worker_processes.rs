@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use sqlx::MySqlPool;
 use tca_common::db::captures::CaptureStatus;
-use tca_common::db::sessions;
 use tca_common::testing::{ChildService, free_addr};
 use tca_stack::{INTERNAL_TOKEN, Options, Stack};
 use tca_worker::handlers::housekeeping::schedule_auto_capture;
@@ -78,7 +77,7 @@ async fn auto_capture_with_two_worker_processes_captures_once_per_slot(pool: MyS
         .session_with_channel(user, "watched")
         .await
         .expect("session");
-    sessions::enable_auto_capture(&pool, channel, 2, false, Utc::now())
+    tca_common::db::session_channels::enable_auto_capture(&pool, channel, 2, false, Utc::now())
         .await
         .expect("enable");
     schedule_auto_capture(&pool, channel, session, "900000001", Utc::now())

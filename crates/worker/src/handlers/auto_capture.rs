@@ -9,22 +9,25 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use tca_common::db::audit::{self, Event, Subject};
 use tca_common::db::captures::{self, CaptureTrigger};
+use tca_common::db::jobs::JobKind;
 use tca_common::db::jobs::{self, ClaimedJob};
-use tca_common::db::sessions::{self, AutoCaptureJob, SessionStatus};
+use tca_common::db::session_channels::{self, AutoCaptureJob};
+use tca_common::db::sessions::{self, SessionStatus};
 use tca_common::twitch_api::TwitchApiError;
 
 use crate::context::Context;
 use crate::registry::JobError;
 
-pub const KIND: &str = sessions::AUTO_CAPTURE_JOB_KIND;
+pub const KIND: &str = JobKind::AutoCapture.as_str();
 
 pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
     let AutoCaptureJob { session_channel_id } = job
         .payload()
         .map_err(|e| JobError::Fail(format!("invalid auto-capture payload: {e}")))?;
     let pool = &ctx.pool;
-    let Some(channel) = sessions::find_channel(pool, session_channel_id).await? else {
+    let Some(channel) = session_channels::find(pool, session_channel_id).await? else {
         return Ok(()); // The session was deleted.
     };
     if !channel.auto_capture_enabled {
@@ -42,7 +45,7 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
             SessionStatus::Expired => "Auto-capture stopped: the session expired.",
             _ => "Auto-capture stopped: the session was deleted.",
         };
-        sessions::stop_auto_capture(pool, channel.id, reason, now).await?;
+        session_channels::stop_auto_capture(pool, channel.id, reason, now).await?;
         record_stop(
             &ctx,
             session.user_id,
@@ -90,17 +93,14 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
     let mut tx = pool.begin().await?;
     // The channel row is the per-channel lock: two runs of this job cannot overlap anyway
     // (one dedupe key), and the gateway's "Capture now" takes the same lock.
-    sqlx::query("SELECT id FROM session_channels WHERE id = ? FOR UPDATE")
-        .bind(channel.id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    session_channels::lock(&mut tx, channel.id).await?;
     if captures::unfinished_for_channel(&mut tx, channel.id).await? > 0 {
         tx.rollback().await?;
         return Err(again(
             "the previous capture is still running; skipping this slot".into(),
         ));
     }
-    let capture_id = captures::insert_queued(
+    let capture_id = captures::request(
         &mut tx,
         channel.id,
         session.user_id,
@@ -134,13 +134,13 @@ async fn record_stop(
     channel: &str,
     reason: &str,
 ) -> Result<(), sqlx::Error> {
-    tca_common::db::audit::record(
+    audit::record(
         &ctx.pool,
-        tca_common::db::audit::event::AUTO_CAPTURE_STOP,
-        Some(user_id),
-        Some(session_id),
-        &serde_json::json!({"channel": channel, "reason": reason}),
-        None,
+        &Event::AutoCaptureStop {
+            channel: channel.to_string(),
+            reason: reason.to_string(),
+        },
+        Subject::session(Some(user_id), session_id),
         Utc::now(),
     )
     .await

@@ -15,16 +15,19 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use sqlx::{MySql, MySqlPool, QueryBuilder};
+use tca_common::db::audit::{Event, NameSeen, Subject};
 use tca_common::db::captures::{self, CaptureJob, CaptureStatus, CaptureTrigger};
 use tca_common::db::jobs::ClaimedJob;
-use tca_common::db::sessions::{self, SessionStatus};
+use tca_common::db::jobs::JobKind;
+use tca_common::db::session_channels;
+use tca_common::db::sessions::SessionStatus;
 use tca_common::db::{audit, jobs};
 use tca_common::twitch_api::{Chatter, StreamStatus, TwitchApiError};
 
 use crate::context::Context;
 use crate::registry::JobError;
 
-pub const KIND: &str = captures::CAPTURE_JOB_KIND;
+pub const KIND: &str = JobKind::CaptureChatters.as_str();
 
 /// Rows per multi-row statement.
 const BATCH: usize = 1000;
@@ -294,18 +297,20 @@ async fn fail_capture(
     if changed == 1 {
         audit::record(
             &mut *tx,
-            audit::event::CAPTURE_FAIL,
-            capture.requested_by,
-            Some(capture.session_id),
-            &serde_json::json!({"capture_id": capture.id, "channel": capture.broadcaster_login, "error": message}),
-            None,
+            &Event::CaptureFail {
+                capture_id: capture.id,
+                channel: capture.broadcaster_login.clone(),
+                error: message.to_string(),
+            },
+            Subject::session(capture.requested_by, capture.session_id),
             now,
         )
         .await?;
         metrics::counter!("captures_total", "outcome" => "failed").increment(1);
     }
     if stop_auto && capture.capture_trigger == CaptureTrigger::Auto {
-        sessions::stop_auto_capture(&mut *tx, capture.session_channel_id, message, now).await?;
+        session_channels::stop_auto_capture(&mut *tx, capture.session_channel_id, message, now)
+            .await?;
     }
     tx.commit().await
 }
@@ -495,16 +500,19 @@ async fn record_rename(
     .await?;
     audit::record(
         &mut *tx,
-        audit::event::RENAME_DETECTED,
-        capture.requested_by,
-        Some(capture.session_id),
-        &serde_json::json!({
-            "twitch_user_id": chatter.user_id,
-            "from": {"login": account.login, "display_name": account.display_name},
-            "to": {"login": chatter.user_login, "display_name": chatter.user_name},
-            "login_previously_held_by_accounts": previous_holders,
-        }),
-        None,
+        &Event::RenameDetected {
+            twitch_user_id: chatter.user_id.clone(),
+            from: NameSeen {
+                login: account.login.clone(),
+                display_name: account.display_name.clone(),
+            },
+            to: NameSeen {
+                login: chatter.user_login.clone(),
+                display_name: chatter.user_name.clone(),
+            },
+            login_previously_held_by_accounts: previous_holders,
+        },
+        Subject::session(capture.requested_by, capture.session_id),
         seen_at,
     )
     .await?;
@@ -627,12 +635,13 @@ async fn store_capture(
     .await?;
     audit::record(
         &mut *tx,
-        audit::event::CAPTURE_COMPLETE,
-        capture.requested_by,
-        Some(capture.session_id),
-        &serde_json::json!({"capture_id": capture.id, "channel": capture.broadcaster_login,
-                            "chatters": ids.len(), "new_in_session": new_in_session}),
-        None,
+        &Event::CaptureComplete {
+            capture_id: capture.id,
+            channel: capture.broadcaster_login.clone(),
+            chatters: ids.len() as u64,
+            new_in_session,
+        },
+        Subject::session(capture.requested_by, capture.session_id),
         now,
     )
     .await?;

@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sqlx::{MySql, MySqlPool, QueryBuilder};
-use tca_common::db::captures;
 use tca_common::db::jobs::ClaimedJob;
+use tca_common::db::jobs::JobKind;
 use tca_common::twitch_api::{TwitchApiError, TwitchUser};
 
 use crate::context::Context;
 use crate::registry::JobError;
 
-pub const KIND: &str = captures::ENRICH_JOB_KIND;
+pub const KIND: &str = JobKind::EnrichAccounts.as_str();
 
 /// Ids per look-up: twitch-api splits them into Twitch calls of 100, several at once.
 const BATCH: usize = 1000;

@@ -9,20 +9,23 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sqlx::MySqlPool;
-use tca_common::db::captures::{self, HOUSEKEEPING_DEDUPE_KEY, HOUSEKEEPING_JOB_KIND};
-use tca_common::db::jobs::{self, ClaimedJob, NewJob, QueueError};
-use tca_common::db::sessions::{self, AutoCaptureJob};
+use tca_common::db::audit::{Event, Subject};
+use tca_common::db::captures;
+use tca_common::db::jobs::{self, ClaimedJob, JobKind, NewJob, QueueError};
+use tca_common::db::session_channels;
 use tca_common::db::{audit, users};
 
 use crate::context::Context;
 use crate::registry::JobError;
 
-pub const KIND: &str = HOUSEKEEPING_JOB_KIND;
+pub const KIND: &str = JobKind::Housekeeping.as_str();
+/// Housekeeping is a singleton: one unfinished job at a time.
+const DEDUPE_KEY: &str = "housekeeping";
 
 /// Queues the housekeeping singleton if none is pending.
 pub async fn ensure_scheduled(pool: &MySqlPool, now: DateTime<Utc>) -> Result<(), QueueError> {
     let job = NewJob::new(KIND, &serde_json::json!({}), now)?
-        .dedupe_key(HOUSEKEEPING_DEDUPE_KEY)
+        .dedupe_key(DEDUPE_KEY)
         .max_attempts(10);
     jobs::enqueue(pool, &job, now).await.map(|_| ())
 }
@@ -101,11 +104,8 @@ async fn expire_sessions(pool: &MySqlPool, now: DateTime<Utc>) -> Result<u64, sq
         if changed == 1 {
             audit::record(
                 &mut *tx,
-                audit::event::SESSION_EXPIRE,
-                Some(user_id),
-                Some(id),
-                &serde_json::json!({}),
-                None,
+                &Event::SessionExpire,
+                Subject::session(Some(user_id), id),
                 now,
             )
             .await?;
@@ -269,11 +269,10 @@ async fn end_user_access(
     .await?;
     audit::record(
         &mut *tx,
-        audit::event::TOKEN_INVALIDATED,
-        Some(user.id),
-        None,
-        &serde_json::json!({"reason": reason}),
-        None,
+        &Event::TokenInvalidated {
+            reason: reason.to_string(),
+        },
+        Subject::user(user.id),
         now,
     )
     .await?;
@@ -308,17 +307,9 @@ pub async fn schedule_auto_capture(
     broadcaster_id: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, JobError> {
-    let job = NewJob::new(
-        sessions::AUTO_CAPTURE_JOB_KIND,
-        &AutoCaptureJob { session_channel_id },
-        now,
-    )
-    .map_err(queue_error)?
-    .dedupe_key(sessions::auto_capture_dedupe_key(
-        session_id,
-        broadcaster_id,
-    ))
-    .max_attempts(10);
+    let job =
+        session_channels::auto_capture_job(session_id, broadcaster_id, session_channel_id, now)
+            .map_err(queue_error)?;
     match jobs::enqueue(pool, &job, now).await.map_err(queue_error)? {
         jobs::Enqueued::Created(_) => Ok(true),
         jobs::Enqueued::Duplicate => Ok(false),

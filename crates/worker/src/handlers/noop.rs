@@ -8,7 +8,7 @@ use tca_common::db::jobs::ClaimedJob;
 
 use crate::registry::JobError;
 
-pub const KIND: &str = "noop";
+pub const KIND: &str = tca_common::db::jobs::JobKind::Noop.as_str();
 
 /// The longest a noop job may sleep: longer would only hold a worker slot hostage.
 const MAX_SLEEP_MS: u64 = 60_000;

@@ -1,0 +1,365 @@
+//! Every query of the analysis service (all reads; the tables are written by the gateway and
+//! the worker through `tca_common::db`). The SQL constants are public so that `tca-bench`
+//! can EXPLAIN exactly what runs here.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{MySql, MySqlPool, QueryBuilder};
+use tca_common::analysis_api::response::{CapturePoint, Name, Sighting};
+use tca_common::twitch_id::TwitchId;
+
+/// Accounts per creation day in a session (`?`: the session id).
+pub const DAY_COUNTS_SQL: &str = "SELECT a.twitch_created_date, COUNT(*) FROM session_accounts sa \
+     JOIN twitch_accounts a ON a.id = sa.account_id \
+     WHERE sa.session_id = ? AND a.twitch_created_date IS NOT NULL GROUP BY a.twitch_created_date";
+
+/// The accounts seen in some of a session's channels: the session id and
+/// ` AND sc.broadcaster_id IN (…)` follow.
+pub const CHANNEL_ACCOUNTS_SELECT: &str = "SELECT sca.account_id FROM session_channel_accounts sca \
+     JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ";
+
+/// One row per account of a session (`WHERE sa.session_id = ?` and filters follow). `names`
+/// is the ledger's count of distinct names, kept on the account by the worker.
+pub const ACCOUNT_SELECT: &str = "SELECT a.id AS account_id, a.twitch_user_id, a.login, a.display_name, a.twitch_created_at, \
+     a.default_avatar, a.description_empty, a.enriched_at IS NOT NULL AS enriched, \
+     a.missing_since IS NOT NULL AS missing, sa.first_seen_at, sa.last_seen_at, sa.captures_seen, \
+     sa.captures_seen_offline, sa.channels_seen, \
+     a.names_count AS names \
+     FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id";
+
+/// `ACCOUNT_SELECT` with, per account, the finished captures of the channels it was seen in
+/// (what "present in every capture of its channels" is measured against). Used by the
+/// streamed export, which holds no per-account map; the cached population counts the same
+/// thing in memory (`captures_possible`).
+const ACCOUNT_WITH_POSSIBLE_SELECT: &str = "SELECT a.id AS account_id, a.twitch_user_id, a.login, a.display_name, a.twitch_created_at, \
+     a.default_avatar, a.description_empty, a.enriched_at IS NOT NULL AS enriched, \
+     a.missing_since IS NOT NULL AS missing, sa.first_seen_at, sa.last_seen_at, sa.captures_seen, \
+     sa.captures_seen_offline, sa.channels_seen, \
+     a.names_count AS names, \
+     (SELECT COUNT(*) FROM session_channel_accounts sca JOIN captures c \
+        ON c.session_channel_id = sca.session_channel_id AND c.status = 'done' \
+      WHERE sca.session_id = sa.session_id AND sca.account_id = sa.account_id) AS captures_possible \
+     FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub account_id: u64,
+    pub twitch_user_id: String,
+    pub login: String,
+    pub display_name: String,
+    pub twitch_created_at: Option<DateTime<Utc>>,
+    pub default_avatar: Option<bool>,
+    pub description_empty: Option<bool>,
+    pub enriched: bool,
+    pub missing: bool,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub captures_seen: u32,
+    pub captures_seen_offline: u32,
+    pub channels_seen: u16,
+    pub names: u32,
+}
+
+/// An account row with the finished captures of its channels.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportedAccountRow {
+    #[sqlx(flatten)]
+    pub row: AccountRow,
+    pub captures_possible: i64,
+}
+
+/// What one query tells about a session before anything is loaded: whether it exists, its
+/// channel count, and its data version.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Probe {
+    pub live: bool,
+    pub channels: i64,
+    pub captures_done: i64,
+    pub last_finished: Option<DateTime<Utc>>,
+    pub last_enriched: Option<DateTime<Utc>>,
+}
+
+/// One round trip per request: `None` when the session does not exist (or was deleted).
+pub async fn probe(pool: &MySqlPool, session_id: u64) -> Result<Option<Probe>, sqlx::Error> {
+    let probe: Probe = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM analysis_sessions WHERE id = ? AND status <> 'deleted') AS live, \
+                (SELECT COUNT(*) FROM session_channels WHERE session_id = ?) AS channels, \
+                (SELECT COUNT(*) FROM captures WHERE session_id = ? AND status = 'done') AS captures_done, \
+                (SELECT MAX(finished_at) FROM captures WHERE session_id = ?) AS last_finished, \
+                (SELECT MAX(enriched_at) FROM twitch_accounts) AS last_enriched",
+    )
+    .bind(session_id)
+    .bind(session_id)
+    .bind(session_id)
+    .bind(session_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(probe.live.then_some(probe))
+}
+
+/// Every account of a session.
+pub async fn session_accounts(
+    pool: &MySqlPool,
+    session_id: u64,
+) -> Result<Vec<AccountRow>, sqlx::Error> {
+    QueryBuilder::<MySql>::new(ACCOUNT_SELECT)
+        .push(" WHERE sa.session_id = ")
+        .push_bind(session_id)
+        .build_query_as()
+        .fetch_all(pool)
+        .await
+}
+
+/// Finished captures per channel of a session (session channel id → count).
+pub async fn done_captures_per_channel(
+    pool: &MySqlPool,
+    session_id: u64,
+) -> Result<HashMap<u64, u32>, sqlx::Error> {
+    let rows: Vec<(u64, i64)> = sqlx::query_as(
+        "SELECT session_channel_id, COUNT(*) FROM captures WHERE session_id = ? AND status = 'done' \
+         GROUP BY session_channel_id",
+    )
+    .bind(session_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(channel, n)| (channel, n.max(0) as u32))
+        .collect())
+}
+
+/// (account, session channel) for every account of a session and each channel it was seen in.
+pub async fn account_channels(
+    pool: &MySqlPool,
+    session_id: u64,
+) -> Result<Vec<(u64, u64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT account_id, session_channel_id FROM session_channel_accounts WHERE session_id = ?",
+    )
+    .bind(session_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// The accounts seen in any of `broadcasters` in a session.
+pub async fn accounts_in_channels(
+    pool: &MySqlPool,
+    session_id: u64,
+    broadcasters: &[TwitchId],
+) -> Result<Vec<u64>, sqlx::Error> {
+    let mut q = QueryBuilder::<MySql>::new(CHANNEL_ACCOUNTS_SELECT);
+    q.push_bind(session_id).push(" AND sc.broadcaster_id IN (");
+    let mut list = q.separated(", ");
+    for b in broadcasters {
+        list.push_bind(b.as_str().to_string());
+    }
+    q.push(")");
+    q.build_query_scalar().fetch_all(pool).await
+}
+
+/// Creation days and the count of accounts created on each.
+pub async fn creation_day_counts(
+    pool: &MySqlPool,
+    session_id: u64,
+) -> Result<Vec<(NaiveDate, i64)>, sqlx::Error> {
+    sqlx::query_as(DAY_COUNTS_SQL)
+        .bind(session_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// Same-day login stems shared by at least `min` accounts: `scoring::digit_prefix` in SQL
+/// (3+ trailing digits; the stem is what precedes them). The stem's "3+ letters" rule is for
+/// the caller to check on the few groups that come back.
+pub async fn same_day_stems(
+    pool: &MySqlPool,
+    session_id: u64,
+    min: usize,
+) -> Result<Vec<(NaiveDate, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.twitch_created_date, REGEXP_REPLACE(a.login, '[0-9]+$', '') AS stem, COUNT(*) \
+         FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
+         WHERE sa.session_id = ? AND a.twitch_created_date IS NOT NULL AND a.login REGEXP '[0-9]{3}$' \
+         GROUP BY a.twitch_created_date, stem HAVING COUNT(*) >= ?",
+    )
+    .bind(session_id)
+    .bind(min as u64)
+    .fetch_all(pool)
+    .await
+}
+
+/// A name of the rename ledger, with its account.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LedgerName {
+    pub account_id: u64,
+    pub login: String,
+    pub display_name: String,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+impl From<&LedgerName> for Name {
+    fn from(n: &LedgerName) -> Self {
+        Self {
+            login: n.login.clone(),
+            display_name: n.display_name.clone(),
+            first_seen_at: n.first_seen_at,
+            last_seen_at: n.last_seen_at,
+        }
+    }
+}
+
+/// The rename ledgers of these accounts, oldest name first.
+pub async fn names_of(pool: &MySqlPool, ids: &[u64]) -> Result<Vec<LedgerName>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<MySql>::new(
+        "SELECT account_id, login, display_name, first_seen_at, last_seen_at FROM account_names WHERE account_id IN (",
+    );
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(") ORDER BY account_id, first_seen_at, id");
+    q.build_query_as().fetch_all(pool).await
+}
+
+/// (login, Twitch id) for every account that ever held one of these logins.
+pub async fn login_holders(
+    pool: &MySqlPool,
+    logins: &[&str],
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    if logins.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<MySql>::new(
+        "SELECT n.login, a.twitch_user_id FROM account_names n JOIN twitch_accounts a ON a.id = n.account_id WHERE n.login IN (",
+    );
+    let mut list = q.separated(", ");
+    for login in logins {
+        list.push_bind(*login);
+    }
+    q.push(") GROUP BY n.login, a.twitch_user_id");
+    q.build_query_as().fetch_all(pool).await
+}
+
+/// The captures of a session an account was seen in, oldest first.
+pub async fn sightings(
+    pool: &MySqlPool,
+    session_id: u64,
+    account_id: u64,
+) -> Result<Vec<Sighting>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: u64,
+        broadcaster_login: String,
+        finished_at: Option<DateTime<Utc>>,
+        stream_live: Option<bool>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.id, c.broadcaster_login, c.finished_at, c.stream_live FROM capture_chatters cc \
+         JOIN captures c ON c.id = cc.capture_id WHERE cc.account_id = ? AND c.session_id = ? ORDER BY c.id",
+    )
+    .bind(account_id)
+    .bind(session_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Sighting {
+            capture_id: r.id,
+            channel: r.broadcaster_login,
+            at: r.finished_at,
+            live: r.stream_live,
+        })
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct CaptureRow {
+    id: u64,
+    broadcaster_login: String,
+    finished_at: Option<DateTime<Utc>>,
+    chatters_count: Option<u32>,
+    new_in_session_count: Option<u32>,
+    viewer_count: Option<u32>,
+    stream_live: Option<bool>,
+}
+
+/// The session's finished captures (of these channels, when any), in the order they finished.
+pub async fn finished_captures(
+    pool: &MySqlPool,
+    session_id: u64,
+    broadcasters: &[TwitchId],
+) -> Result<Vec<CapturePoint>, sqlx::Error> {
+    let mut q = QueryBuilder::<MySql>::new(
+        "SELECT c.id, c.broadcaster_login, c.finished_at, c.chatters_count, c.new_in_session_count, c.viewer_count, \
+         c.stream_live FROM captures c JOIN session_channels sc ON sc.id = c.session_channel_id \
+         WHERE c.status = 'done' AND c.session_id = ",
+    );
+    q.push_bind(session_id);
+    if !broadcasters.is_empty() {
+        q.push(" AND sc.broadcaster_id IN (");
+        let mut list = q.separated(", ");
+        for b in broadcasters {
+            list.push_bind(b.as_str().to_string());
+        }
+        q.push(")");
+    }
+    q.push(" ORDER BY c.finished_at, c.id");
+    let rows: Vec<CaptureRow> = q.build_query_as().fetch_all(pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| CapturePoint {
+            chatters_per_viewer: CapturePoint::ratio(c.chatters_count, c.viewer_count),
+            id: c.id,
+            broadcaster_login: c.broadcaster_login,
+            finished_at: c.finished_at,
+            chatters_count: c.chatters_count,
+            new_in_session_count: c.new_in_session_count,
+            viewer_count: c.viewer_count,
+            stream_live: c.stream_live,
+        })
+        .collect())
+}
+
+/// Which of a session's accounts an export holds.
+#[derive(Debug, Clone, Default)]
+pub struct AccountSelection {
+    pub session_id: u64,
+    /// Accounts seen in any of these channels; empty: all.
+    pub broadcasters: Vec<TwitchId>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+/// The query of the selected accounts in account order, for the caller to stream
+/// (`build_query_as::<ExportedAccountRow>().fetch(pool)`).
+pub fn selected_accounts_query(selection: &AccountSelection) -> QueryBuilder<MySql> {
+    let mut q = QueryBuilder::<MySql>::new(ACCOUNT_WITH_POSSIBLE_SELECT);
+    q.push(" WHERE sa.session_id = ")
+        .push_bind(selection.session_id);
+    if !selection.broadcasters.is_empty() {
+        q.push(
+            " AND sa.account_id IN (SELECT sca.account_id FROM session_channel_accounts sca \
+             JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ",
+        )
+        .push_bind(selection.session_id)
+        .push(" AND sc.broadcaster_id IN (");
+        let mut list = q.separated(", ");
+        for b in &selection.broadcasters {
+            list.push_bind(b.as_str().to_string());
+        }
+        q.push("))");
+    }
+    if let Some(from) = selection.created_from {
+        q.push(" AND a.twitch_created_at >= ").push_bind(from);
+    }
+    if let Some(to) = selection.created_to {
+        q.push(" AND a.twitch_created_at < ").push_bind(to);
+    }
+    q.push(" ORDER BY sa.session_id, sa.account_id");
+    q
+}

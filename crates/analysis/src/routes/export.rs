@@ -1,0 +1,69 @@
+//! `export/{accounts|creation|timeline}.{csv|json}`, streamed.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tca_common::analysis_api::AnalysisFilter;
+use tca_common::analysis_api::export::ExportKind;
+use tca_common::query::QueryString;
+
+use super::overview::buckets;
+use super::{ApiError, ApiResult, AppState, prepare, session_exists};
+use crate::db::{self, AccountSelection};
+use crate::export;
+use crate::population;
+
+pub async fn export(
+    State(state): State<AppState>,
+    Path((session_id, file)): Path<(u64, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    session_exists(&state, session_id).await?;
+    let query = QueryString::parse(raw.as_deref());
+    let filter = AnalysisFilter::parse(&query).map_err(ApiError::bad)?;
+    let (kind, format) = ExportKind::parse_file(&file).map_err(ApiError::bad)?;
+    let body = match kind {
+        ExportKind::Accounts => {
+            // Streamed from the database, not from the cached population: an export of a
+            // million accounts must not hold a million accounts.
+            let context =
+                population::session_context(&state.pool, session_id, &state.scoring).await?;
+            let (created_from, created_to) = filter.created_window();
+            export::accounts(
+                state.pool.clone(),
+                AccountSelection {
+                    session_id,
+                    broadcasters: filter.broadcaster_ids,
+                    created_from,
+                    created_to,
+                },
+                Arc::new(context),
+                state.scoring.clone(),
+                format,
+            )
+        }
+        ExportKind::Creation => {
+            if !matches!(query.one("bucket"), None | Some("day" | "month")) {
+                return Err(ApiError::bad("creation exports are by day or month"));
+            }
+            // Buckets are few (one per day at most); they come from the cached population.
+            let p = prepare(&state, session_id, raw.as_deref()).await?;
+            export::creation(buckets(&p.population, &p.selection, &p.query)?, format)
+        }
+        ExportKind::Timeline => {
+            let points =
+                db::finished_captures(&state.pool, session_id, &filter.broadcaster_ids).await?;
+            export::timeline(points, format)
+        }
+    };
+    metrics::counter!("exports_total", "what" => kind.as_str()).increment(1);
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, format.content_type())],
+        Body::from_stream(body),
+    )
+        .into_response())
+}

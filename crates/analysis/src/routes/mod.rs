@@ -1,0 +1,145 @@
+//! The internal API under `/v1/sessions/{session_id}/` (docs/analysis.md). The gateway resolves
+//! the session's public id and checks ownership before calling; every route needs the internal
+//! token. Every route takes the filter of `AnalysisFilter` (channels, creation period).
+//!
+//! - `overview`: summary, creation histograms, top days, score distribution;
+//! - `accounts`: account lists, one account, renames;
+//! - `timeline`: the captures over time;
+//! - `export`: the downloadable files.
+
+mod accounts;
+mod export;
+mod overview;
+mod timeline;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::header;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use tca_common::analysis_api::AnalysisFilter;
+use tca_common::query::QueryString;
+
+use crate::db::{self, Probe};
+pub use crate::error::{ApiError, ApiResult};
+use crate::population::{Population, Selection};
+pub use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let session = "/v1/sessions/{session_id}";
+    Router::new()
+        .route(&format!("{session}/summary"), get(overview::summary))
+        .route(&format!("{session}/histogram"), get(overview::histogram))
+        .route(&format!("{session}/histogram/hours"), get(overview::hours))
+        .route(&format!("{session}/top-days"), get(overview::top_days))
+        .route(&format!("{session}/scores"), get(overview::scores))
+        .route(&format!("{session}/accounts"), get(accounts::list))
+        .route(
+            &format!("{session}/days/{{day}}/accounts"),
+            get(accounts::created_on_day),
+        )
+        .route(
+            &format!("{session}/accounts/{{twitch_user_id}}"),
+            get(accounts::one),
+        )
+        .route(&format!("{session}/renames"), get(accounts::renames))
+        .route(&format!("{session}/timeline"), get(timeline::timeline))
+        .route(&format!("{session}/export/{{file}}"), get(export::export))
+        .route_layer(middleware::from_fn_with_state(
+            state.internal_token.clone(),
+            tca_common::server::require_internal_token,
+        ))
+        .with_state(state)
+}
+
+/// The session's probe (channels, data version), or 404 when it does not exist or was deleted.
+async fn session_exists(state: &AppState, session_id: u64) -> ApiResult<Probe> {
+    db::probe(&state.pool, session_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such session"))
+}
+
+/// What a request works on: the session's scored population, the request's filter, its
+/// selection of accounts, the query, and the session's channel count.
+struct Prepared {
+    population: Arc<Population>,
+    filter: AnalysisFilter,
+    selection: Selection,
+    query: QueryString,
+    channels: i64,
+}
+
+/// The session's scored population and this request's filter. A bad filter is a 400 before
+/// any loading.
+async fn prepare(state: &AppState, session_id: u64, raw: Option<&str>) -> ApiResult<Prepared> {
+    let probe = session_exists(state, session_id).await?;
+    let query = QueryString::parse(raw);
+    let filter = AnalysisFilter::parse(&query).map_err(ApiError::bad)?;
+    let (created_from, created_to) = filter.created_window();
+    let population = state
+        .cache
+        .get(&state.pool, session_id, &probe, &state.scoring)
+        .await?;
+    let mut selection = Selection {
+        in_channels: None,
+        created_from,
+        created_to,
+    };
+    if !filter.broadcaster_ids.is_empty() {
+        // Channel ids become the accounts seen there, remembered per data version.
+        selection.in_channels = Some(
+            population
+                .in_channels(&state.pool, session_id, &filter.broadcaster_ids)
+                .await?,
+        );
+    }
+    Ok(Prepared {
+        population,
+        filter,
+        selection,
+        query,
+        channels: probe.channels,
+    })
+}
+
+/// An answer computed from the session's population (and for some views a query or two):
+/// given from memory when this data version has already given it for this query and channel
+/// count (adding a channel changes no data version, but the summary counts channels), else
+/// computed, remembered and sent.
+async fn answer<T: Serialize>(
+    state: &AppState,
+    session_id: u64,
+    raw: Option<&str>,
+    view: &str,
+    compute: impl AsyncFnOnce(&Prepared) -> ApiResult<T>,
+) -> ApiResult<Response> {
+    let prepared = prepare(state, session_id, raw).await?;
+    let key = format!("{view}?{}#{}", raw.unwrap_or(""), prepared.channels);
+    if let Some(body) = prepared.population.answer(&key) {
+        return Ok(json_body(body));
+    }
+    let value = compute(&prepared).await?;
+    let body = Bytes::from(serde_json::to_vec(&value).map_err(|e| {
+        tracing::error!(error = %e, "serializing an answer failed");
+        ApiError::internal()
+    })?);
+    prepared.population.remember_answer(key, body.clone());
+    Ok(json_body(body))
+}
+
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `part / whole` to four decimals (0 when there is no whole).
+fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0
+    }
+}

@@ -1,0 +1,164 @@
+//! The gateway's client of the analysis service: one method per view, typed by the request
+//! and response types of this module; exports and the dashboard's read-only JSON are streamed
+//! through unread (`get`).
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::request::{AccountsQuery, AnalysisFilter, query_string};
+use super::response::{AccountDetail, AccountList, ErrorBody, Hours, Renames, Summary, TopDays};
+use crate::config::Secret;
+use crate::twitch_id::TwitchId;
+
+#[derive(Debug, Clone)]
+pub struct AnalysisClient {
+    http: reqwest::Client,
+    base: Url,
+    token: Secret,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not found")]
+    NotFound,
+    #[error("analysis failed: {0}")]
+    Failed(String),
+    #[error("cannot reach analysis: {0}")]
+    Transport(#[from] reqwest::Error),
+}
+
+impl AnalysisClient {
+    pub fn new(base: Url, token: Secret) -> Result<Self, AnalysisError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .read_timeout(Duration::from_secs(120))
+            .build()?;
+        Ok(Self { http, base, token })
+    }
+
+    /// `GET /v1/sessions/{session_id}/{path}?{query}`; an error answer becomes a typed error,
+    /// a success is returned unread (exports are streamed through).
+    pub async fn get(
+        &self,
+        session_id: u64,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<reqwest::Response, AnalysisError> {
+        let mut url = self
+            .base
+            .join(&format!("v1/sessions/{session_id}/{path}"))
+            .map_err(|e| AnalysisError::Failed(format!("bad URL: {e}")))?;
+        url.set_query(query.filter(|q| !q.is_empty()));
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(self.token.expose())
+            .send()
+            .await?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let message = response
+            .json::<ErrorBody>()
+            .await
+            .map(|body| body.message)
+            .unwrap_or_default();
+        Err(match status.as_u16() {
+            400 => AnalysisError::BadRequest(message),
+            404 => AnalysisError::NotFound,
+            _ => AnalysisError::Failed(format!("{status}: {message}")),
+        })
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        session_id: u64,
+        path: &str,
+        query: &str,
+    ) -> Result<T, AnalysisError> {
+        let response = self.get(session_id, path, Some(query)).await?;
+        Ok(response.json().await?)
+    }
+
+    pub async fn summary(
+        &self,
+        session_id: u64,
+        filter: &AnalysisFilter,
+    ) -> Result<Summary, AnalysisError> {
+        self.get_json(session_id, "summary", &filter.to_query())
+            .await
+    }
+
+    pub async fn top_days(
+        &self,
+        session_id: u64,
+        filter: &AnalysisFilter,
+    ) -> Result<TopDays, AnalysisError> {
+        self.get_json(session_id, "top-days", &filter.to_query())
+            .await
+    }
+
+    pub async fn accounts(
+        &self,
+        session_id: u64,
+        filter: &AnalysisFilter,
+        list: &AccountsQuery,
+    ) -> Result<AccountList, AnalysisError> {
+        let query = query_string(filter, |out| list.append_to(out));
+        self.get_json(session_id, "accounts", &query).await
+    }
+
+    pub async fn day_accounts(
+        &self,
+        session_id: u64,
+        day: NaiveDate,
+        filter: &AnalysisFilter,
+        list: &AccountsQuery,
+    ) -> Result<AccountList, AnalysisError> {
+        let query = query_string(filter, |out| list.append_to(out));
+        self.get_json(session_id, &format!("days/{day}/accounts"), &query)
+            .await
+    }
+
+    pub async fn hours(
+        &self,
+        session_id: u64,
+        day: NaiveDate,
+        filter: &AnalysisFilter,
+    ) -> Result<Hours, AnalysisError> {
+        let query = query_string(filter, |out| {
+            out.append_pair("day", &day.to_string());
+        });
+        self.get_json(session_id, "histogram/hours", &query).await
+    }
+
+    /// The `limit` most renamed accounts (all of them when `None`).
+    pub async fn renames(
+        &self,
+        session_id: u64,
+        filter: &AnalysisFilter,
+        limit: Option<usize>,
+    ) -> Result<Renames, AnalysisError> {
+        let query = query_string(filter, |out| {
+            if let Some(limit) = limit {
+                out.append_pair("limit", &limit.to_string());
+            }
+        });
+        self.get_json(session_id, "renames", &query).await
+    }
+
+    pub async fn account(
+        &self,
+        session_id: u64,
+        twitch_user_id: &TwitchId,
+    ) -> Result<AccountDetail, AnalysisError> {
+        self.get_json(session_id, &format!("accounts/{twitch_user_id}"), "")
+            .await
+    }
+}

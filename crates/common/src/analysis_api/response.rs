@@ -1,0 +1,207 @@
+//! Every answer of `/v1/sessions/{id}/…`, as the analysis service writes it and the gateway
+//! reads it. A field renamed here is renamed on both sides at once.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `summary`: the session's headline numbers under the filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub accounts: u64,
+    pub captures: u64,
+    pub channels: u64,
+    pub last_capture_at: Option<DateTime<Utc>>,
+    pub young_7d: u64,
+    pub young_30d: u64,
+    pub enriched_share: f64,
+    pub flagged: u64,
+    pub flagged_share: f64,
+    pub flag_threshold: u32,
+}
+
+/// One period of the creation histogram, with the burst rule's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    pub start: NaiveDate,
+    pub count: u64,
+    pub baseline: f64,
+    pub excess: f64,
+    pub burst: bool,
+}
+
+/// `histogram?bucket=day|week|month`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    pub buckets: Vec<Bucket>,
+}
+
+/// `histogram/hours?day=…`: accounts created in each hour (UTC) of one day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hours {
+    pub day: NaiveDate,
+    pub hours: Vec<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopDay {
+    pub day: NaiveDate,
+    pub count: u64,
+    pub share: f64,
+    pub baseline: f64,
+    pub excess: f64,
+    pub burst: bool,
+}
+
+/// `top-days`: the ten creation days with the most accounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopDays {
+    pub days: Vec<TopDay>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreBucket {
+    pub from: u32,
+    pub to: u32,
+    pub count: u64,
+}
+
+/// `scores`: how many accounts score 0–9, 10–19, …, 90–100.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    pub buckets: Vec<ScoreBucket>,
+    pub flag_threshold: u32,
+}
+
+/// One signal of an account's suspicion score, with its points and a sentence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    pub code: String,
+    pub points: u32,
+    pub sentence: String,
+}
+
+/// One account of a session, scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub twitch_user_id: String,
+    pub login: String,
+    pub display_name: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub captures_seen: u32,
+    pub captures_seen_offline: u32,
+    pub channels_seen: u16,
+    pub renames: u32,
+    pub default_avatar: Option<bool>,
+    pub empty_bio: Option<bool>,
+    pub missing: bool,
+    pub score: u32,
+    pub reasons: Vec<Reason>,
+}
+
+/// `accounts` and `days/{day}/accounts`: one page of a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountList {
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+    pub accounts: Vec<Account>,
+}
+
+impl AccountList {
+    pub fn pages(&self) -> u64 {
+        self.total.div_ceil(u64::from(self.per_page.max(1))).max(1)
+    }
+    pub fn has_next(&self) -> bool {
+        u64::from(self.page) < self.pages()
+    }
+}
+
+/// One name of an account's rename ledger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Name {
+    pub login: String,
+    pub display_name: String,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Renamed {
+    pub twitch_user_id: String,
+    pub login: String,
+    pub renames: u32,
+    pub names: Vec<Name>,
+}
+
+/// A login held by several accounts over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginReuse {
+    pub login: String,
+    pub held_by: Vec<String>,
+}
+
+/// `renames?limit=…`: renamed accounts, most renamed first, and logins held by several.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Renames {
+    pub total: u64,
+    pub accounts: Vec<Renamed>,
+    pub login_reuse: Vec<LoginReuse>,
+}
+
+/// A capture an account was seen in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sighting {
+    pub capture_id: u64,
+    pub channel: String,
+    pub at: Option<DateTime<Utc>>,
+    pub live: Option<bool>,
+}
+
+/// `accounts/{twitch_user_id}`: one account, its names and where it was seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountDetail {
+    pub account: Account,
+    pub flag_threshold: u32,
+    pub names: Vec<Name>,
+    pub seen_in: Vec<Sighting>,
+}
+
+/// One finished capture on the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapturePoint {
+    pub id: u64,
+    pub broadcaster_login: String,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub chatters_count: Option<u32>,
+    pub new_in_session_count: Option<u32>,
+    pub viewer_count: Option<u32>,
+    pub stream_live: Option<bool>,
+    pub chatters_per_viewer: Option<f64>,
+}
+
+impl CapturePoint {
+    /// Chatters per viewer, to three decimals, when the stream had viewers.
+    pub fn ratio(chatters: Option<u32>, viewers: Option<u32>) -> Option<f64> {
+        match (chatters, viewers) {
+            (Some(c), Some(v)) if v > 0 => {
+                Some((f64::from(c) / f64::from(v) * 1000.0).round() / 1000.0)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `timeline`: the session's finished captures, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub captures: Vec<CapturePoint>,
+}
+
+/// Every error answer: a code and a sentence for a person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+}

@@ -1,0 +1,165 @@
+//! `session_channels`: the channels an analysis session covers, with their auto-capture
+//! settings.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Executor, MySql, MySqlConnection};
+
+use super::jobs::{JobKind, NewJob, QueueError};
+
+/// Adds a channel to a session (or refreshes its names); returns the session channel's id.
+pub async fn ensure<'e, E>(
+    executor: E,
+    session_id: u64,
+    broadcaster_id: &str,
+    broadcaster_login: &str,
+    broadcaster_name: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    let done = sqlx::query(
+        "INSERT INTO session_channels (session_id, broadcaster_id, broadcaster_login, broadcaster_name, \
+         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) \
+         ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), broadcaster_login = VALUES(broadcaster_login), \
+         broadcaster_name = VALUES(broadcaster_name), updated_at = VALUES(updated_at)",
+    )
+    .bind(session_id)
+    .bind(broadcaster_id)
+    .bind(broadcaster_login)
+    .bind(broadcaster_name)
+    .bind(now)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(done.last_insert_id())
+}
+
+/// The auto-capture settings of a session's channel.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionChannel {
+    pub id: u64,
+    pub session_id: u64,
+    pub broadcaster_id: String,
+    pub broadcaster_login: String,
+    pub broadcaster_name: String,
+    pub auto_capture_enabled: bool,
+    pub auto_capture_interval_min: u16,
+    pub auto_capture_only_live: bool,
+    pub auto_capture_stopped_reason: Option<String>,
+}
+
+const CHANNEL_COLUMNS: &str = "id, session_id, broadcaster_id, broadcaster_login, broadcaster_name, \
+     auto_capture_enabled, auto_capture_interval_min, auto_capture_only_live, auto_capture_stopped_reason";
+
+pub async fn find<'e, E>(
+    executor: E,
+    session_channel_id: u64,
+) -> Result<Option<SessionChannel>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CHANNEL_COLUMNS} FROM session_channels WHERE id = ?"
+    )))
+    .bind(session_channel_id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// The channels of a session, by login.
+pub async fn of_session<'e, E>(
+    executor: E,
+    session_id: u64,
+) -> Result<Vec<SessionChannel>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {CHANNEL_COLUMNS} FROM session_channels WHERE session_id = ? ORDER BY broadcaster_login"
+    )))
+    .bind(session_id)
+    .fetch_all(executor)
+    .await
+}
+
+/// Locks a session channel's row in the caller's transaction: the per-channel lock that
+/// "Capture now" and auto-capture take before deciding to queue a capture.
+pub async fn lock(conn: &mut MySqlConnection, session_channel_id: u64) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT id FROM session_channels WHERE id = ? FOR UPDATE")
+        .bind(session_channel_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(())
+}
+
+/// Turns auto-capture on with its settings (clearing any previous stop reason).
+pub async fn enable_auto_capture<'e, E>(
+    executor: E,
+    session_channel_id: u64,
+    interval_minutes: u16,
+    only_while_live: bool,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query(
+        "UPDATE session_channels SET auto_capture_enabled = TRUE, auto_capture_interval_min = ?, \
+         auto_capture_only_live = ?, auto_capture_stopped_at = NULL, auto_capture_stopped_reason = NULL, \
+         updated_at = ? WHERE id = ?",
+    )
+    .bind(interval_minutes.max(1))
+    .bind(only_while_live)
+    .bind(now)
+    .bind(session_channel_id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Stops auto-capture with a reason the user can read.
+pub async fn stop_auto_capture<'e, E>(
+    executor: E,
+    session_channel_id: u64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query(
+        "UPDATE session_channels SET auto_capture_enabled = FALSE, auto_capture_stopped_at = ?, \
+         auto_capture_stopped_reason = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(now)
+    .bind(session_channel_id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// The payload of a channel's recurring `auto_capture` job.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct AutoCaptureJob {
+    pub session_channel_id: u64,
+}
+
+/// The recurring auto-capture job of a session's channel: one per channel (its dedupe key),
+/// whoever queues it — the gateway when a moderator turns it on, housekeeping when one died.
+pub fn auto_capture_job(
+    session_id: u64,
+    broadcaster_id: &str,
+    session_channel_id: u64,
+    now: DateTime<Utc>,
+) -> Result<NewJob, QueueError> {
+    Ok(NewJob::new(
+        JobKind::AutoCapture.as_str(),
+        &AutoCaptureJob { session_channel_id },
+        now,
+    )?
+    .dedupe_key(format!("auto:{session_id}:{broadcaster_id}"))
+    .max_attempts(10))
+}

@@ -1,0 +1,231 @@
+//! The analysis pages: the dashboard (KPIs, charts, top creation days, suspicious accounts,
+//! renames), one creation day, one account.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::NaiveDate;
+use tca_common::analysis_api::AccountsQuery;
+use tca_common::analysis_api::response::{
+    Account, AccountList, LoginReuse, Name, Renamed, Sighting, Summary, TopDay,
+};
+use tca_common::db::session_channels;
+use tca_common::db::sessions::Session;
+
+#[allow(unused_imports)] // the templates call these traits' methods
+use crate::display::{AccountDisplay, SightingDisplay, SummaryDisplay, TopDayDisplay};
+
+use super::filter::{Filter, page_number};
+use super::{creation_day, twitch_user_id};
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult};
+use crate::routes::sessions::owned_session;
+use crate::state::AppState;
+use crate::views::Layout;
+
+pub struct ChannelChoice {
+    pub broadcaster_id: String,
+    pub name: String,
+    pub checked: bool,
+}
+
+async fn channel_choices(
+    state: &AppState,
+    session: &Session,
+    filter: &Filter,
+) -> AppResult<Vec<ChannelChoice>> {
+    Ok(session_channels::of_session(&state.pool, session.id)
+        .await?
+        .into_iter()
+        .map(|c| ChannelChoice {
+            checked: filter.has_channel(&c.broadcaster_id),
+            broadcaster_id: c.broadcaster_id,
+            name: c.broadcaster_name,
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "pages/dashboard.html")]
+pub struct DashboardPage {
+    pub layout: Layout,
+    pub public_id: String,
+    pub name: String,
+    pub filter: Filter,
+    pub channels: Vec<ChannelChoice>,
+    pub summary: Summary,
+    pub top_days: Vec<TopDay>,
+    pub flagged: AccountList,
+    pub renamed: Vec<Renamed>,
+    pub login_reuse: Vec<LoginReuse>,
+}
+
+impl DashboardPage {
+    fn link(&self, more: &[(&str, &str)]) -> String {
+        let q = self.filter.with(more);
+        format!("/sessions/{}/analysis?{q}", self.public_id)
+    }
+    pub fn next_page(&self) -> String {
+        self.link(&[("page", &(self.flagged.page + 1).to_string())])
+    }
+    pub fn previous_page(&self) -> String {
+        self.link(&[(
+            "page",
+            &self.flagged.page.saturating_sub(1).max(1).to_string(),
+        )])
+    }
+    pub fn export(&self, file: &str) -> String {
+        format!(
+            "/sessions/{}/export/{file}{}",
+            self.public_id,
+            self.filter.suffix()
+        )
+    }
+}
+
+/// Renames listed on the dashboard; the export has them all.
+const RENAMES_SHOWN: usize = 50;
+/// Flagged accounts per page of the dashboard.
+const FLAGGED_PER_PAGE: u32 = 25;
+
+pub(super) async fn dashboard(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    let session = owned_session(&state, &user, &id).await?;
+    let (filter, rest) = Filter::parse(raw.as_deref());
+    let page = page_number(&rest)?;
+    let checked = filter.checked()?;
+    let flagged = AccountsQuery {
+        flagged_only: true,
+        per_page: FLAGGED_PER_PAGE,
+        page,
+        ..AccountsQuery::default()
+    };
+    let analysis = &state.analysis;
+    // The reads are independent: ask for them at once.
+    let (summary, top, flagged, renames, channels) = tokio::try_join!(
+        async { Ok::<_, AppError>(analysis.summary(session.id, &checked).await?) },
+        async { Ok(analysis.top_days(session.id, &checked).await?) },
+        async { Ok(analysis.accounts(session.id, &checked, &flagged).await?) },
+        async {
+            Ok(analysis
+                .renames(session.id, &checked, Some(RENAMES_SHOWN))
+                .await?)
+        },
+        channel_choices(&state, &session, &filter),
+    )?;
+    let page = DashboardPage {
+        layout: Layout::new(&user, "sessions"),
+        public_id: session.public_id,
+        name: session.name,
+        filter,
+        channels,
+        summary,
+        top_days: top.days,
+        flagged,
+        // Analysis sends the most renamed first, RENAMES_SHOWN of them.
+        renamed: renames.accounts,
+        login_reuse: renames.login_reuse,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "pages/day.html")]
+pub struct DayPage {
+    pub layout: Layout,
+    pub public_id: String,
+    pub name: String,
+    pub day: NaiveDate,
+    pub filter: Filter,
+    pub hours: Vec<(usize, u64)>,
+    pub accounts: AccountList,
+}
+
+impl DayPage {
+    fn link(&self, page: u32) -> String {
+        let q = self.filter.with(&[("page", &page.to_string())]);
+        format!("/sessions/{}/days/{}?{q}", self.public_id, self.day)
+    }
+    pub fn next_page(&self) -> String {
+        self.link(self.accounts.page + 1)
+    }
+    pub fn previous_page(&self) -> String {
+        self.link(self.accounts.page.saturating_sub(1).max(1))
+    }
+    pub fn busiest_hour(&self) -> u64 {
+        self.hours.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1)
+    }
+}
+
+/// Accounts per page of a creation day.
+const DAY_PER_PAGE: u32 = 100;
+
+pub(super) async fn day_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, raw_day)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    let session = owned_session(&state, &user, &id).await?;
+    let day = creation_day(&raw_day)?;
+    let (filter, rest) = Filter::parse(raw.as_deref());
+    let page = page_number(&rest)?;
+    let checked = filter.checked()?;
+    let list = AccountsQuery {
+        per_page: DAY_PER_PAGE,
+        page,
+        ..AccountsQuery::default()
+    };
+    let (hours, accounts) = tokio::try_join!(
+        state.analysis.hours(session.id, day, &checked),
+        state
+            .analysis
+            .day_accounts(session.id, day, &checked, &list),
+    )?;
+    let page = DayPage {
+        layout: Layout::new(&user, "sessions"),
+        public_id: session.public_id,
+        name: session.name,
+        day,
+        filter,
+        hours: hours.hours.into_iter().enumerate().collect(),
+        accounts,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "pages/account.html")]
+pub struct AccountPage {
+    pub layout: Layout,
+    pub public_id: String,
+    pub name: String,
+    pub account: Account,
+    pub names: Vec<Name>,
+    pub seen_in: Vec<Sighting>,
+    pub flag_threshold: u32,
+}
+
+pub(super) async fn account_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, raw_user)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let session = owned_session(&state, &user, &id).await?;
+    let twitch_user_id = twitch_user_id(&raw_user)?;
+    let detail = state.analysis.account(session.id, &twitch_user_id).await?;
+    let page = AccountPage {
+        layout: Layout::new(&user, "sessions"),
+        public_id: session.public_id,
+        name: session.name,
+        account: detail.account,
+        names: detail.names,
+        seen_in: detail.seen_in,
+        flag_threshold: detail.flag_threshold,
+    };
+    Ok(Html(page.render()?).into_response())
+}

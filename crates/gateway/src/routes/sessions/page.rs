@@ -1,0 +1,197 @@
+//! One session's page: its channels and captures, the capture progress pushed live over
+//! Server-Sent Events, and one capture's status as JSON.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use tca_common::db::captures::{self, Capture};
+use tca_common::db::session_channels;
+use tca_common::db::sessions::SessionStatus;
+
+use super::owned_session;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult, JsonError};
+use crate::state::AppState;
+use crate::views::{self, Layout, Time};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureView {
+    pub id: u64,
+    pub channel: String,
+    pub trigger: &'static str,
+    pub status: &'static str,
+    pub chatters: Option<String>,
+    pub new_in_session: Option<String>,
+    pub viewers: Option<String>,
+    pub live: Option<bool>,
+    pub queued: Time,
+    pub finished: Option<Time>,
+    pub error: Option<String>,
+}
+
+impl From<Capture> for CaptureView {
+    fn from(c: Capture) -> Self {
+        Self {
+            id: c.id,
+            channel: c.broadcaster_login,
+            trigger: c.capture_trigger.as_str(),
+            status: c.status.as_str(),
+            chatters: c.chatters_count.map(|n| views::count(u64::from(n))),
+            new_in_session: c.new_in_session_count.map(|n| views::count(u64::from(n))),
+            viewers: c.viewer_count.map(|n| views::count(u64::from(n))),
+            live: c.stream_live,
+            queued: Time::new(c.queued_at),
+            finished: views::time(c.finished_at),
+            error: c.error,
+        }
+    }
+}
+
+pub struct ChannelView {
+    pub login: String,
+    pub name: String,
+    pub auto_enabled: bool,
+    pub auto_interval: u16,
+    pub auto_only_live: bool,
+    pub auto_stopped_reason: Option<String>,
+}
+
+/// What the session page shows, and what its live updates carry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub captures: Vec<CaptureView>,
+    pub distinct_accounts: String,
+    pub running: bool,
+}
+
+/// Captures listed on the page.
+const CAPTURES_SHOWN: u32 = 200;
+
+async fn progress(state: &AppState, session_id: u64) -> Result<Progress, sqlx::Error> {
+    let captures: Vec<CaptureView> =
+        captures::recent_of_session(&state.pool, session_id, CAPTURES_SHOWN)
+            .await?
+            .into_iter()
+            .map(CaptureView::from)
+            .collect();
+    let distinct = captures::distinct_accounts_of_session(&state.pool, session_id).await?;
+    Ok(Progress {
+        running: captures
+            .iter()
+            .any(|c| c.status == "queued" || c.status == "running"),
+        captures,
+        distinct_accounts: views::count(distinct),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "pages/session.html")]
+pub struct SessionPage {
+    pub layout: Layout,
+    pub public_id: String,
+    pub name: String,
+    pub status: &'static str,
+    pub created: Time,
+    pub expires: Option<Time>,
+    pub channels: Vec<ChannelView>,
+    pub progress: Progress,
+}
+
+pub(super) async fn show_session(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let session = owned_session(&state, &user, &id).await?;
+    let channels = session_channels::of_session(&state.pool, session.id).await?;
+    let page = SessionPage {
+        layout: Layout::new(&user, "sessions"),
+        public_id: session.public_id.clone(),
+        name: session.name.clone(),
+        status: session.status.as_str(),
+        created: Time::new(session.created_at),
+        expires: if session.status == SessionStatus::Active {
+            views::time(session.expires_at)
+        } else {
+            None
+        },
+        channels: channels
+            .into_iter()
+            .map(|c| ChannelView {
+                login: c.broadcaster_login,
+                name: c.broadcaster_name,
+                auto_enabled: c.auto_capture_enabled,
+                auto_interval: c.auto_capture_interval_min,
+                auto_only_live: c.auto_capture_only_live,
+                auto_stopped_reason: c.auto_capture_stopped_reason,
+            })
+            .collect(),
+        progress: progress(&state, session.id).await?,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// How long one live-update stream lasts; the browser reconnects by itself.
+const EVENTS_FOR: Duration = Duration::from_secs(600);
+const EVENTS_EVERY: Duration = Duration::from_millis(1000);
+
+/// Server-Sent Events: the session's progress whenever it changes (checked every second).
+pub(super) async fn session_events(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let session = owned_session(&state, &user, &id).await?;
+    let stop = state.shutdown.clone();
+    let started = tokio::time::Instant::now();
+    let stream = futures::stream::unfold((state, String::new()), move |(state, last)| {
+        let stop = stop.clone();
+        async move {
+            loop {
+                if stop.is_cancelled() || started.elapsed() > EVENTS_FOR {
+                    return None;
+                }
+                let snapshot = match progress(&state, session.id).await {
+                    Ok(p) => serde_json::to_string(&p).unwrap_or_default(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live update failed");
+                        String::new()
+                    }
+                };
+                if !snapshot.is_empty() && snapshot != last {
+                    let event = Event::default().event("progress").data(snapshot.clone());
+                    return Some((Ok::<_, Infallible>(event), (state, snapshot)));
+                }
+                tokio::select! {
+                    () = stop.cancelled() => return None,
+                    () = tokio::time::sleep(EVENTS_EVERY) => {}
+                }
+            }
+        }
+    });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// One capture's status as JSON (what scripts and tests poll).
+pub(super) async fn show_capture(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, capture_id)): Path<(String, String)>,
+) -> Result<Json<CaptureView>, JsonError> {
+    let session = owned_session(&state, &user, &id).await?;
+    let capture_id: u64 = capture_id
+        .parse()
+        .map_err(|_| AppError::BadRequest(format!("'{capture_id}' is not a capture number.")))?;
+    let capture = captures::find_in_session(&state.pool, capture_id, session.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(CaptureView::from(capture)))
+}
