@@ -1,8 +1,9 @@
-//! The token store: users' Twitch tokens in `twitch_tokens`, sealed. Only twitch-api reads or
-//! writes this table.
+//! The token store: users' Twitch tokens, sealed before they reach `twitch_tokens`
+//! (`tca_common::db::tokens`) and opened after. Only twitch-api reads or writes that table.
 
 use chrono::{DateTime, Utc};
 use sqlx::{MySql, MySqlPool, Transaction};
+use tca_common::db::tokens::{self, SealedRow, SealedTokens};
 use tca_common::sealing::{SealError, Sealer};
 
 #[derive(Debug, Clone)]
@@ -31,21 +32,6 @@ pub enum StoreError {
     Seal(#[from] SealError),
 }
 
-struct Sealed {
-    access: Vec<u8>,
-    refresh: Option<Vec<u8>>,
-    expires_at: Option<DateTime<Utc>>,
-}
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    access_token_sealed: Vec<u8>,
-    refresh_token_sealed: Option<Vec<u8>>,
-    scopes: String,
-    invalid_since: Option<DateTime<Utc>>,
-    invalid_reason: Option<String>,
-}
-
 #[derive(Clone, Debug)]
 pub struct TokenStore {
     pool: MySqlPool,
@@ -66,7 +52,7 @@ impl TokenStore {
         &self.pool
     }
 
-    fn open(&self, user_id: &str, row: Row) -> Result<StoredTokens, StoreError> {
+    fn open(&self, user_id: &str, row: SealedRow) -> Result<StoredTokens, StoreError> {
         Ok(StoredTokens {
             access: self
                 .sealer
@@ -90,8 +76,8 @@ impl TokenStore {
         user_id: &str,
         tokens: &FreshTokens,
         now: DateTime<Utc>,
-    ) -> Result<Sealed, StoreError> {
-        Ok(Sealed {
+    ) -> Result<SealedTokens, StoreError> {
+        Ok(SealedTokens {
             access: self
                 .sealer
                 .seal(tokens.access.as_bytes(), &context(user_id, "access"))?,
@@ -113,41 +99,13 @@ impl TokenStore {
         tokens: &FreshTokens,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let Sealed {
-            access,
-            refresh,
-            expires_at,
-        } = self.seal(user_id, tokens, now)?;
-        sqlx::query(
-            "INSERT INTO twitch_tokens (twitch_user_id, access_token_sealed, refresh_token_sealed, \
-             scopes, expires_at, validated_at, invalid_since, invalid_reason, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?) \
-             ON DUPLICATE KEY UPDATE access_token_sealed = VALUES(access_token_sealed), \
-             refresh_token_sealed = VALUES(refresh_token_sealed), scopes = VALUES(scopes), \
-             expires_at = VALUES(expires_at), validated_at = VALUES(validated_at), \
-             invalid_since = NULL, invalid_reason = NULL, updated_at = VALUES(updated_at)",
-        )
-        .bind(user_id)
-        .bind(access)
-        .bind(refresh)
-        .bind(tokens.scopes.join(" "))
-        .bind(expires_at)
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        let sealed = self.seal(user_id, tokens, now)?;
+        tokens::save(&self.pool, user_id, &sealed, &tokens.scopes.join(" "), now).await?;
         Ok(())
     }
 
     pub async fn load(&self, user_id: &str) -> Result<Option<StoredTokens>, StoreError> {
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT access_token_sealed, refresh_token_sealed, scopes, invalid_since, invalid_reason \
-             FROM twitch_tokens WHERE twitch_user_id = ?",
-        )
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = tokens::find(&self.pool, user_id).await?;
         row.map(|row| self.open(user_id, row)).transpose()
     }
 
@@ -158,13 +116,7 @@ impl TokenStore {
         user_id: &str,
     ) -> Result<(Transaction<'static, MySql>, Option<StoredTokens>), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT access_token_sealed, refresh_token_sealed, scopes, invalid_since, invalid_reason \
-             FROM twitch_tokens WHERE twitch_user_id = ? FOR UPDATE",
-        )
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let row = tokens::find_for_update(&mut tx, user_id).await?;
         let tokens = row.map(|row| self.open(user_id, row)).transpose()?;
         Ok((tx, tokens))
     }
@@ -177,23 +129,8 @@ impl TokenStore {
         tokens: &FreshTokens,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let Sealed {
-            access,
-            refresh,
-            expires_at,
-        } = self.seal(user_id, tokens, now)?;
-        sqlx::query(
-            "UPDATE twitch_tokens SET access_token_sealed = ?, \
-             refresh_token_sealed = COALESCE(?, refresh_token_sealed), expires_at = ?, \
-             updated_at = ? WHERE twitch_user_id = ?",
-        )
-        .bind(access)
-        .bind(refresh)
-        .bind(expires_at)
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
+        let sealed = self.seal(user_id, tokens, now)?;
+        tokens::store_refreshed(&mut **tx, user_id, &sealed, now).await?;
         Ok(())
     }
 
@@ -207,17 +144,7 @@ impl TokenStore {
     where
         E: sqlx::Executor<'e, Database = MySql>,
     {
-        sqlx::query(
-            "UPDATE twitch_tokens SET invalid_since = COALESCE(invalid_since, ?), \
-             invalid_reason = ?, updated_at = ? WHERE twitch_user_id = ?",
-        )
-        .bind(now)
-        .bind(reason)
-        .bind(now)
-        .bind(user_id)
-        .execute(executor)
-        .await?;
-        Ok(())
+        tokens::mark_invalid(executor, user_id, reason, now).await
     }
 
     pub async fn mark_validated(
@@ -225,33 +152,17 @@ impl TokenStore {
         user_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE twitch_tokens SET validated_at = ?, updated_at = ? WHERE twitch_user_id = ?",
-        )
-        .bind(now)
-        .bind(now)
-        .bind(user_id)
-        .execute(&self.pool)
-        .await?;
+        tokens::mark_validated(&self.pool, user_id, now).await?;
         Ok(())
     }
 
     pub async fn delete(&self, user_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM twitch_tokens WHERE twitch_user_id = ?")
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
+        tokens::delete(&self.pool, user_id).await?;
         Ok(())
     }
 
     /// Users with valid tokens last validated before `before` (or never).
     pub async fn stale(&self, before: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT twitch_user_id FROM twitch_tokens WHERE invalid_since IS NULL \
-             AND (validated_at IS NULL OR validated_at < ?) ORDER BY validated_at",
-        )
-        .bind(before)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(tokens::stale(&self.pool, before).await?)
     }
 }

@@ -15,7 +15,7 @@ pub enum JobError {
     #[error("{0:#}")]
     Retry(anyhow::Error),
     /// Not now, and nobody's fault (a rate limit): re-run at `until` without spending an
-    /// attempt.
+    /// attempt. A job that simply recurs says `Done::Again` instead.
     #[error("deferred until {until}: {reason}")]
     Defer {
         until: DateTime<Utc>,
@@ -42,7 +42,20 @@ impl From<anyhow::Error> for JobError {
     }
 }
 
-pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'static>>;
+/// What a successful attempt asks of the queue.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub enum Done {
+    /// The job is over: `succeeded`.
+    #[default]
+    Finished,
+    /// The job did this run's work and runs again at `at` (a recurring job's next slot, a
+    /// long job's next part): re-queued without spending an attempt, and not an error.
+    Again { at: DateTime<Utc>, reason: String },
+}
+
+pub type JobResult = Result<Done, JobError>;
+
+pub type JobFuture = Pin<Box<dyn Future<Output = JobResult> + Send + 'static>>;
 
 /// Runs one attempt of a job. Handlers must be idempotent: an attempt can be cut short at any
 /// point (worker killed, lease lost) and run again elsewhere.
@@ -50,13 +63,27 @@ pub trait JobHandler: Send + Sync + 'static {
     fn run(&self, job: ClaimedJob) -> JobFuture;
 }
 
+/// A job that simply finishes: any `Fn(ClaimedJob) -> impl Future<Output = Result<(), JobError>>`.
 impl<F, Fut> JobHandler for F
 where
     F: Fn(ClaimedJob) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), JobError>> + Send + 'static,
 {
     fn run(&self, job: ClaimedJob) -> JobFuture {
-        Box::pin(self(job))
+        let attempt = self(job);
+        Box::pin(async move { attempt.await.map(|()| Done::Finished) })
+    }
+}
+
+/// A job that may ask to run again (`Done::Again`): a handler returning a [`JobFuture`].
+pub struct WithOutcome<F>(pub F);
+
+impl<F> JobHandler for WithOutcome<F>
+where
+    F: Fn(ClaimedJob) -> JobFuture + Send + Sync + 'static,
+{
+    fn run(&self, job: ClaimedJob) -> JobFuture {
+        (self.0)(job)
     }
 }
 

@@ -15,7 +15,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::registry::{JobError, Registry};
+use crate::registry::{Done, JobError, JobResult, Registry};
 
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
@@ -74,7 +74,7 @@ impl<T> Drop for AbortOnDrop<T> {
 
 /// How one attempt ended, before it is written to the queue.
 enum Ending {
-    Handler(Result<(), JobError>),
+    Handler(JobResult),
     LeaseLost,
     ShutDown,
 }
@@ -312,7 +312,11 @@ async fn record_ending(
                 "worker shut down before the job finished".into(),
             ),
         ),
-        Ending::Handler(Ok(())) => ("succeeded", Write::Complete),
+        Ending::Handler(Ok(Done::Finished)) => ("succeeded", Write::Complete),
+        Ending::Handler(Ok(Done::Again { at, reason })) => {
+            tracing::debug!(%at, %reason, "job runs again later");
+            ("rescheduled", Write::Defer(at, reason))
+        }
         Ending::Handler(Err(JobError::Retry(e))) if job.is_last_attempt() => {
             tracing::warn!(error = format!("{e:#}"), "job failed on its last attempt");
             (

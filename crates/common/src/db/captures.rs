@@ -273,3 +273,177 @@ where
     jobs::enqueue(executor, &job, now).await?;
     Ok(())
 }
+
+/// A capture as the worker runs it: where it goes, who asked, and the state of its session.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaptureToRun {
+    pub id: u64,
+    pub session_id: u64,
+    pub session_channel_id: u64,
+    pub broadcaster_id: String,
+    pub broadcaster_login: String,
+    pub status: CaptureStatus,
+    pub capture_trigger: CaptureTrigger,
+    pub requested_by: Option<u64>,
+    pub session_status: super::sessions::SessionStatus,
+    /// The Twitch id of the moderator who asked (`None` once their account is gone).
+    pub moderator_twitch_id: Option<String>,
+}
+
+pub async fn load_to_run<'e, E>(
+    executor: E,
+    capture_id: u64,
+) -> Result<Option<CaptureToRun>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as(
+        "SELECT c.id, c.session_id, c.session_channel_id, c.broadcaster_id, c.broadcaster_login, c.status, \
+         c.capture_trigger, c.requested_by, s.status AS session_status, u.twitch_user_id AS moderator_twitch_id \
+         FROM captures c JOIN analysis_sessions s ON s.id = c.session_id \
+         LEFT JOIN users u ON u.id = c.requested_by WHERE c.id = ?",
+    )
+    .bind(capture_id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// A queued (or interrupted) capture is running; the first start is kept.
+pub async fn mark_running<'e, E>(
+    executor: E,
+    capture_id: u64,
+    started_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query(
+        "UPDATE captures SET status = 'running', started_at = COALESCE(started_at, ?) \
+         WHERE id = ? AND status IN ('queued', 'running')",
+    )
+    .bind(started_at)
+    .bind(capture_id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Ends an unfinished capture as failed with a message the user can read, and writes the
+/// `capture_fail` audit entry, in the caller's transaction. `false` if it had already ended.
+pub async fn fail(
+    conn: &mut MySqlConnection,
+    capture: &CaptureToRun,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE captures SET status = 'failed', error = ?, finished_at = ? \
+         WHERE id = ? AND status IN ('queued', 'running')",
+    )
+    .bind(message)
+    .bind(now)
+    .bind(capture.id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if changed {
+        audit::record(
+            &mut *conn,
+            &Event::CaptureFail {
+                capture_id: capture.id,
+                channel: capture.broadcaster_login.clone(),
+                error: message.to_string(),
+            },
+            Subject::session(capture.requested_by, capture.session_id),
+            now,
+        )
+        .await?;
+    }
+    Ok(changed)
+}
+
+/// Locks the capture for storing its listing, in the caller's transaction — the session's row
+/// first (captures of one session are written one at a time), then the capture's. Returns the
+/// capture's status (`None`: it was deleted with its session).
+pub async fn lock_for_store(
+    conn: &mut MySqlConnection,
+    session_id: u64,
+    capture_id: u64,
+) -> Result<Option<CaptureStatus>, sqlx::Error> {
+    sqlx::query("SELECT id FROM analysis_sessions WHERE id = ? FOR UPDATE")
+        .bind(session_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    sqlx::query_scalar("SELECT status FROM captures WHERE id = ? FOR UPDATE")
+        .bind(capture_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// What a finished listing found.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub chatters: u32,
+    pub new_in_session: u32,
+    pub pages: u32,
+    /// Viewers, title and game when the stream was live.
+    pub live: Option<(u32, String, String)>,
+}
+
+/// Marks a capture done with its listing's numbers and writes `capture_complete`, in the
+/// caller's transaction.
+pub async fn mark_done(
+    conn: &mut MySqlConnection,
+    capture: &CaptureToRun,
+    listing: &Listing,
+    started_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let live = listing.live.as_ref();
+    sqlx::query(
+        "UPDATE captures SET status = 'done', error = NULL, started_at = COALESCE(started_at, ?), finished_at = ?, \
+         chatters_count = ?, new_in_session_count = ?, pages_fetched = ?, viewer_count = ?, stream_live = ?, \
+         stream_title = ?, stream_game = ? WHERE id = ?",
+    )
+    .bind(started_at)
+    .bind(now)
+    .bind(listing.chatters)
+    .bind(listing.new_in_session)
+    .bind(listing.pages)
+    .bind(live.map(|(viewers, _, _)| *viewers))
+    .bind(live.is_some())
+    .bind(live.map(|(_, title, _)| truncate(title, 255)))
+    .bind(live.map(|(_, _, game)| truncate(game, 255)))
+    .bind(capture.id)
+    .execute(&mut *conn)
+    .await?;
+    audit::record(
+        &mut *conn,
+        &Event::CaptureComplete {
+            capture_id: capture.id,
+            channel: capture.broadcaster_login.clone(),
+            chatters: u64::from(listing.chatters),
+            new_in_session: u64::from(listing.new_in_session),
+        },
+        Subject::session(capture.requested_by, capture.session_id),
+        now,
+    )
+    .await
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// Deletes a session's captures (their presence rows are purged first, `presence`).
+pub async fn delete_of_session<'e, E>(executor: E, session_id: u64) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query("DELETE FROM captures WHERE session_id = ?")
+        .bind(session_id)
+        .execute(executor)
+        .await?;
+    Ok(())
+}

@@ -1,11 +1,14 @@
 //! The database: pool, migrations, readiness, and one module of queries per aggregate.
 
+pub mod accounts;
 pub mod audit;
 pub mod captures;
 pub mod jobs;
 pub mod oauth_states;
+pub mod presence;
 pub mod session_channels;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 pub mod web_sessions;
 

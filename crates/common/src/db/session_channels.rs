@@ -163,3 +163,43 @@ pub fn auto_capture_job(
     .dedupe_key(format!("auto:{session_id}:{broadcaster_id}"))
     .max_attempts(10))
 }
+
+/// Enabled auto-captures of active sessions: (session channel id, session id, broadcaster id).
+pub async fn enabled_in_active_sessions<'e, E>(
+    executor: E,
+) -> Result<Vec<(u64, u64, String)>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as(
+        "SELECT c.id, c.session_id, c.broadcaster_id FROM session_channels c \
+         JOIN analysis_sessions s ON s.id = c.session_id \
+         WHERE c.auto_capture_enabled AND s.status = 'active'",
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// Stops every enabled auto-capture of a user's sessions with a reason they can read.
+pub async fn stop_all_of_user<'e, E>(
+    executor: E,
+    user_id: u64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query(
+        "UPDATE session_channels SET auto_capture_enabled = FALSE, auto_capture_stopped_at = ?, \
+         auto_capture_stopped_reason = ?, updated_at = ? \
+         WHERE auto_capture_enabled AND session_id IN (SELECT id FROM analysis_sessions WHERE user_id = ?)",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(now)
+    .bind(user_id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}

@@ -286,3 +286,89 @@ pub async fn mark_deleted(
         .await?;
     Ok(())
 }
+
+/// Active sessions idle past their expiry: (session id, user id), at most `limit`.
+pub async fn due_for_expiry<'e, E>(
+    executor: E,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<(u64, u64)>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as(
+        "SELECT id, user_id FROM analysis_sessions WHERE status = 'active' AND expires_at < ? LIMIT ?",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+}
+
+/// An idle active session becomes `expired` (its data is purged next); `false` if it was
+/// touched or ended meanwhile.
+pub async fn expire<'e, E>(
+    executor: E,
+    session_id: u64,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    Ok(sqlx::query(
+        "UPDATE analysis_sessions SET status = 'expired', ended_at = ?, updated_at = ? \
+         WHERE id = ? AND status = 'active' AND expires_at < ?",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(session_id)
+    .bind(now)
+    .execute(executor)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Expired and deleted sessions whose data is not purged yet: (id, status), at most `limit`.
+pub async fn due_for_purge<'e, E>(
+    executor: E,
+    limit: u32,
+) -> Result<Vec<(u64, SessionStatus)>, sqlx::Error>
+where
+    E: Executor<'e, Database = MySql>,
+{
+    sqlx::query_as(
+        "SELECT id, status FROM analysis_sessions WHERE status IN ('expired', 'deleted') \
+         AND purged_at IS NULL LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+}
+
+/// The last step of a purge, once the session's captures are gone: a deleted session goes
+/// entirely; an expired one keeps its row (the user's list shows it) without its channels.
+pub async fn finish_purge(
+    conn: &mut MySqlConnection,
+    session_id: u64,
+    status: SessionStatus,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    if status == SessionStatus::Deleted {
+        sqlx::query("DELETE FROM analysis_sessions WHERE id = ?")
+            .bind(session_id)
+            .execute(conn)
+            .await?;
+    } else {
+        sqlx::query("DELETE FROM session_channels WHERE session_id = ?")
+            .bind(session_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE analysis_sessions SET purged_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(session_id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

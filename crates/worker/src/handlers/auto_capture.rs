@@ -18,23 +18,23 @@ use tca_common::db::sessions::{self, SessionStatus};
 use tca_common::twitch_api::TwitchApiError;
 
 use crate::context::Context;
-use crate::registry::JobError;
+use crate::registry::{Done, JobError, JobResult};
 
 pub const KIND: &str = JobKind::AutoCapture.as_str();
 
-pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
+pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> JobResult {
     let AutoCaptureJob { session_channel_id } = job
         .payload()
         .map_err(|e| JobError::Fail(format!("invalid auto-capture payload: {e}")))?;
     let pool = &ctx.pool;
     let Some(channel) = session_channels::find(pool, session_channel_id).await? else {
-        return Ok(()); // The session was deleted.
+        return Ok(Done::Finished); // The session was deleted.
     };
     if !channel.auto_capture_enabled {
-        return Ok(());
+        return Ok(Done::Finished);
     }
     let Some(session) = sessions::find(pool, channel.session_id).await? else {
-        return Ok(());
+        return Ok(Done::Finished);
     };
     let now = Utc::now();
     if session.status != SessionStatus::Active {
@@ -54,14 +54,11 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
             reason,
         )
         .await?;
-        return Ok(());
+        return Ok(Done::Finished);
     }
 
     let next = now + chrono::Duration::minutes(i64::from(channel.auto_capture_interval_min.max(1)));
-    let again = |reason: String| JobError::Defer {
-        until: next,
-        reason,
-    };
+    let again = |reason: String| Done::Again { at: next, reason };
 
     if channel.auto_capture_only_live {
         let live = match ctx
@@ -75,7 +72,7 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
                 | TwitchApiError::Unavailable(_)
                 | TwitchApiError::Transport(_),
             ) => {
-                return Err(again(
+                return Ok(again(
                     "Twitch did not answer whether the channel is live; trying at the next slot"
                         .into(),
                 ));
@@ -83,7 +80,7 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
             Err(e) => return Err(JobError::Retry(anyhow::anyhow!(e))),
         };
         if !live {
-            return Err(again(format!(
+            return Ok(again(format!(
                 "{} is offline; next check at {next}",
                 channel.broadcaster_login
             )));
@@ -96,7 +93,7 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
     session_channels::lock(&mut tx, channel.id).await?;
     if captures::unfinished_for_channel(&mut tx, channel.id).await? > 0 {
         tx.rollback().await?;
-        return Err(again(
+        return Ok(again(
             "the previous capture is still running; skipping this slot".into(),
         ));
     }
@@ -121,7 +118,7 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> Result<(), JobError> {
     tx.commit().await?;
     metrics::counter!("auto_captures_queued_total").increment(1);
     tracing::info!(capture_id, channel = %channel.broadcaster_login, %next, "auto-capture queued");
-    Err(again(format!(
+    Ok(again(format!(
         "next auto-capture of {} at {next}",
         channel.broadcaster_login
     )))

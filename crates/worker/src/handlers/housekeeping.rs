@@ -9,18 +9,20 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sqlx::MySqlPool;
-use tca_common::db::audit::{Event, Subject};
-use tca_common::db::captures;
-use tca_common::db::jobs::{self, ClaimedJob, JobKind, NewJob, QueueError};
-use tca_common::db::session_channels;
-use tca_common::db::{audit, users};
+use tca_common::db::audit::{self, Event, Subject};
+use tca_common::db::jobs::{self, ClaimedJob, JobKind, JobStatus, NewJob, QueueError};
+use tca_common::db::{
+    captures, oauth_states, presence, session_channels, sessions, users, web_sessions,
+};
 
 use crate::context::Context;
-use crate::registry::JobError;
+use crate::registry::{Done, JobError, JobResult};
 
 pub const KIND: &str = JobKind::Housekeeping.as_str();
 /// Housekeeping is a singleton: one unfinished job at a time.
 const DEDUPE_KEY: &str = "housekeeping";
+/// Rows one bounded delete removes.
+const DELETE_LIMIT: u32 = 10_000;
 
 /// Queues the housekeeping singleton if none is pending.
 pub async fn ensure_scheduled(pool: &MySqlPool, now: DateTime<Utc>) -> Result<(), QueueError> {
@@ -30,22 +32,12 @@ pub async fn ensure_scheduled(pool: &MySqlPool, now: DateTime<Utc>) -> Result<()
     jobs::enqueue(pool, &job, now).await.map(|_| ())
 }
 
-pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> Result<(), JobError> {
+pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> JobResult {
     let now = Utc::now();
     let expired = expire_sessions(&ctx.pool, now).await?;
     let purged = purge_sessions(&ctx, now).await?;
-    let web = sqlx::query(
-        "DELETE FROM web_sessions WHERE expires_at < ? OR absolute_expires_at < ? LIMIT 10000",
-    )
-    .bind(now)
-    .bind(now)
-    .execute(&ctx.pool)
-    .await?
-    .rows_affected();
-    sqlx::query("DELETE FROM oauth_states WHERE expires_at < ? LIMIT 10000")
-        .bind(now)
-        .execute(&ctx.pool)
-        .await?;
+    let web = web_sessions::delete_expired(&ctx.pool, now, DELETE_LIMIT).await?;
+    oauth_states::delete_expired(&ctx.pool, now, DELETE_LIMIT).await?;
     let pruned = prune_jobs(&ctx, now).await?;
     let invalidated = validate_tokens(&ctx, now).await;
     let backlog = crate::handlers::enrich::backlog(&ctx.pool).await?;
@@ -69,8 +61,8 @@ pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> Result<(), JobError> {
     let next = now
         + chrono::Duration::from_std(ctx.settings.housekeeping_interval)
             .unwrap_or(chrono::Duration::minutes(1));
-    Err(JobError::Defer {
-        until: next,
+    Ok(Done::Again {
+        at: next,
         reason: "next housekeeping run".into(),
     })
 }
@@ -81,27 +73,10 @@ fn queue_error(e: QueueError) -> JobError {
 
 /// Active sessions idle past their expiry become `expired` (their data is purged next).
 async fn expire_sessions(pool: &MySqlPool, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    let due: Vec<(u64, u64)> = sqlx::query_as(
-        "SELECT id, user_id FROM analysis_sessions WHERE status = 'active' AND expires_at < ? LIMIT 1000",
-    )
-    .bind(now)
-    .fetch_all(pool)
-    .await?;
     let mut expired = 0;
-    for (id, user_id) in due {
+    for (id, user_id) in sessions::due_for_expiry(pool, now, 1000).await? {
         let mut tx = pool.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE analysis_sessions SET status = 'expired', ended_at = ?, updated_at = ? \
-             WHERE id = ? AND status = 'active' AND expires_at < ?",
-        )
-        .bind(now)
-        .bind(now)
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 1 {
+        if sessions::expire(&mut *tx, id, now).await? {
             audit::record(
                 &mut *tx,
                 &Event::SessionExpire,
@@ -120,65 +95,13 @@ async fn expire_sessions(pool: &MySqlPool, now: DateTime<Utc>) -> Result<u64, sq
 /// statement holds locks for long), then marks them purged; deleted sessions go entirely.
 async fn purge_sessions(ctx: &Context, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let pool = &ctx.pool;
-    let batch = ctx.settings.purge_batch;
-    let due: Vec<(u64, String)> = sqlx::query_as(
-        "SELECT id, status FROM analysis_sessions WHERE status IN ('expired', 'deleted') AND purged_at IS NULL LIMIT 20",
-    )
-    .fetch_all(pool)
-    .await?;
     let mut purged = 0;
-    for (session_id, status) in due {
+    for (session_id, status) in sessions::due_for_purge(pool, 20).await? {
         // Children first, each in bounded deletes.
-        loop {
-            let deleted = sqlx::query(
-                "DELETE FROM capture_chatters WHERE capture_id IN \
-                 (SELECT id FROM captures WHERE session_id = ?) LIMIT ?",
-            )
-            .bind(session_id)
-            .bind(batch)
-            .execute(pool)
-            .await?
-            .rows_affected();
-            if deleted < u64::from(batch) {
-                break;
-            }
-        }
-        for statement in [
-            "DELETE FROM session_channel_accounts WHERE session_id = ? LIMIT ?",
-            "DELETE FROM session_accounts WHERE session_id = ? LIMIT ?",
-        ] {
-            loop {
-                let deleted = sqlx::query(statement)
-                    .bind(session_id)
-                    .bind(batch)
-                    .execute(pool)
-                    .await?
-                    .rows_affected();
-                if deleted < u64::from(batch) {
-                    break;
-                }
-            }
-        }
-        sqlx::query("DELETE FROM captures WHERE session_id = ?")
-            .bind(session_id)
-            .execute(pool)
-            .await?;
-        if status == "deleted" {
-            sqlx::query("DELETE FROM analysis_sessions WHERE id = ?")
-                .bind(session_id)
-                .execute(pool)
-                .await?;
-        } else {
-            sqlx::query("DELETE FROM session_channels WHERE session_id = ?")
-                .bind(session_id)
-                .execute(pool)
-                .await?;
-            sqlx::query("UPDATE analysis_sessions SET purged_at = ? WHERE id = ?")
-                .bind(now)
-                .bind(session_id)
-                .execute(pool)
-                .await?;
-        }
+        presence::purge_session(pool, session_id, ctx.settings.purge_batch).await?;
+        captures::delete_of_session(pool, session_id).await?;
+        let mut conn = pool.acquire().await?;
+        sessions::finish_purge(&mut conn, session_id, status, now).await?;
         purged += 1;
         metrics::counter!("sessions_purged_total").increment(1);
     }
@@ -190,14 +113,9 @@ async fn prune_jobs(ctx: &Context, now: DateTime<Utc>) -> Result<u64, sqlx::Erro
         - chrono::Duration::from_std(ctx.settings.job_retention)
             .unwrap_or(chrono::Duration::days(7));
     let mut pruned = 0;
-    for status in ["succeeded", "failed", "dead"] {
+    for status in [JobStatus::Succeeded, JobStatus::Failed, JobStatus::Dead] {
         // One bounded delete per status and run: a large backlog drains over a few runs.
-        pruned += sqlx::query("DELETE FROM jobs WHERE status = ? AND finished_at < ? LIMIT 10000")
-            .bind(status)
-            .bind(before)
-            .execute(&ctx.pool)
-            .await?
-            .rows_affected();
+        pruned += jobs::prune_finished(&ctx.pool, status, before, DELETE_LIMIT).await?;
     }
     Ok(pruned)
 }
@@ -240,6 +158,8 @@ async fn validate_tokens(ctx: &Context, now: DateTime<Utc>) -> u64 {
     invalidated
 }
 
+/// The user's Twitch authorization ended: their web sessions end, their auto-captures stop
+/// with a reason, and the audit log says why.
 async fn end_user_access(
     pool: &MySqlPool,
     twitch_user_id: &str,
@@ -252,21 +172,8 @@ async fn end_user_access(
     let stop_reason =
         format!("Auto-capture paused: your Twitch authorization ended ({reason}). Log in again.");
     let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM web_sessions WHERE user_id = ?")
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "UPDATE session_channels SET auto_capture_enabled = FALSE, auto_capture_stopped_at = ?, \
-         auto_capture_stopped_reason = ?, updated_at = ? \
-         WHERE auto_capture_enabled AND session_id IN (SELECT id FROM analysis_sessions WHERE user_id = ?)",
-    )
-    .bind(now)
-    .bind(&stop_reason)
-    .bind(now)
-    .bind(user.id)
-    .execute(&mut *tx)
-    .await?;
+    web_sessions::delete_for_user(&mut *tx, user.id).await?;
+    session_channels::stop_all_of_user(&mut *tx, user.id, &stop_reason, now).await?;
     audit::record(
         &mut *tx,
         &Event::TokenInvalidated {
@@ -282,15 +189,10 @@ async fn end_user_access(
 /// Every enabled auto-capture of an active session has its recurring job (a job that died —
 /// attempts exhausted by an outage — is replaced here).
 async fn ensure_auto_captures(pool: &MySqlPool, now: DateTime<Utc>) -> Result<u64, JobError> {
-    let enabled: Vec<(u64, u64, String)> = sqlx::query_as(
-        "SELECT c.id, c.session_id, c.broadcaster_id FROM session_channels c \
-         JOIN analysis_sessions s ON s.id = c.session_id \
-         WHERE c.auto_capture_enabled AND s.status = 'active'",
-    )
-    .fetch_all(pool)
-    .await?;
     let mut repaired = 0;
-    for (session_channel_id, session_id, broadcaster_id) in enabled {
+    for (session_channel_id, session_id, broadcaster_id) in
+        session_channels::enabled_in_active_sessions(pool).await?
+    {
         if schedule_auto_capture(pool, session_channel_id, session_id, &broadcaster_id, now).await?
         {
             repaired += 1;

@@ -9,7 +9,7 @@ pub mod noop;
 use std::sync::Arc;
 
 use crate::context::Context;
-use crate::registry::Registry;
+use crate::registry::{Registry, WithOutcome};
 
 /// Every kind the worker binary runs, sharing one context.
 pub fn registry(ctx: Arc<Context>) -> Registry {
@@ -18,7 +18,7 @@ pub fn registry(ctx: Arc<Context>) -> Registry {
         tca_common::db::jobs::ClaimedJob,
     ) -> crate::registry::JobFuture| {
         let ctx = ctx.clone();
-        move |job| handler(ctx.clone(), job)
+        WithOutcome(move |job| handler(ctx.clone(), job))
     };
     Registry::new()
         .register(noop::KIND, noop::run)
