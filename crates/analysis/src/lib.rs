@@ -34,7 +34,7 @@ impl Config {
     pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
         let addr = Analysis::listen_addr(&mut env);
         let database = DatabaseConfig::read(&mut env);
-        let internal_token = env.required_secret("INTERNAL_API_TOKEN");
+        let internal_token = env.internal_token();
         let d = ScoringConfig::default();
         let scoring = ScoringConfig {
             creation_burst: env.u32_in("SCORE_WEIGHT_CREATION_BURST", d.creation_burst, 0, 100),

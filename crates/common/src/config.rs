@@ -102,6 +102,9 @@ impl fmt::Display for ConfigError {
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// The shortest `INTERNAL_API_TOKEN` accepted.
+pub const MIN_INTERNAL_TOKEN_LEN: usize = 32;
+
 /// Reads typed variables and collects every problem; see the module docs.
 pub struct EnvReader {
     lookup: Lookup,
@@ -167,8 +170,18 @@ impl EnvReader {
         self.required_string(name).map(Secret)
     }
 
-    pub fn optional_secret(&mut self, name: &str) -> Option<Secret> {
-        self.raw(name).map(Secret)
+    /// `INTERNAL_API_TOKEN`, the secret every internal API checks: one rule for every
+    /// service. Shorter than `MIN_INTERNAL_TOKEN_LEN` is refused — it is the only thing
+    /// guarding those APIs.
+    pub fn internal_token(&mut self) -> Option<Secret> {
+        let token = self.required_secret("INTERNAL_API_TOKEN")?;
+        if token.expose().len() < MIN_INTERNAL_TOKEN_LEN {
+            self.problem(format!(
+                "INTERNAL_API_TOKEN must be at least {MIN_INTERNAL_TOKEN_LEN} characters (openssl rand -hex 32)"
+            ));
+            return None;
+        }
+        Some(token)
     }
 
     /// A value parsed with `FromStr`; `expected` completes "NAME is not …".

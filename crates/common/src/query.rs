@@ -29,6 +29,16 @@ impl QueryString {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The last value of `key` (where a later source overrides an earlier one, as a form body
+    /// does a query string).
+    pub fn last(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The first value of `key`, unless it is empty (an HTML form sends empty fields).
     pub fn one(&self, key: &str) -> Option<&str> {
         self.first(key).filter(|v| !v.is_empty())
@@ -78,6 +88,12 @@ mod tests {
         assert_eq!(q.all("b"), ["1", "", "3"]);
         assert_eq!(q.one("a"), Some("x y"));
         assert_eq!(q.first("b"), Some("1"));
+        assert_eq!(q.last("b"), Some("3"));
+        let both = QueryString::parse_with_body(Some("a=query"), b"a=body");
+        assert_eq!(
+            (both.first("a"), both.last("a")),
+            (Some("query"), Some("body"))
+        );
         assert_eq!(QueryString::parse(Some("a=")).one("a"), None);
         assert_eq!(QueryString::parse(Some("a=")).first("a"), Some(""));
         assert!(QueryString::parse(None).pairs().is_empty());

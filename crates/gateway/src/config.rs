@@ -41,7 +41,7 @@ impl Config {
         let public_url = env.required_url("PUBLIC_URL");
         let twitch_api_url = env.required_url("TWITCH_API_URL");
         let analysis_url = env.required_url("ANALYSIS_URL");
-        let internal_token = env.required_secret("INTERNAL_API_TOKEN");
+        let internal_token = env.internal_token();
         let session_ttl = env.duration_or("SESSION_TTL", Duration::from_secs(24 * 3600));
         let web_session_idle = env.duration_or("WEB_SESSION_IDLE", Duration::from_secs(7 * 86_400));
         let web_session_max =

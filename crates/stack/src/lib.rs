@@ -1,7 +1,8 @@
-//! The whole product in one process, for tests and benchmarks: twitch-fake, twitch-api and
-//! any number of workers on free ports of 127.0.0.1, against one database, talking over real
-//! HTTP exactly as in production. Helpers log users in and create sessions and captures the
-//! way the gateway does.
+//! The whole product in one process, for tests and benchmarks: twitch-fake, twitch-api,
+//! analysis, the gateway and any number of workers on free ports of 127.0.0.1, against one
+//! database, talking over real HTTP exactly as in production. `Stack` runs them; `Driver`
+//! (which also drives services running as separate processes) logs users in and creates
+//! sessions and captures the way the gateway does (`captures::request`).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -61,8 +62,8 @@ impl Default for Options {
     }
 }
 
+/// A worker runner in this process; it stops with the stack (or is killed, `kill_worker`).
 struct RunningWorker {
-    stop: CancellationToken,
     task: JoinHandle<()>,
 }
 
@@ -213,10 +214,9 @@ impl Stack {
         let context = Context::from_parts(pool.clone(), self.twitch.clone(), self.settings.clone());
         let mut runner = self.runner.clone();
         runner.worker_id = format!("{}-{index}", self.runner.worker_id);
-        let stop = CancellationToken::new();
-        let task =
-            tokio::spawn(Runner::new(pool, handlers::registry(context), runner).run(stop.clone()));
-        self.workers.push(Some(RunningWorker { stop, task }));
+        let stop = self.stop.child_token();
+        let task = tokio::spawn(Runner::new(pool, handlers::registry(context), runner).run(stop));
+        self.workers.push(Some(RunningWorker { task }));
         Ok(index)
     }
 
@@ -225,14 +225,6 @@ impl Stack {
     pub fn kill_worker(&mut self, index: usize) {
         if let Some(Some(worker)) = self.workers.get_mut(index).map(Option::take) {
             worker.task.abort();
-        }
-    }
-
-    /// Stops a worker gracefully (drains).
-    pub async fn stop_worker(&mut self, index: usize) {
-        if let Some(Some(worker)) = self.workers.get_mut(index).map(Option::take) {
-            worker.stop.cancel();
-            let _ = worker.task.await;
         }
     }
 }

@@ -41,25 +41,11 @@ pub struct Config {
     pub twitch: TwitchConfig,
 }
 
-/// Internal tokens shorter than this are refused: they are the only thing guarding the API.
-const MIN_INTERNAL_TOKEN_LEN: usize = 32;
-
-pub fn read_internal_token(env: &mut EnvReader) -> Option<Secret> {
-    let token = env.required_secret("INTERNAL_API_TOKEN")?;
-    if token.expose().len() < MIN_INTERNAL_TOKEN_LEN {
-        env.problem(format!(
-            "INTERNAL_API_TOKEN must be at least {MIN_INTERNAL_TOKEN_LEN} characters (openssl rand -hex 32)"
-        ));
-        return None;
-    }
-    Some(token)
-}
-
 impl Config {
     pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
         let addr = crate::TwitchApi::listen_addr(&mut env);
         let database = DatabaseConfig::read(&mut env);
-        let internal_token = read_internal_token(&mut env);
+        let internal_token = env.internal_token();
         let sealer =
             env.required_secret("TOKEN_ENCRYPTION_KEY").and_then(
                 |key| match Sealer::from_base64_key(key.expose()) {

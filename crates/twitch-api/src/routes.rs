@@ -15,11 +15,13 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use tca_common::config::Secret;
+use tca_common::query::QueryString;
 use tca_common::twitch_api::{
     ApiErrorBody, AuthorizeUrl, AuthorizedUser, ChannelsResponse, Chatter, ChattersLine,
     ChattersSummary, DEADLINE_HEADER, ErrorCode, ExchangeRequest, SCOPES, StaleTokens,
     StreamStatus, StreamsResponse, UsersResponse, Validation,
 };
+use tca_common::twitch_id::TwitchId;
 
 use crate::twitch::{Actor, Twitch, TwitchError};
 
@@ -90,28 +92,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
-
-fn values(pairs: &[(String, String)], key: &str) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .collect()
-}
-
-fn single(pairs: &[(String, String)], key: &str) -> Option<String> {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
-}
-
-fn is_twitch_id(value: &str) -> bool {
-    !value.is_empty() && value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit())
-}
-
 fn is_login(value: &str) -> bool {
     (1..=25).contains(&value.len())
         && value
@@ -121,7 +101,7 @@ fn is_login(value: &str) -> bool {
 
 fn require_id(name: &str, value: Option<&str>) -> ApiResult<String> {
     match value {
-        Some(v) if is_twitch_id(v) => Ok(v.to_string()),
+        Some(v) if TwitchId::is_valid(v) => Ok(v.to_string()),
         Some(v) => Err(ApiError::bad_request(format!(
             "{name} must be a Twitch user id (digits), got '{v}'"
         ))),
@@ -159,14 +139,14 @@ async fn authorize_url(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<AuthorizeUrl>> {
-    let pairs = query_pairs(raw.as_deref());
-    let csrf_state = single(&pairs, "state").unwrap_or_default();
+    let query = QueryString::parse(raw.as_deref());
+    let csrf_state = query.first("state").unwrap_or_default().to_string();
     if csrf_state.is_empty() || csrf_state.len() > 256 {
         return Err(ApiError::bad_request(
             "state is required (1-256 characters)",
         ));
     }
-    let redirect_uri = single(&pairs, "redirect_uri").unwrap_or_default();
+    let redirect_uri = query.first("redirect_uri").unwrap_or_default().to_string();
     valid_redirect(&redirect_uri)?;
     let url = state
         .twitch
@@ -228,24 +208,29 @@ async fn get_users(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<UsersResponse>> {
-    let pairs = query_pairs(raw.as_deref());
-    let ids = values(&pairs, "id");
-    let logins: Vec<String> = values(&pairs, "login")
+    let query = QueryString::parse(raw.as_deref());
+    let ids: Vec<String> = query.all("id").into_iter().map(str::to_string).collect();
+    let logins: Vec<String> = query
+        .all("login")
         .into_iter()
         .map(|l| l.to_ascii_lowercase())
         .collect();
     if ids.is_empty() && logins.is_empty() {
         return Err(ApiError::bad_request("give at least one id or login"));
     }
-    let bad_ids: Vec<&String> = ids.iter().filter(|id| !is_twitch_id(id)).take(5).collect();
+    let bad_ids: Vec<&String> = ids
+        .iter()
+        .filter(|id| !TwitchId::is_valid(id))
+        .take(5)
+        .collect();
     let bad_logins: Vec<&String> = logins.iter().filter(|l| !is_login(l)).take(5).collect();
     if !bad_ids.is_empty() || !bad_logins.is_empty() {
         return Err(ApiError::bad_request(format!(
             "malformed ids {bad_ids:?} or logins {bad_logins:?}: ids are digits, logins 1-25 of a-z, 0-9, _"
         )));
     }
-    let actor = match single(&pairs, "as_user_id") {
-        Some(id) => Actor::User(require_id("as_user_id", Some(&id))?),
+    let actor = match query.first("as_user_id") {
+        Some(id) => Actor::User(require_id("as_user_id", Some(id))?),
         None => Actor::App,
     };
     let data = state
@@ -278,12 +263,9 @@ async fn get_chatters(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    let pairs = query_pairs(raw.as_deref());
-    let broadcaster = require_id(
-        "broadcaster_id",
-        single(&pairs, "broadcaster_id").as_deref(),
-    )?;
-    let moderator = require_id("moderator_id", single(&pairs, "moderator_id").as_deref())?;
+    let query = QueryString::parse(raw.as_deref());
+    let broadcaster = require_id("broadcaster_id", query.first("broadcaster_id"))?;
+    let moderator = require_id("moderator_id", query.first("moderator_id"))?;
     let deadline = deadline(&headers)?;
     let twitch = state.twitch.clone();
     let first = twitch
@@ -361,8 +343,12 @@ async fn get_streams(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<StreamsResponse>> {
-    let pairs = query_pairs(raw.as_deref());
-    let ids = values(&pairs, "user_id");
+    let query = QueryString::parse(raw.as_deref());
+    let ids: Vec<String> = query
+        .all("user_id")
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     if ids.is_empty() || ids.len() > 100 {
         return Err(ApiError::bad_request("give 1 to 100 user_id values"));
     }
@@ -484,8 +470,9 @@ async fn stale_tokens(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<StaleTokens>> {
-    let pairs = query_pairs(raw.as_deref());
-    let secs: i64 = single(&pairs, "validated_before_secs")
+    let query = QueryString::parse(raw.as_deref());
+    let secs: i64 = query
+        .first("validated_before_secs")
         .and_then(|v| v.parse().ok())
         .filter(|&v| v >= 0)
         .ok_or_else(|| {

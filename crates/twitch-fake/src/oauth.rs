@@ -12,6 +12,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
+use tca_common::query::QueryString;
+
 use crate::state::{State, Subject};
 use crate::world::AccountIdx;
 
@@ -31,23 +33,6 @@ pub fn error(status: StatusCode, message: &str) -> Response {
         axum::Json(json!({ "status": status.as_u16(), "message": message })),
     )
         .into_response()
-}
-
-fn params(raw_query: Option<&str>, body: &[u8]) -> Vec<(String, String)> {
-    // Twitch accepts the parameters in the query string as well as in the form body.
-    url::form_urlencoded::parse(raw_query.unwrap_or("").as_bytes())
-        .chain(url::form_urlencoded::parse(body))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    // The last value wins, so a body value overrides the query string's.
-    pairs
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
 }
 
 fn scopes_of(raw: Option<&str>) -> Vec<String> {
@@ -83,17 +68,17 @@ impl IntoResponse for ErrorPage {
 
 /// What /oauth2/authorize checks before showing or acting on the consent page. Twitch shows
 /// an error page (no redirect) for a bad client or redirect URI.
-fn check_request(state: &State, pairs: &[(String, String)]) -> Result<(), ErrorPage> {
+fn check_request(state: &State, pairs: &QueryString) -> Result<(), ErrorPage> {
     let app = &state.scenario.app;
     let page = ErrorPage;
-    if param(pairs, "client_id") != Some(app.client_id.as_str()) {
+    if pairs.last("client_id") != Some(app.client_id.as_str()) {
         return Err(page("invalid client: this client id is not registered"));
     }
-    let redirect = param(pairs, "redirect_uri").unwrap_or("");
+    let redirect = pairs.last("redirect_uri").unwrap_or("");
     if !app.redirect_uris.iter().any(|u| u == redirect) {
         return Err(page("Parameter redirect_uri does not match registered URI"));
     }
-    if param(pairs, "response_type") != Some("code") {
+    if pairs.last("response_type") != Some("code") {
         return Err(page("unsupported response_type: only 'code' is supported"));
     }
     Ok(())
@@ -103,7 +88,9 @@ async fn show_consent(
     AxumState(state): AxumState<Arc<State>>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let pairs = params(raw.as_deref(), &[]);
+    // Twitch accepts the parameters in the query string as well as in the form body; a body
+    // value overrides the query string's (`last`).
+    let pairs = QueryString::parse(raw.as_deref());
     if let Err(page) = check_request(&state, &pairs) {
         return page.into_response();
     }
@@ -118,7 +105,7 @@ async fn show_consent(
     .map(|key| {
         format!(
             r#"<input type="hidden" name="{key}" value="{}">"#,
-            escape(param(&pairs, key).unwrap_or(""))
+            escape(pairs.last(key).unwrap_or(""))
         )
     })
     .collect();
@@ -137,7 +124,7 @@ async fn show_consent(
             )
         })
         .collect();
-    let scopes: String = scopes_of(param(&pairs, "scope"))
+    let scopes: String = scopes_of(pairs.last("scope"))
         .iter()
         .map(|s| format!("<li><code>{}</code></li>", escape(s)))
         .collect();
@@ -169,21 +156,21 @@ h1{{font-size:1.3rem}} .note{{color:#adadb8;font-size:.85rem}}
 }
 
 async fn decide_consent(AxumState(state): AxumState<Arc<State>>, body: Bytes) -> Response {
-    let pairs = params(None, &body);
+    let pairs = QueryString::parse_with_body(None, &body);
     if let Err(page) = check_request(&state, &pairs) {
         return page.into_response();
     }
-    let redirect_uri = param(&pairs, "redirect_uri").unwrap_or("").to_string();
+    let redirect_uri = pairs.last("redirect_uri").unwrap_or("").to_string();
     let Ok(mut target) = url::Url::parse(&redirect_uri) else {
         return error(
             StatusCode::BAD_REQUEST,
             "Parameter redirect_uri does not match registered URI",
         );
     };
-    let scope = param(&pairs, "scope").unwrap_or("").to_string();
-    let csrf_state = param(&pairs, "state").map(str::to_string);
-    if param(&pairs, "decision") == Some("authorize") {
-        let login = param(&pairs, "login").unwrap_or("");
+    let scope = pairs.last("scope").unwrap_or("").to_string();
+    let csrf_state = pairs.last("state").map(str::to_string);
+    if pairs.last("decision") == Some("authorize") {
+        let login = pairs.last("login").unwrap_or("");
         let account = state
             .world
             .users
@@ -223,19 +210,19 @@ async fn token(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    let pairs = params(raw.as_deref(), &body);
+    let pairs = QueryString::parse_with_body(raw.as_deref(), &body);
     let app = &state.scenario.app;
-    if param(&pairs, "client_id") != Some(app.client_id.as_str()) {
+    if pairs.last("client_id") != Some(app.client_id.as_str()) {
         return error(StatusCode::BAD_REQUEST, "invalid client");
     }
-    if param(&pairs, "client_secret") != Some(app.client_secret.as_str()) {
+    if pairs.last("client_secret") != Some(app.client_secret.as_str()) {
         return error(StatusCode::FORBIDDEN, "invalid client secret");
     }
     let lifetimes = &state.scenario.tokens;
-    match param(&pairs, "grant_type") {
+    match pairs.last("grant_type") {
         Some("authorization_code") => {
-            let code = param(&pairs, "code").unwrap_or("");
-            let redirect_uri = param(&pairs, "redirect_uri").unwrap_or("");
+            let code = pairs.last("code").unwrap_or("");
+            let redirect_uri = pairs.last("redirect_uri").unwrap_or("");
             let mut inner = state.lock();
             match inner.redeem_code(code, redirect_uri) {
                 Ok((account, scopes)) => axum::Json(inner.issue_user_tokens(
@@ -248,7 +235,7 @@ async fn token(
             }
         }
         Some("refresh_token") => {
-            let refresh = param(&pairs, "refresh_token").unwrap_or("");
+            let refresh = pairs.last("refresh_token").unwrap_or("");
             match state.lock().refresh(refresh, lifetimes.user_token_lifetime) {
                 Some(tokens) => axum::Json(tokens).into_response(),
                 None => error(StatusCode::BAD_REQUEST, "Invalid refresh token"),
@@ -308,11 +295,11 @@ async fn revoke(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    let pairs = params(raw.as_deref(), &body);
-    if param(&pairs, "client_id") != Some(state.scenario.app.client_id.as_str()) {
+    let pairs = QueryString::parse_with_body(raw.as_deref(), &body);
+    if pairs.last("client_id") != Some(state.scenario.app.client_id.as_str()) {
         return error(StatusCode::NOT_FOUND, "client does not exist");
     }
-    let token = param(&pairs, "token").unwrap_or("");
+    let token = pairs.last("token").unwrap_or("");
     if state.lock().revoke(token) {
         StatusCode::OK.into_response()
     } else {

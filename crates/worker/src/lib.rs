@@ -46,7 +46,7 @@ impl Config {
         runner.backoff_base = env.duration_or("JOB_BACKOFF_BASE", runner.backoff_base);
         runner.backoff_max = env.duration_or("JOB_BACKOFF_MAX", runner.backoff_max);
         let twitch_api_url = env.required_url("TWITCH_API_URL");
-        let internal_token = env.required_secret("INTERNAL_API_TOKEN");
+        let internal_token = env.internal_token();
         let settings = context::Settings::read(&mut env);
         if runner.lease < Duration::from_secs(1) {
             // Heartbeats run every third of the lease; below a second they would hammer the DB.

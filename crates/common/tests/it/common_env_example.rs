@@ -9,7 +9,6 @@ const READERS: &[&str] = &[
     "string_or",
     "required_string",
     "required_secret",
-    "optional_secret",
     "parse_or",
     "u32_in",
     "one_of",

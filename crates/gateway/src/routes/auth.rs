@@ -90,26 +90,27 @@ fn login_problem(status: StatusCode, title: &str, message: &str) -> Response {
     .response(status)
 }
 
-async fn finish_login(
-    State(state): State<AppState>,
-    Query(query): Query<CallbackQuery>,
-    request: Request,
-) -> AppResult<Response> {
-    let (parts, _) = request.into_parts();
-    let browser = cookies::read(&parts.headers, LOGIN_COOKIE);
+/// The code of a callback that may log someone in, or the page that says why it cannot. The
+/// state is consumed even when the user cancelled: a state works once, whatever happened.
+async fn checked_callback<'q>(
+    state: &AppState,
+    query: &'q CallbackQuery,
+    browser: Option<&str>,
+) -> AppResult<Result<&'q str, Response>> {
+    let problem = |title: &str, message: &str| {
+        Ok(Err(login_problem(StatusCode::BAD_REQUEST, title, message)))
+    };
     let Some(oauth_state) = query
         .state
         .as_deref()
         .filter(|s| !s.is_empty() && s.len() <= 256)
     else {
-        return Ok(login_problem(
-            StatusCode::BAD_REQUEST,
+        return problem(
             "Login link incomplete",
             "Twitch sent us back without the login's state. Start again.",
-        ));
+        );
     };
-    // Consumed even when the user cancelled: a state works once, whatever happened.
-    let valid = auth::consume_login_state(&state, oauth_state, browser.as_deref()).await?;
+    let valid = auth::consume_login_state(state, oauth_state, browser).await?;
     if let Some(error) = query.error.as_deref() {
         let message = if error == "access_denied" {
             "You cancelled on Twitch's page, so you are not logged in. Nothing was shared with this app.".to_string()
@@ -119,29 +120,37 @@ async fn finish_login(
                 query.error_description.as_deref().unwrap_or(error)
             )
         };
-        return Ok(login_problem(
-            StatusCode::BAD_REQUEST,
-            "Login cancelled",
-            &message,
-        ));
+        return problem("Login cancelled", &message);
     }
     if !valid {
-        return Ok(login_problem(
-            StatusCode::BAD_REQUEST,
+        return problem(
             "This login link cannot be used",
             "It was already used, has expired (logins must finish within 10 minutes), or was started in another browser. Start again from this browser.",
-        ));
+        );
     }
-    let Some(code) = query
+    match query
         .code
         .as_deref()
         .filter(|c| !c.is_empty() && c.len() <= 512)
-    else {
-        return Ok(login_problem(
-            StatusCode::BAD_REQUEST,
+    {
+        Some(code) => Ok(Ok(code)),
+        None => problem(
             "Login link incomplete",
             "Twitch sent us back without a code. Start again.",
-        ));
+        ),
+    }
+}
+
+async fn finish_login(
+    State(state): State<AppState>,
+    Query(query): Query<CallbackQuery>,
+    request: Request,
+) -> AppResult<Response> {
+    let (parts, _) = request.into_parts();
+    let browser = cookies::read(&parts.headers, LOGIN_COOKIE);
+    let code = match checked_callback(&state, &query, browser.as_deref()).await? {
+        Ok(code) => code,
+        Err(page) => return Ok(page),
     };
     let authorized = match state
         .twitch

@@ -8,13 +8,13 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tca_common::db::audit::{self, Event, Subject};
 use tca_common::db::captures::{self, CaptureTrigger};
 use tca_common::db::jobs::JobKind;
 use tca_common::db::jobs::{self, ClaimedJob};
-use tca_common::db::session_channels::{self, AutoCaptureJob};
-use tca_common::db::sessions::{self, SessionStatus};
+use tca_common::db::session_channels::{self, AutoCaptureJob, SessionChannel};
+use tca_common::db::sessions::{self, Session, SessionStatus};
 use tca_common::twitch_api::TwitchApiError;
 
 use crate::context::Context;
@@ -38,74 +38,82 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> JobResult {
     };
     let now = Utc::now();
     if session.status != SessionStatus::Active {
-        let reason = match session.status {
-            SessionStatus::Saved => {
-                "Auto-capture stopped: the session was saved. Resume it to capture again."
-            }
-            SessionStatus::Expired => "Auto-capture stopped: the session expired.",
-            _ => "Auto-capture stopped: the session was deleted.",
-        };
-        session_channels::stop_auto_capture(pool, channel.id, reason, now).await?;
-        record_stop(
-            &ctx,
-            session.user_id,
-            session.id,
-            &channel.broadcaster_login,
-            reason,
-        )
-        .await?;
+        stop_for_ended_session(&ctx, &session, &channel, now).await?;
         return Ok(Done::Finished);
     }
 
     let next = now + chrono::Duration::minutes(i64::from(channel.auto_capture_interval_min.max(1)));
     let again = |reason: String| Done::Again { at: next, reason };
-
     if channel.auto_capture_only_live {
-        let live = match ctx
-            .twitch
-            .streams(std::slice::from_ref(&channel.broadcaster_id))
-            .await
-        {
-            Ok(status) => status.first().is_some_and(|s| s.live),
-            Err(
-                TwitchApiError::RateLimited { .. }
-                | TwitchApiError::Unavailable(_)
-                | TwitchApiError::Transport(_),
-            ) => {
+        match live_now(&ctx, &channel).await? {
+            None => {
                 return Ok(again(
                     "Twitch did not answer whether the channel is live; trying at the next slot"
                         .into(),
                 ));
             }
-            Err(e) => return Err(JobError::Retry(anyhow::anyhow!(e))),
-        };
-        if !live {
-            return Ok(again(format!(
-                "{} is offline; next check at {next}",
-                channel.broadcaster_login
-            )));
+            Some(false) => {
+                return Ok(again(format!(
+                    "{} is offline; next check at {next}",
+                    channel.broadcaster_login
+                )));
+            }
+            Some(true) => {}
         }
     }
-
-    let mut tx = pool.begin().await?;
-    // The channel row is the per-channel lock: two runs of this job cannot overlap anyway
-    // (one dedupe key), and the gateway's "Capture now" takes the same lock.
-    session_channels::lock(&mut tx, channel.id).await?;
-    if captures::unfinished_for_channel(&mut tx, channel.id).await? > 0 {
-        tx.rollback().await?;
+    let Some(capture_id) = queue_slot(&ctx, &job, &channel, session.user_id, now, next).await?
+    else {
         return Ok(again(
             "the previous capture is still running; skipping this slot".into(),
         ));
+    };
+    metrics::counter!("auto_captures_queued_total").increment(1);
+    tracing::info!(capture_id, channel = %channel.broadcaster_login, %next, "auto-capture queued");
+    Ok(again(format!(
+        "next auto-capture of {} at {next}",
+        channel.broadcaster_login
+    )))
+}
+
+/// Whether the channel is live; `None` when Twitch did not say (the slot is skipped).
+async fn live_now(ctx: &Context, channel: &SessionChannel) -> Result<Option<bool>, JobError> {
+    match ctx
+        .twitch
+        .streams(std::slice::from_ref(&channel.broadcaster_id))
+        .await
+    {
+        Ok(status) => Ok(Some(status.first().is_some_and(|s| s.live))),
+        Err(
+            TwitchApiError::RateLimited { .. }
+            | TwitchApiError::Unavailable(_)
+            | TwitchApiError::Transport(_),
+        ) => Ok(None),
+        Err(e) => Err(JobError::Retry(anyhow::anyhow!(e))),
     }
-    let capture_id = captures::request(
-        &mut tx,
-        channel.id,
-        session.user_id,
-        CaptureTrigger::Auto,
-        now,
-    )
-    .await
-    .map_err(|e| JobError::Retry(anyhow::anyhow!(e)))?;
+}
+
+/// Queues this slot's capture unless the previous one is unfinished (`None`), and moves the
+/// job to its next slot in the same transaction.
+async fn queue_slot(
+    ctx: &Context,
+    job: &ClaimedJob,
+    channel: &SessionChannel,
+    user_id: u64,
+    now: DateTime<Utc>,
+    next: DateTime<Utc>,
+) -> Result<Option<u64>, JobError> {
+    let mut tx = ctx.pool.begin().await?;
+    // The channel row is the per-channel lock: two runs of this job cannot overlap anyway
+    // (one dedupe key), and the gateway's "Capture now" locks the same row (ensuring the
+    // channel is in the session).
+    session_channels::lock(&mut tx, channel.id).await?;
+    if captures::unfinished_for_channel(&mut tx, channel.id).await? > 0 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    let capture_id = captures::request(&mut tx, channel.id, user_id, CaptureTrigger::Auto, now)
+        .await
+        .map_err(|e| JobError::Retry(anyhow::anyhow!(e)))?;
     // The next slot commits with this one's capture: a worker killed right after the commit
     // leaves the job to the reaper, which re-queues it for `next` rather than re-running
     // this slot and queuing its capture twice.
@@ -116,12 +124,32 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> JobResult {
         )));
     }
     tx.commit().await?;
-    metrics::counter!("auto_captures_queued_total").increment(1);
-    tracing::info!(capture_id, channel = %channel.broadcaster_login, %next, "auto-capture queued");
-    Ok(again(format!(
-        "next auto-capture of {} at {next}",
-        channel.broadcaster_login
-    )))
+    Ok(Some(capture_id))
+}
+
+/// The session is no longer the active one: auto-capture stops with a reason the user reads.
+async fn stop_for_ended_session(
+    ctx: &Context,
+    session: &Session,
+    channel: &SessionChannel,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let reason = match session.status {
+        SessionStatus::Saved => {
+            "Auto-capture stopped: the session was saved. Resume it to capture again."
+        }
+        SessionStatus::Expired => "Auto-capture stopped: the session expired.",
+        _ => "Auto-capture stopped: the session was deleted.",
+    };
+    session_channels::stop_auto_capture(&ctx.pool, channel.id, reason, now).await?;
+    record_stop(
+        ctx,
+        session.user_id,
+        session.id,
+        &channel.broadcaster_login,
+        reason,
+    )
+    .await
 }
 
 async fn record_stop(

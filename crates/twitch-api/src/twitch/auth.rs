@@ -1,0 +1,184 @@
+//! The tokens Helix calls carry: the app's (client credentials, renewed before expiry) and
+//! users' (stored sealed, refreshed once on a 401 across callers); and validating and
+//! revoking a token.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use reqwest::StatusCode;
+use serde::Deserialize;
+
+use super::{APP_TOKEN_MARGIN, Twitch, TwitchError};
+use crate::oauth::OauthFailure;
+use crate::tokens::TokenStore;
+
+/// `GET /oauth2/validate`'s answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ValidatedToken {
+    #[serde(default)]
+    pub login: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+}
+
+impl Twitch {
+    pub(super) async fn app_token(&self, renew: bool) -> Result<String, TwitchError> {
+        let mut cached = self.app_token.lock().await;
+        if !renew
+            && let Some((token, expires)) = cached.as_ref()
+            && *expires > Instant::now() + APP_TOKEN_MARGIN
+        {
+            return Ok(token.clone());
+        }
+        let fresh = self
+            .oauth
+            .client_credentials(&self.http)
+            .await
+            .map_err(|e| match e {
+                OauthFailure::Refused(m) => {
+                    TwitchError::Internal(format!("Twitch refused our client credentials: {m}"))
+                }
+                OauthFailure::Unreachable(m) => TwitchError::Unavailable(m),
+            })?;
+        let lifetime = Duration::from_secs(fresh.expires_in.unwrap_or(3600));
+        *cached = Some((fresh.access.clone(), Instant::now() + lifetime));
+        Ok(fresh.access)
+    }
+
+    pub(super) async fn user_token(&self, user_id: &str) -> Result<String, TwitchError> {
+        match self.tokens.load(user_id).await? {
+            None => Err(TwitchError::ReauthRequired(
+                "no Twitch authorization is stored for this user".into(),
+            )),
+            Some(t) if t.invalid => Err(TwitchError::ReauthRequired(format!(
+                "the Twitch authorization was withdrawn ({})",
+                t.invalid_reason.unwrap_or_else(|| "invalid".into())
+            ))),
+            Some(t) => Ok(t.access),
+        }
+    }
+
+    /// Refreshes `user_id`'s tokens after `stale` got a 401, once across callers: under the
+    /// row's lock, a caller that finds the token already replaced just uses the new one.
+    pub async fn refresh_after_401(
+        &self,
+        user_id: &str,
+        stale: &str,
+    ) -> Result<String, TwitchError> {
+        let (mut tx, current) = self.tokens.lock_for_refresh(user_id).await?;
+        let Some(current) = current else {
+            return Err(TwitchError::ReauthRequired(
+                "no Twitch authorization is stored for this user".into(),
+            ));
+        };
+        if current.invalid {
+            return Err(TwitchError::ReauthRequired(
+                "the Twitch authorization was withdrawn".into(),
+            ));
+        }
+        if current.access != stale {
+            tx.commit().await?;
+            return Ok(current.access);
+        }
+        let now = Utc::now();
+        let Some(refresh) = current.refresh else {
+            TokenStore::mark_invalid(&mut *tx, user_id, "expired and not refreshable", now).await?;
+            tx.commit().await?;
+            return Err(TwitchError::ReauthRequired(
+                "the Twitch authorization expired".into(),
+            ));
+        };
+        match self.oauth.refresh(&self.http, &refresh).await {
+            Ok(fresh) => {
+                self.tokens
+                    .store_refreshed(&mut tx, user_id, &fresh, now)
+                    .await?;
+                tx.commit().await?;
+                metrics::counter!("twitch_token_refreshes_total", "outcome" => "refreshed")
+                    .increment(1);
+                tracing::info!(user_id, "Twitch token refreshed");
+                Ok(fresh.access)
+            }
+            Err(OauthFailure::Refused(reason)) => {
+                TokenStore::mark_invalid(
+                    &mut *tx,
+                    user_id,
+                    &format!("refresh refused: {reason}"),
+                    now,
+                )
+                .await?;
+                tx.commit().await?;
+                metrics::counter!("twitch_token_refreshes_total", "outcome" => "refused")
+                    .increment(1);
+                tracing::warn!(user_id, %reason, "Twitch refused the refresh token: re-authorization required");
+                Err(TwitchError::ReauthRequired(
+                    "Twitch no longer accepts this authorization; log in again".into(),
+                ))
+            }
+            Err(OauthFailure::Unreachable(reason)) => {
+                metrics::counter!("twitch_token_refreshes_total", "outcome" => "unreachable")
+                    .increment(1);
+                Err(TwitchError::Unavailable(format!(
+                    "refreshing the token failed: {reason}"
+                )))
+            }
+        }
+    }
+
+    /// `GET /oauth2/validate`: `Ok(None)` when Twitch says the token is invalid.
+    pub async fn validate_token(
+        &self,
+        access: &str,
+    ) -> Result<Option<ValidatedToken>, TwitchError> {
+        let url = format!(
+            "{}/oauth2/validate",
+            self.config.auth_url.as_str().trim_end_matches('/')
+        );
+        let response = self
+            .http
+            .get(url)
+            .header("Authorization", format!("OAuth {access}"))
+            .send()
+            .await
+            .map_err(|e| TwitchError::Unavailable(format!("validating the token failed: {e}")))?;
+        metrics::counter!("twitch_requests_total", "endpoint" => "validate", "status" => response.status().as_u16().to_string())
+            .increment(1);
+        match response.status() {
+            s if s.is_success() => {
+                response.json().await.map(Some).map_err(|e| {
+                    TwitchError::Unavailable(format!("unreadable validate answer: {e}"))
+                })
+            }
+            StatusCode::UNAUTHORIZED => Ok(None),
+            other => Err(TwitchError::Unavailable(format!(
+                "validate answered {other}"
+            ))),
+        }
+    }
+
+    /// `POST /oauth2/revoke`. An already-invalid token counts as revoked.
+    pub async fn revoke_token(&self, access: &str) -> Result<(), TwitchError> {
+        let url = format!(
+            "{}/oauth2/revoke",
+            self.config.auth_url.as_str().trim_end_matches('/')
+        );
+        let response = self
+            .http
+            .post(url)
+            .form(&[
+                ("client_id", self.config.client_id.as_str()),
+                ("token", access),
+            ])
+            .send()
+            .await
+            .map_err(|e| TwitchError::Unavailable(format!("revoking the token failed: {e}")))?;
+        match response.status() {
+            s if s.is_success() || s == StatusCode::BAD_REQUEST => Ok(()),
+            other => Err(TwitchError::Unavailable(format!("revoke answered {other}"))),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Every call to Twitch goes through here: tokens (user or app), the bucket's limiter, a
+//! timeout, retries with backoff for 5xx / timeouts / dropped connections, waiting out 429s,
+//! and one refresh on a user token's 401.
+//!
+//! Here: the client and its errors; `auth`: app and user tokens, refresh, validate, revoke;
+//! `helix`: one protected Helix GET; `endpoints`: the Helix endpoints we call.
+
+mod auth;
+mod endpoints;
+mod helix;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tca_common::twitch_api::{Channel, ErrorCode};
+
+use crate::config::TwitchConfig;
+use crate::limiter::{Bucket, Limiter};
+use crate::oauth::{Oauth, OauthFailure};
+use crate::tokens::{FreshTokens, StoreError, TokenStore};
+
+pub use auth::ValidatedToken;
+pub use endpoints::{ChattersPage, HelixChatter, HelixStream};
+
+/// Who a Helix call acts as: the app (client credentials) or a user (their token, bucket).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    App,
+    User(String),
+}
+
+impl Actor {
+    fn bucket(&self) -> Bucket {
+        match self {
+            Self::App => Bucket::App,
+            Self::User(id) => Bucket::User(id.clone()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TwitchError {
+    #[error("{0}")]
+    ReauthRequired(String),
+    #[error("{0}")]
+    NotModerator(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("waiting for Twitch's rate limit would take {retry_after:?}, past the deadline")]
+    RateLimited { retry_after: Duration },
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl TwitchError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::ReauthRequired(_) => ErrorCode::ReauthRequired,
+            Self::NotModerator(_) => ErrorCode::NotModerator,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::BadRequest(_) => ErrorCode::BadRequest,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Unavailable(_) => ErrorCode::TwitchUnavailable,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<StoreError> for TwitchError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(format!("token store: {e}"))
+    }
+}
+
+impl From<sqlx::Error> for TwitchError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(format!("token store: {e}"))
+    }
+}
+
+/// App tokens are renewed this long before they expire.
+const APP_TOKEN_MARGIN: Duration = Duration::from_secs(300);
+/// 429s tolerated for one call before giving up (each waits for the bucket's reset).
+const MAX_RATE_LIMITED_RETRIES: u32 = 20;
+
+pub struct Twitch {
+    http: reqwest::Client,
+    oauth: Oauth,
+    config: TwitchConfig,
+    limiter: Limiter,
+    pub tokens: TokenStore,
+    app_token: tokio::sync::Mutex<Option<(String, Instant)>>,
+    channels_cache: Mutex<HashMap<String, (Instant, Vec<Channel>)>>,
+}
+
+impl Twitch {
+    pub fn new(config: TwitchConfig, tokens: TokenStore) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(5)))
+            // OAuth endpoints must not be followed elsewhere (oauth2's advice against SSRF).
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self {
+            oauth: Oauth::new(&config)?,
+            limiter: Limiter::new(config.rate_limit, config.rate_window),
+            http,
+            config,
+            tokens,
+            app_token: tokio::sync::Mutex::new(None),
+            channels_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn config(&self) -> &TwitchConfig {
+        &self.config
+    }
+
+    pub fn authorize_url(&self, state: &str, redirect_uri: &str) -> anyhow::Result<String> {
+        self.oauth
+            .authorize_url(state, redirect_uri, tca_common::twitch_api::SCOPES)
+    }
+
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<FreshTokens, TwitchError> {
+        self.oauth
+            .exchange_code(&self.http, code, redirect_uri)
+            .await
+            .map_err(|e| match e {
+                OauthFailure::Refused(m) => {
+                    TwitchError::BadRequest(format!("Twitch refused the code: {m}"))
+                }
+                OauthFailure::Unreachable(m) => TwitchError::Unavailable(m),
+            })
+    }
+
+    pub fn forget_channels(&self, user_id: &str) {
+        self.channels_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(user_id);
+    }
+}
