@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tca_common::bootstrap::Service;
-use tca_common::config::{ConfigError, EnvReader, Secret};
+use tca_common::config::{ConfigError, EnvReader, FromEnv, Secret};
 use tca_common::db::DatabaseConfig;
 use tca_common::server::{HttpCore, HttpOptions};
 use tokio_util::sync::CancellationToken;
@@ -30,8 +30,8 @@ pub struct Config {
     pub scoring: ScoringConfig,
 }
 
-impl Config {
-    pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
+impl FromEnv for Config {
+    fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
         let addr = Analysis::listen_addr(&mut env);
         let database = DatabaseConfig::read(&mut env);
         let internal_token = env.internal_token();
@@ -79,13 +79,8 @@ impl Config {
 
 pub struct Analysis {
     core: HttpCore,
+    pool: sqlx::MySqlPool,
     config: Config,
-}
-
-impl Analysis {
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.core.local_addr()
-    }
 }
 
 impl Service for Analysis {
@@ -94,24 +89,19 @@ impl Service for Analysis {
     const DEFAULT_PORT: u16 = 8083;
     type Config = Config;
 
-    fn read_config(env: EnvReader) -> Result<Config, ConfigError> {
-        Config::from_env(env)
+    fn http(&self) -> &HttpCore {
+        &self.core
     }
 
     async fn build(config: Config) -> anyhow::Result<Self> {
         // Migrations are applied by the gateway and the worker; `/readyz` waits for them.
-        let core = HttpCore::with_database(config.addr, &config.database, false).await?;
-        Ok(Self { core, config })
+        let (core, pool) = HttpCore::with_database(config.addr, &config.database, false).await?;
+        Ok(Self { core, pool, config })
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let pool = self
-            .core
-            .pool()
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("analysis needs its database"))?;
         let state = state::AppState {
-            pool,
+            pool: self.pool,
             internal_token: self.config.internal_token.clone(),
             scoring: Arc::new(self.config.scoring.clone()),
             cache: Arc::default(),

@@ -14,7 +14,7 @@ use crate::deployment::{Deployment, PeakRssOf};
 
 const CONNECTIONS: u32 = 64;
 const SECONDS: u32 = 10;
-/// The browser's session cookie (its SHA-256 is what the gateway stores).
+/// The browser's web session cookie (its SHA-256 is what the gateway stores).
 const WEB_TOKEN: &str = "bench-web-session-token-0123456789abcdef";
 
 pub async fn run(

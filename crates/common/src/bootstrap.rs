@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{ConfigError, EnvReader};
+use crate::config::{ConfigError, EnvReader, FromEnv};
 use crate::shutdown;
 use crate::telemetry::{self, TelemetryConfig};
 
@@ -19,9 +19,11 @@ pub trait Service: Sized + Send + 'static {
     /// 127.0.0.1): `healthcheck` finds the service with them.
     const ADDR_VAR: &'static str;
     const DEFAULT_PORT: u16;
-    type Config: Debug + Send + 'static;
+    type Config: FromEnv + Debug + Send + 'static;
 
-    fn read_config(env: EnvReader) -> Result<Self::Config, ConfigError>;
+    fn read_config(env: EnvReader) -> Result<Self::Config, ConfigError> {
+        Self::Config::from_env(env)
+    }
 
     /// Where the service listens: `ADDR_VAR`, or 127.0.0.1:`DEFAULT_PORT` (what `healthcheck`
     /// probes too).
@@ -37,6 +39,14 @@ pub trait Service: Sized + Send + 'static {
 
     /// Runs until `shutdown` is cancelled, then drains and returns.
     fn run(self, shutdown: CancellationToken) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Its HTTP core (bound, not yet serving).
+    fn http(&self) -> &crate::server::HttpCore;
+
+    /// The address it is bound to (tests bind port 0 and ask).
+    fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.http().local_addr()
+    }
 }
 
 /// The whole of a service's `main`. Exit codes: 0 after a clean shutdown, 2 for a

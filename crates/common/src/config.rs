@@ -102,6 +102,12 @@ impl fmt::Display for ConfigError {
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// A service's configuration, read from the environment: every problem collected, reported
+/// once (`EnvReader::finish`).
+pub trait FromEnv: Sized {
+    fn from_env(env: EnvReader) -> Result<Self, ConfigError>;
+}
+
 /// The shortest `INTERNAL_API_TOKEN` accepted.
 pub const MIN_INTERNAL_TOKEN_LEN: usize = 32;
 

@@ -206,21 +206,24 @@ pub struct HttpCore {
 
 impl HttpCore {
     /// Connects to the database (retrying while it starts), applies migrations when
-    /// `migrate`, then binds `addr`.
+    /// `migrate`, then binds `addr`; returns the core and the service's pool.
     pub async fn with_database(
         addr: std::net::SocketAddr,
         database: &db::DatabaseConfig,
         migrate: bool,
-    ) -> anyhow::Result<Self> {
+    ) -> anyhow::Result<(Self, MySqlPool)> {
         let pool = db::connect(database).await?;
         if migrate {
             db::migrate(&pool).await?;
         }
         let listener = bind(addr).await?;
-        Ok(Self {
-            listener,
-            pool: Some(pool),
-        })
+        Ok((
+            Self {
+                listener,
+                pool: Some(pool.clone()),
+            },
+            pool,
+        ))
     }
 
     pub async fn without_database(addr: std::net::SocketAddr) -> anyhow::Result<Self> {

@@ -1,6 +1,6 @@
 //! Who is asking: web sessions, CSRF, OAuth state.
 //!
-//! - The session cookie holds 256 random bits; only their SHA-256 is stored. Expiry slides with
+//! - The web session cookie holds 256 random bits; only their SHA-256 is stored. Expiry slides with
 //!   use (`WEB_SESSION_IDLE`) under an absolute cap (`WEB_SESSION_MAX_AGE`).
 //! - Every POST carries the web session's CSRF token (a hidden `csrf` field) and, when the
 //!   browser sends one, an `Origin` equal to ours.
@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use tca_common::db::{oauth_states, web_sessions};
 use tca_common::server::constant_time_eq as same;
 
-use crate::cookies::{self, LOGIN_COOKIE, SESSION_COOKIE};
+use crate::cookies::{self, LOGIN_COOKIE, WEB_SESSION_COOKIE};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -79,7 +79,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(user) = parts.extensions.get::<CurrentUser>() {
             return Ok(user.clone());
         }
-        let Some(token) = cookies::read(&parts.headers, SESSION_COOKIE) else {
+        let Some(token) = cookies::read(&parts.headers, WEB_SESSION_COOKIE) else {
             return Err(AppError::LoginRequired);
         };
         let user = CurrentUser::load(state, &token)
@@ -182,7 +182,7 @@ pub async fn start_web_session(
     .await?;
     Ok(cookies::set(
         state.config.secure_cookies(),
-        SESSION_COOKIE,
+        WEB_SESSION_COOKIE,
         &token,
         max.num_seconds(),
     ))

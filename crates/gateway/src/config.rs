@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tca_common::bootstrap::Service;
 
-use tca_common::config::{ConfigError, EnvReader, Secret};
+use tca_common::config::{ConfigError, EnvReader, FromEnv, Secret};
 use tca_common::db::DatabaseConfig;
 use url::Url;
 
@@ -34,8 +34,8 @@ pub struct Config {
     pub static_dir: PathBuf,
 }
 
-impl Config {
-    pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
+impl FromEnv for Config {
+    fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
         let addr = crate::Gateway::listen_addr(&mut env);
         let database = DatabaseConfig::read(&mut env);
         let public_url = env.required_url("PUBLIC_URL");
@@ -68,7 +68,9 @@ impl Config {
             })
         })
     }
+}
 
+impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.scheme() == "https"
     }

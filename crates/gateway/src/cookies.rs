@@ -4,7 +4,7 @@
 
 use axum::http::{HeaderMap, header};
 
-pub const SESSION_COOKIE: &str = "tca_session";
+pub const WEB_SESSION_COOKIE: &str = "tca_session";
 pub const LOGIN_COOKIE: &str = "tca_login";
 
 /// A `Set-Cookie` value.
@@ -42,13 +42,13 @@ mod tests {
             "a=1; tca_session=xyz".parse().expect("value"),
         );
         headers.append(header::COOKIE, "tca_login=abc".parse().expect("value"));
-        assert_eq!(read(&headers, SESSION_COOKIE).as_deref(), Some("xyz"));
+        assert_eq!(read(&headers, WEB_SESSION_COOKIE).as_deref(), Some("xyz"));
         assert_eq!(read(&headers, LOGIN_COOKIE).as_deref(), Some("abc"));
         assert_eq!(read(&headers, "nope"), None);
-        let value = set(true, SESSION_COOKIE, "v", 60);
+        let value = set(true, WEB_SESSION_COOKIE, "v", 60);
         assert!(value.contains("HttpOnly") && value.contains("SameSite=Lax"));
         assert!(value.ends_with("; Secure"));
-        assert!(!set(false, SESSION_COOKIE, "v", 60).contains("Secure"));
+        assert!(!set(false, WEB_SESSION_COOKIE, "v", 60).contains("Secure"));
         assert!(clear(LOGIN_COOKIE).contains("Max-Age=0"));
     }
 }

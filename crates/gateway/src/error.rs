@@ -124,7 +124,8 @@ impl IntoResponse for AppError {
             Self::LoginRequired => redirect("/?notice=login-required"),
             Self::ReauthRequired => {
                 let mut response = redirect("/?notice=reauth");
-                if let Ok(value) = crate::cookies::clear(crate::cookies::SESSION_COOKIE).parse() {
+                if let Ok(value) = crate::cookies::clear(crate::cookies::WEB_SESSION_COOKIE).parse()
+                {
                     response.headers_mut().insert(header::SET_COOKIE, value);
                 }
                 response

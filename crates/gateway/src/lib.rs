@@ -12,12 +12,10 @@ pub mod routes;
 pub mod state;
 pub mod views;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use sqlx::MySqlPool;
 use tca_common::bootstrap::Service;
-use tca_common::config::{ConfigError, EnvReader};
 use tca_common::server::{HttpCore, HttpOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -30,29 +28,19 @@ pub struct Gateway {
     config: Config,
 }
 
-impl Gateway {
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.core.local_addr()
-    }
-}
-
 impl Service for Gateway {
     const NAME: &'static str = "gateway";
     const ADDR_VAR: &'static str = "GATEWAY_ADDR";
     const DEFAULT_PORT: u16 = 8080;
     type Config = Config;
 
-    fn read_config(env: EnvReader) -> Result<Config, ConfigError> {
-        Config::from_env(env)
+    fn http(&self) -> &HttpCore {
+        &self.core
     }
 
     /// Connects, applies pending migrations (as does the worker), binds.
     async fn build(config: Config) -> anyhow::Result<Self> {
-        let core = HttpCore::with_database(config.addr, &config.database, true).await?;
-        let pool = core
-            .pool()
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("the gateway needs its database"))?;
+        let (core, pool) = HttpCore::with_database(config.addr, &config.database, true).await?;
         Ok(Self { core, pool, config })
     }
 

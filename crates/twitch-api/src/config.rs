@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tca_common::bootstrap::Service;
 
-use tca_common::config::{ConfigError, EnvReader, Secret};
+use tca_common::config::{ConfigError, EnvReader, FromEnv, Secret};
 use tca_common::db::DatabaseConfig;
 use tca_common::sealing::Sealer;
 use url::Url;
@@ -41,8 +41,8 @@ pub struct Config {
     pub twitch: TwitchConfig,
 }
 
-impl Config {
-    pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
+impl FromEnv for Config {
+    fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
         let addr = crate::TwitchApi::listen_addr(&mut env);
         let database = DatabaseConfig::read(&mut env);
         let internal_token = env.internal_token();

@@ -9,11 +9,10 @@ pub mod routes;
 pub mod tokens;
 pub mod twitch;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tca_common::bootstrap::Service;
-use tca_common::config::{ConfigError, EnvReader};
+
 use tca_common::server::{HttpCore, HttpOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -28,34 +27,24 @@ pub struct TwitchApi {
     state: AppState,
 }
 
-impl TwitchApi {
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.core.local_addr()
-    }
-}
-
 impl Service for TwitchApi {
     const NAME: &'static str = "twitch-api";
     const ADDR_VAR: &'static str = "TWITCH_API_ADDR";
     const DEFAULT_PORT: u16 = 8081;
     type Config = Config;
 
-    fn read_config(env: EnvReader) -> Result<Config, ConfigError> {
-        Config::from_env(env)
+    fn http(&self) -> &HttpCore {
+        &self.core
     }
 
     async fn build(config: Config) -> anyhow::Result<Self> {
         // Migrations are applied by the gateway and the worker; `/readyz` waits for them.
-        let core = HttpCore::with_database(config.addr, &config.database, false).await?;
+        let (core, pool) = HttpCore::with_database(config.addr, &config.database, false).await?;
         tca_common::telemetry::register_counters(&[
             ("twitch_rate_limit_waits_total", &[("bucket", "app")]),
             ("twitch_rate_limit_waits_total", &[("bucket", "user")]),
             ("twitch_rate_limit_deadline_exceeded_total", &[]),
         ]);
-        let pool = core
-            .pool()
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("twitch-api needs its database"))?;
         let tokens = TokenStore::new(pool, config.sealer.clone());
         let twitch = Arc::new(Twitch::new(config.twitch.clone(), tokens)?);
         Ok(Self {

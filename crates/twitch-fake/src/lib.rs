@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use tca_common::bootstrap::Service;
-use tca_common::config::{ConfigError, EnvReader};
+use tca_common::config::{ConfigError, EnvReader, FromEnv};
 use tca_common::server::{HttpCore, HttpOptions};
 use tokio_util::sync::CancellationToken;
 
@@ -93,6 +93,14 @@ fn flag<'a>(flags: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .rev()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v.as_str())
+}
+
+impl FromEnv for Config {
+    /// The process's environment and command line.
+    fn from_env(env: EnvReader) -> Result<Self, ConfigError> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        Self::read(env, &args)
+    }
 }
 
 impl Config {
@@ -212,10 +220,6 @@ impl TwitchFake {
         Ok(Self { core, state })
     }
 
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.core.local_addr()
-    }
-
     pub fn state(&self) -> Arc<State> {
         self.state.clone()
     }
@@ -234,9 +238,8 @@ impl Service for TwitchFake {
     const DEFAULT_PORT: u16 = 8900;
     type Config = Config;
 
-    fn read_config(env: EnvReader) -> Result<Config, ConfigError> {
-        let args: Vec<String> = std::env::args().skip(1).collect();
-        Config::read(env, &args)
+    fn http(&self) -> &HttpCore {
+        &self.core
     }
 
     async fn build(config: Config) -> anyhow::Result<Self> {

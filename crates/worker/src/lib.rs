@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sqlx::MySqlPool;
 use tca_common::bootstrap::Service;
-use tca_common::config::{ConfigError, EnvReader};
+use tca_common::config::{ConfigError, EnvReader, FromEnv};
 use tca_common::db::DatabaseConfig;
 use tca_common::server::{HttpCore, HttpOptions};
 use tokio_util::sync::CancellationToken;
@@ -29,8 +29,8 @@ pub struct Config {
     pub settings: context::Settings,
 }
 
-impl Config {
-    pub fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
+impl FromEnv for Config {
+    fn from_env(mut env: EnvReader) -> Result<Self, ConfigError> {
         let addr = Worker::listen_addr(&mut env);
         let database = DatabaseConfig::read(&mut env);
         let mut runner = RunnerConfig::new(
@@ -110,17 +110,13 @@ impl Service for Worker {
     const DEFAULT_PORT: u16 = 8082;
     type Config = Config;
 
-    fn read_config(env: EnvReader) -> Result<Config, ConfigError> {
-        Config::from_env(env)
+    fn http(&self) -> &HttpCore {
+        &self.core
     }
 
     async fn build(config: Config) -> anyhow::Result<Self> {
-        let core = HttpCore::with_database(config.addr, &config.database, true).await?;
+        let (core, pool) = HttpCore::with_database(config.addr, &config.database, true).await?;
         register_metrics();
-        let pool = core
-            .pool()
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("the worker's HTTP core has no database pool"))?;
         let context = context::Context::new(pool.clone(), &config)?;
         Ok(Self {
             core,

@@ -11,7 +11,7 @@ use tca_common::analysis_api::response::{
     AccountDetail, AccountList, LoginReuse, Name, Renamed, Renames,
 };
 
-use super::{ApiError, ApiResult, AppState, Prepared, answer, prepare};
+use super::{ApiError, ApiResult, AppState, Ask, Prepared};
 use crate::db;
 use crate::population::Scored;
 
@@ -57,33 +57,23 @@ fn accounts_query(p: &Prepared) -> ApiResult<AccountsQuery> {
     AccountsQuery::parse(&p.query).map_err(ApiError::bad)
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    Path(session_id): Path<u64>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
-    let threshold = state.scoring.flag_threshold;
-    answer(
-        &state,
-        session_id,
-        raw.as_deref(),
-        "accounts",
-        async |p: &Prepared| {
-            let query = accounts_query(p)?;
-            let list: Vec<&Scored> = p
-                .selection
-                .of(&p.population)
-                .filter(|a| {
-                    query
-                        .search
-                        .as_deref()
-                        .is_none_or(|q| a.row.login.contains(q))
-                })
-                .filter(|a| !query.flagged_only || a.score.score >= threshold)
-                .collect();
-            Ok(page(list, &query))
-        },
-    )
+pub async fn list(ask: Ask) -> ApiResult<Response> {
+    let threshold = ask.state.scoring.flag_threshold;
+    ask.answer("accounts", async |p: &Prepared| {
+        let query = accounts_query(p)?;
+        let list: Vec<&Scored> = p
+            .selection
+            .of(&p.population)
+            .filter(|a| {
+                query
+                    .search
+                    .as_deref()
+                    .is_none_or(|q| a.row.login.contains(q))
+            })
+            .filter(|a| !query.flagged_only || a.score.score >= threshold)
+            .collect();
+        Ok(page(list, &query))
+    })
     .await
 }
 
@@ -93,105 +83,90 @@ pub async fn created_on_day(
     Path((session_id, raw_day)): Path<(u64, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
+    let ask = Ask::new(state, session_id, raw);
     let wanted = parse_day(&raw_day, "day").map_err(ApiError::bad)?;
     let view = format!("days/{wanted}/accounts");
-    answer(
-        &state,
-        session_id,
-        raw.as_deref(),
-        &view,
-        async |p: &Prepared| {
-            let query = accounts_query(p)?;
-            let mut list: Vec<&Scored> = p
-                .selection
-                .of(&p.population)
-                .filter(|a| {
-                    a.row
-                        .twitch_created_at
-                        .is_some_and(|c| c.date_naive() == wanted)
-                })
-                .collect();
-            list.sort_by_key(|a| a.row.twitch_created_at);
-            Ok(paginate(list, &query))
-        },
-    )
+    ask.answer(&view, async |p: &Prepared| {
+        let query = accounts_query(p)?;
+        let mut list: Vec<&Scored> = p
+            .selection
+            .of(&p.population)
+            .filter(|a| {
+                a.row
+                    .twitch_created_at
+                    .is_some_and(|c| c.date_naive() == wanted)
+            })
+            .collect();
+        list.sort_by_key(|a| a.row.twitch_created_at);
+        Ok(paginate(list, &query))
+    })
     .await
 }
 
 /// Renamed accounts, most renamed first (`limit` keeps the head; login reuse is still found
 /// among all of them), and the logins held by more than one account.
-pub async fn renames(
-    State(state): State<AppState>,
-    Path(session_id): Path<u64>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
-    answer(
-        &state,
-        session_id,
-        raw.as_deref(),
-        "renames",
-        async |p: &Prepared| {
-            let limit = match p.query.one("limit") {
-                None => usize::MAX,
-                Some(raw) => raw
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or_else(|| {
-                        ApiError::bad(format!("limit must be a positive number, got '{raw}'"))
-                    })?,
-            };
-            let mut renamed: Vec<&Scored> = p
-                .selection
-                .of(&p.population)
-                .filter(|a| a.row.names > 1)
-                .collect();
-            renamed.sort_by(|a, b| {
-                b.renames()
-                    .cmp(&a.renames())
-                    .then(a.row.login.cmp(&b.row.login))
-            });
-            let ids: Vec<u64> = renamed.iter().map(|a| a.row.account_id).collect();
-            let names = db::names_of(&state.pool, &ids).await?;
-            let logins: Vec<&str> = names
-                .iter()
-                .map(|n| n.login.as_str())
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect();
-            let mut by_login: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for (login, holder) in db::login_holders(&state.pool, &logins).await? {
-                by_login.entry(login).or_default().push(holder);
-            }
-            let login_reuse = by_login
-                .into_iter()
-                .filter(|(_, holders)| holders.len() > 1)
-                .map(|(login, held_by)| LoginReuse { login, held_by })
-                .collect();
-            let mut ledgers: HashMap<u64, Vec<Name>> = HashMap::new();
-            for name in &names {
-                ledgers
-                    .entry(name.account_id)
-                    .or_default()
-                    .push(name.into());
-            }
-            let accounts = renamed
-                .iter()
-                .take(limit)
-                .map(|a| Renamed {
-                    twitch_user_id: a.row.twitch_user_id.clone(),
-                    login: a.row.login.clone(),
-                    renames: a.renames(),
-                    names: ledgers.remove(&a.row.account_id).unwrap_or_default(),
-                })
-                .collect();
-            Ok(Renames {
-                total: renamed.len() as u64,
-                accounts,
-                login_reuse,
+pub async fn renames(ask: Ask) -> ApiResult<Response> {
+    ask.answer("renames", async |p: &Prepared| {
+        let limit = match p.query.one("limit") {
+            None => usize::MAX,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| {
+                    ApiError::bad(format!("limit must be a positive number, got '{raw}'"))
+                })?,
+        };
+        let mut renamed: Vec<&Scored> = p
+            .selection
+            .of(&p.population)
+            .filter(|a| a.row.names > 1)
+            .collect();
+        renamed.sort_by(|a, b| {
+            b.renames()
+                .cmp(&a.renames())
+                .then(a.row.login.cmp(&b.row.login))
+        });
+        let ids: Vec<u64> = renamed.iter().map(|a| a.row.account_id).collect();
+        let names = db::names_of(&ask.state.pool, &ids).await?;
+        let logins: Vec<&str> = names
+            .iter()
+            .map(|n| n.login.as_str())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut by_login: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (login, holder) in db::login_holders(&ask.state.pool, &logins).await? {
+            by_login.entry(login).or_default().push(holder);
+        }
+        let login_reuse = by_login
+            .into_iter()
+            .filter(|(_, holders)| holders.len() > 1)
+            .map(|(login, held_by)| LoginReuse { login, held_by })
+            .collect();
+        let mut ledgers: HashMap<u64, Vec<Name>> = HashMap::new();
+        for name in &names {
+            ledgers
+                .entry(name.account_id)
+                .or_default()
+                .push(name.into());
+        }
+        let accounts = renamed
+            .iter()
+            .take(limit)
+            .map(|a| Renamed {
+                twitch_user_id: a.row.twitch_user_id.clone(),
+                login: a.row.login.clone(),
+                renames: a.renames(),
+                names: ledgers.remove(&a.row.account_id).unwrap_or_default(),
             })
-        },
-    )
+            .collect();
+        Ok(Renames {
+            total: renamed.len() as u64,
+            accounts,
+            login_reuse,
+        })
+    })
     .await
 }
 
@@ -201,18 +176,19 @@ pub async fn one(
     Path((session_id, twitch_user_id)): Path<(u64, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<AccountDetail>> {
-    let p = prepare(&state, session_id, raw.as_deref()).await?;
+    let ask = Ask::new(state, session_id, raw);
+    let p = ask.prepare().await?;
     let found = p
         .population
         .accounts
         .iter()
         .find(|a| a.row.twitch_user_id == twitch_user_id)
         .ok_or_else(|| ApiError::not_found("this account was not seen in this session"))?;
-    let names = db::names_of(&state.pool, &[found.row.account_id]).await?;
-    let seen_in = db::sightings(&state.pool, session_id, found.row.account_id).await?;
+    let names = db::names_of(&ask.state.pool, &[found.row.account_id]).await?;
+    let seen_in = db::sightings(&ask.state.pool, ask.session_id, found.row.account_id).await?;
     Ok(Json(AccountDetail {
         account: found.to_account(),
-        flag_threshold: state.scoring.flag_threshold,
+        flag_threshold: ask.state.scoring.flag_threshold,
         names: names.iter().map(Name::from).collect(),
         seen_in,
     }))

@@ -11,7 +11,7 @@ use tca_common::analysis_api::export::ExportKind;
 use tca_common::query::QueryString;
 
 use super::overview::buckets;
-use super::{ApiError, ApiResult, AppState, prepare, session_exists};
+use super::{ApiError, ApiResult, AppState, Ask};
 use crate::db::{self, AccountSelection};
 use crate::export;
 use crate::population;
@@ -21,8 +21,9 @@ pub async fn export(
     Path((session_id, file)): Path<(u64, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
-    session_exists(&state, session_id).await?;
-    let query = QueryString::parse(raw.as_deref());
+    let ask = Ask::new(state, session_id, raw);
+    ask.session_exists().await?;
+    let query = QueryString::parse(ask.raw.as_deref());
     let filter = AnalysisFilter::parse(&query).map_err(ApiError::bad)?;
     let (kind, format) = ExportKind::parse_file(&file).map_err(ApiError::bad)?;
     let body = match kind {
@@ -30,18 +31,19 @@ pub async fn export(
             // Streamed from the database, not from the cached population: an export of a
             // million accounts must not hold a million accounts.
             let context =
-                population::session_context(&state.pool, session_id, &state.scoring).await?;
+                population::session_context(&ask.state.pool, ask.session_id, &ask.state.scoring)
+                    .await?;
             let (created_from, created_to) = filter.created_window();
             export::accounts(
-                state.pool.clone(),
+                ask.state.pool.clone(),
                 AccountSelection {
-                    session_id,
+                    session_id: ask.session_id,
                     broadcasters: filter.broadcaster_ids,
                     created_from,
                     created_to,
                 },
                 Arc::new(context),
-                state.scoring.clone(),
+                ask.state.scoring.clone(),
                 format,
             )
         }
@@ -50,12 +52,13 @@ pub async fn export(
                 return Err(ApiError::bad("creation exports are by day or month"));
             }
             // Buckets are few (one per day at most); they come from the cached population.
-            let p = prepare(&state, session_id, raw.as_deref()).await?;
+            let p = ask.prepare().await?;
             export::creation(buckets(&p.population, &p.selection, &p.query)?, format)
         }
         ExportKind::Timeline => {
             let points =
-                db::finished_captures(&state.pool, session_id, &filter.broadcaster_ids).await?;
+                db::finished_captures(&ask.state.pool, ask.session_id, &filter.broadcaster_ids)
+                    .await?;
             export::timeline(points, format)
         }
     };

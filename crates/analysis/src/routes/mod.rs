@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, RawQuery};
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -56,11 +58,110 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The session's probe (channels, data version), or 404 when it does not exist or was deleted.
-async fn session_exists(state: &AppState, session_id: u64) -> ApiResult<Probe> {
-    db::probe(&state.pool, session_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such session"))
+/// What every view is asked: the session and the query string, with the service's state.
+pub(super) struct Ask {
+    state: AppState,
+    session_id: u64,
+    raw: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Ask {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Path(session_id) = Path::<u64>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let RawQuery(raw) = RawQuery::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self::new(state.clone(), session_id, raw))
+    }
+}
+
+impl Ask {
+    /// For routes with more path parameters than the session id.
+    fn new(state: AppState, session_id: u64, raw: Option<String>) -> Self {
+        Self {
+            state,
+            session_id,
+            raw,
+        }
+    }
+
+    /// The session's probe (channels, data version), or 404 when it does not exist or was
+    /// deleted.
+    async fn session_exists(&self) -> ApiResult<Probe> {
+        db::probe(&self.state.pool, self.session_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("no such session"))
+    }
+
+    /// The session's scored population and this request's filter. A bad filter is a 400
+    /// before any loading.
+    async fn prepare(&self) -> ApiResult<Prepared> {
+        let probe = self.session_exists().await?;
+        let query = QueryString::parse(self.raw.as_deref());
+        let filter = AnalysisFilter::parse(&query).map_err(ApiError::bad)?;
+        let (created_from, created_to) = filter.created_window();
+        let population = self
+            .state
+            .cache
+            .get(
+                &self.state.pool,
+                self.session_id,
+                &probe,
+                &self.state.scoring,
+            )
+            .await?;
+        let mut selection = Selection {
+            in_channels: None,
+            created_from,
+            created_to,
+        };
+        if !filter.broadcaster_ids.is_empty() {
+            // Channel ids become the accounts seen there, remembered per data version.
+            selection.in_channels = Some(
+                population
+                    .in_channels(&self.state.pool, self.session_id, &filter.broadcaster_ids)
+                    .await?,
+            );
+        }
+        Ok(Prepared {
+            population,
+            filter,
+            selection,
+            query,
+            channels: probe.channels,
+        })
+    }
+
+    /// An answer computed from the session's population (and for some views a query or
+    /// two): given from memory when this data version has already given it for this query
+    /// and channel count (adding a channel changes no data version, but the summary counts
+    /// channels), else computed, remembered and sent.
+    async fn answer<T: Serialize>(
+        &self,
+        view: &str,
+        compute: impl AsyncFnOnce(&Prepared) -> ApiResult<T>,
+    ) -> ApiResult<Response> {
+        let prepared = self.prepare().await?;
+        let key = format!(
+            "{view}?{}#{}",
+            self.raw.as_deref().unwrap_or(""),
+            prepared.channels
+        );
+        if let Some(body) = prepared.population.answer(&key) {
+            return Ok(json_body(body));
+        }
+        let value = compute(&prepared).await?;
+        let body = Bytes::from(serde_json::to_vec(&value).map_err(|e| {
+            tracing::error!(error = %e, "serializing an answer failed");
+            ApiError::internal()
+        })?);
+        prepared.population.remember_answer(key, body.clone());
+        Ok(json_body(body))
+    }
 }
 
 /// What a request works on: the session's scored population, the request's filter, its
@@ -71,64 +172,6 @@ struct Prepared {
     selection: Selection,
     query: QueryString,
     channels: i64,
-}
-
-/// The session's scored population and this request's filter. A bad filter is a 400 before
-/// any loading.
-async fn prepare(state: &AppState, session_id: u64, raw: Option<&str>) -> ApiResult<Prepared> {
-    let probe = session_exists(state, session_id).await?;
-    let query = QueryString::parse(raw);
-    let filter = AnalysisFilter::parse(&query).map_err(ApiError::bad)?;
-    let (created_from, created_to) = filter.created_window();
-    let population = state
-        .cache
-        .get(&state.pool, session_id, &probe, &state.scoring)
-        .await?;
-    let mut selection = Selection {
-        in_channels: None,
-        created_from,
-        created_to,
-    };
-    if !filter.broadcaster_ids.is_empty() {
-        // Channel ids become the accounts seen there, remembered per data version.
-        selection.in_channels = Some(
-            population
-                .in_channels(&state.pool, session_id, &filter.broadcaster_ids)
-                .await?,
-        );
-    }
-    Ok(Prepared {
-        population,
-        filter,
-        selection,
-        query,
-        channels: probe.channels,
-    })
-}
-
-/// An answer computed from the session's population (and for some views a query or two):
-/// given from memory when this data version has already given it for this query and channel
-/// count (adding a channel changes no data version, but the summary counts channels), else
-/// computed, remembered and sent.
-async fn answer<T: Serialize>(
-    state: &AppState,
-    session_id: u64,
-    raw: Option<&str>,
-    view: &str,
-    compute: impl AsyncFnOnce(&Prepared) -> ApiResult<T>,
-) -> ApiResult<Response> {
-    let prepared = prepare(state, session_id, raw).await?;
-    let key = format!("{view}?{}#{}", raw.unwrap_or(""), prepared.channels);
-    if let Some(body) = prepared.population.answer(&key) {
-        return Ok(json_body(body));
-    }
-    let value = compute(&prepared).await?;
-    let body = Bytes::from(serde_json::to_vec(&value).map_err(|e| {
-        tracing::error!(error = %e, "serializing an answer failed");
-        ApiError::internal()
-    })?);
-    prepared.population.remember_answer(key, body.clone());
-    Ok(json_body(body))
 }
 
 fn json_body(body: Bytes) -> Response {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+
 use axum::response::Response;
 use chrono::{Duration, NaiveDate, Timelike};
 use tca_common::analysis_api::request::parse_day;
@@ -12,51 +12,42 @@ use tca_common::analysis_api::response::{
 };
 use tca_common::query::QueryString;
 
-use super::{ApiError, ApiResult, AppState, Prepared, answer, prepare, share};
+use super::{ApiError, ApiResult, Ask, Prepared, share};
 use crate::db;
 use crate::histogram::{self, BurstRule, Granularity};
 use crate::population::{Population, Scored, Selection};
 
-pub async fn summary(
-    State(state): State<AppState>,
-    Path(session_id): Path<u64>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
-    answer(
-        &state,
-        session_id,
-        raw.as_deref(),
-        "summary",
-        async |p: &Prepared| {
-            let threshold = state.scoring.flag_threshold;
-            let (mut total, mut young7, mut young30, mut enriched, mut flagged) =
-                (0usize, 0usize, 0usize, 0usize, 0usize);
-            for a in p.selection.of(&p.population) {
-                total += 1;
-                if let Some(created) = a.row.twitch_created_at {
-                    let age = a.row.first_seen_at - created;
-                    young7 += usize::from(age < Duration::days(7));
-                    young30 += usize::from(age < Duration::days(30));
-                }
-                enriched += usize::from(a.row.enriched);
-                flagged += usize::from(a.score.score >= threshold);
+pub async fn summary(ask: Ask) -> ApiResult<Response> {
+    ask.answer("summary", async |p: &Prepared| {
+        let threshold = ask.state.scoring.flag_threshold;
+        let (mut total, mut young7, mut young30, mut enriched, mut flagged) =
+            (0usize, 0usize, 0usize, 0usize, 0usize);
+        for a in p.selection.of(&p.population) {
+            total += 1;
+            if let Some(created) = a.row.twitch_created_at {
+                let age = a.row.first_seen_at - created;
+                young7 += usize::from(age < Duration::days(7));
+                young30 += usize::from(age < Duration::days(30));
             }
-            let captures =
-                db::finished_captures(&state.pool, session_id, &p.filter.broadcaster_ids).await?;
-            Ok(Summary {
-                accounts: total as u64,
-                captures: captures.len() as u64,
-                channels: p.channels.max(0) as u64,
-                last_capture_at: captures.iter().filter_map(|c| c.finished_at).max(),
-                young_7d: young7 as u64,
-                young_30d: young30 as u64,
-                enriched_share: share(enriched, total),
-                flagged: flagged as u64,
-                flagged_share: share(flagged, total),
-                flag_threshold: threshold,
-            })
-        },
-    )
+            enriched += usize::from(a.row.enriched);
+            flagged += usize::from(a.score.score >= threshold);
+        }
+        let captures =
+            db::finished_captures(&ask.state.pool, ask.session_id, &p.filter.broadcaster_ids)
+                .await?;
+        Ok(Summary {
+            accounts: total as u64,
+            captures: captures.len() as u64,
+            channels: p.channels.max(0) as u64,
+            last_capture_at: captures.iter().filter_map(|c| c.finished_at).max(),
+            young_7d: young7 as u64,
+            young_30d: young30 as u64,
+            enriched_share: share(enriched, total),
+            flagged: flagged as u64,
+            flagged_share: share(flagged, total),
+            flag_threshold: threshold,
+        })
+    })
     .await
 }
 
@@ -89,31 +80,17 @@ pub(super) fn buckets(
     ))
 }
 
-pub async fn histogram(
-    State(state): State<AppState>,
-    Path(session_id): Path<u64>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
-    answer(
-        &state,
-        session_id,
-        raw.as_deref(),
-        "histogram",
-        async |p: &Prepared| {
-            Ok(Histogram {
-                buckets: buckets(&p.population, &p.selection, &p.query)?,
-            })
-        },
-    )
+pub async fn histogram(ask: Ask) -> ApiResult<Response> {
+    ask.answer("histogram", async |p: &Prepared| {
+        Ok(Histogram {
+            buckets: buckets(&p.population, &p.selection, &p.query)?,
+        })
+    })
     .await
 }
 
-pub async fn hours(
-    State(state): State<AppState>,
-    Path(session_id): Path<u64>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Hours>> {
-    let p = prepare(&state, session_id, raw.as_deref()).await?;
+pub async fn hours(ask: Ask) -> ApiResult<Json<Hours>> {
+    let p = ask.prepare().await?;
     let day = p
         .query
         .one("day")
@@ -130,56 +107,42 @@ pub async fn hours(
     Ok(Json(Hours { day: wanted, hours }))
 }
 
-pub async fn top_days(
-    State(state): State<AppState>,
-    Path(session_id): Path<u64>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
-    answer(
-        &state,
-        session_id,
-        raw.as_deref(),
-        "top-days",
-        async |p: &Prepared| {
-            let total = p.selection.of(&p.population).count();
-            let mut days = histogram::build(
-                &counts_by_day(p.selection.of(&p.population)),
-                Granularity::Day,
-                BurstRule::default(),
-            );
-            days.sort_by(|a, b| {
-                b.count
-                    .cmp(&a.count)
-                    .then(b.excess.total_cmp(&a.excess))
-                    .then(a.start.cmp(&b.start))
-            });
-            // Gap days (count 0) fill the histogram's axis; they are never a "top" day.
-            let days = days
-                .iter()
-                .filter(|d| d.count > 0)
-                .take(10)
-                .map(|d| TopDay {
-                    day: d.start,
-                    count: d.count,
-                    share: share(d.count as usize, total),
-                    baseline: d.baseline,
-                    excess: d.excess,
-                    burst: d.burst,
-                })
-                .collect();
-            Ok(TopDays { days })
-        },
-    )
+pub async fn top_days(ask: Ask) -> ApiResult<Response> {
+    ask.answer("top-days", async |p: &Prepared| {
+        let total = p.selection.of(&p.population).count();
+        let mut days = histogram::build(
+            &counts_by_day(p.selection.of(&p.population)),
+            Granularity::Day,
+            BurstRule::default(),
+        );
+        days.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(b.excess.total_cmp(&a.excess))
+                .then(a.start.cmp(&b.start))
+        });
+        // Gap days (count 0) fill the histogram's axis; they are never a "top" day.
+        let days = days
+            .iter()
+            .filter(|d| d.count > 0)
+            .take(10)
+            .map(|d| TopDay {
+                day: d.start,
+                count: d.count,
+                share: share(d.count as usize, total),
+                baseline: d.baseline,
+                excess: d.excess,
+                burst: d.burst,
+            })
+            .collect();
+        Ok(TopDays { days })
+    })
     .await
 }
 
 /// How many accounts score 0–9, 10–19, …, 90–100 (the last bucket also holds 100).
-pub async fn scores(
-    State(state): State<AppState>,
-    Path(session_id): Path<u64>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Scores>> {
-    let p = prepare(&state, session_id, raw.as_deref()).await?;
+pub async fn scores(ask: Ask) -> ApiResult<Json<Scores>> {
+    let p = ask.prepare().await?;
     let mut counts = [0u64; 10];
     for a in p.selection.of(&p.population) {
         counts[(a.score.score / 10).min(9) as usize] += 1;
@@ -195,6 +158,6 @@ pub async fn scores(
         .collect();
     Ok(Json(Scores {
         buckets,
-        flag_threshold: state.scoring.flag_threshold,
+        flag_threshold: ask.state.scoring.flag_threshold,
     }))
 }

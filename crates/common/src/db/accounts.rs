@@ -48,14 +48,11 @@ where
 }
 
 /// Moves these accounts' `last_seen_at` forward to `seen_at` (never back).
-pub async fn touch_seen<'e, E>(
-    executor: E,
+pub async fn touch_seen(
+    executor: impl Executor<'_, Database = MySql>,
     account_ids: &[u64],
     seen_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     if account_ids.is_empty() {
         return Ok(());
     }
@@ -175,14 +172,11 @@ pub struct EnrichmentCandidate {
 
 /// Up to `limit` accounts to enrich: never enriched first, then those enriched before
 /// `stale_before`, stalest first.
-pub async fn enrichment_candidates<'e, E>(
-    executor: E,
+pub async fn enrichment_candidates(
+    executor: impl Executor<'_, Database = MySql> + Copy,
     stale_before: DateTime<Utc>,
     limit: u32,
-) -> Result<Vec<EnrichmentCandidate>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql> + Copy,
-{
+) -> Result<Vec<EnrichmentCandidate>, sqlx::Error> {
     let mut found: Vec<EnrichmentCandidate> = sqlx::query_as(
         "SELECT id, twitch_user_id FROM twitch_accounts WHERE enriched_at IS NULL ORDER BY id LIMIT ?",
     )
@@ -203,10 +197,9 @@ where
 }
 
 /// Accounts waiting for their first enrichment.
-pub async fn unenriched_count<'e, E>(executor: E) -> Result<i64, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+pub async fn unenriched_count(
+    executor: impl Executor<'_, Database = MySql>,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM twitch_accounts WHERE enriched_at IS NULL")
         .fetch_one(executor)
         .await

@@ -115,15 +115,12 @@ impl Subject<'_> {
     }
 }
 
-pub async fn record<'e, E>(
-    executor: E,
+pub async fn record(
+    executor: impl Executor<'_, Database = MySql>,
     event: &Event,
     subject: Subject<'_>,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     let (name, details) = event.to_row();
     sqlx::query(
         "INSERT INTO audit_logs (event, user_id, session_id, details, ip, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -148,14 +145,11 @@ pub struct Entry {
 }
 
 /// A user's most recent entries, newest first.
-pub async fn recent_for_user<'e, E>(
-    executor: E,
+pub async fn recent_for_user(
+    executor: impl Executor<'_, Database = MySql>,
     user_id: u64,
     limit: u32,
-) -> Result<Vec<Entry>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<Vec<Entry>, sqlx::Error> {
     sqlx::query_as(
         "SELECT event, details, created_at FROM audit_logs WHERE user_id = ? \
          ORDER BY created_at DESC, id DESC LIMIT ?",

@@ -156,17 +156,16 @@ const CAPTURE_COLUMNS: &str = "id, broadcaster_login, capture_trigger, status, c
      viewer_count, stream_live, queued_at, finished_at, error";
 
 /// A session's most recent captures, newest first.
-pub async fn recent_of_session<'e, E>(
-    executor: E,
+pub async fn recent_of_session(
+    executor: impl Executor<'_, Database = MySql>,
     session_id: u64,
     limit: u32,
-) -> Result<Vec<Capture>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CAPTURE_COLUMNS} FROM captures WHERE session_id = ? ORDER BY id DESC LIMIT ?"
-    )))
+) -> Result<Vec<Capture>, sqlx::Error> {
+    super::select(
+        CAPTURE_COLUMNS,
+        "captures",
+        "session_id = ? ORDER BY id DESC LIMIT ?",
+    )
     .bind(session_id)
     .bind(limit)
     .fetch_all(executor)
@@ -174,34 +173,26 @@ where
 }
 
 /// One capture of a session.
-pub async fn find_in_session<'e, E>(
-    executor: E,
+pub async fn find_in_session(
+    executor: impl Executor<'_, Database = MySql>,
     capture_id: u64,
     session_id: u64,
-) -> Result<Option<Capture>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CAPTURE_COLUMNS} FROM captures WHERE id = ? AND session_id = ?"
-    )))
-    .bind(capture_id)
-    .bind(session_id)
-    .fetch_optional(executor)
-    .await
+) -> Result<Option<Capture>, sqlx::Error> {
+    super::select(CAPTURE_COLUMNS, "captures", "id = ? AND session_id = ?")
+        .bind(capture_id)
+        .bind(session_id)
+        .fetch_optional(executor)
+        .await
 }
 
 /// The session's distinct accounts, from its finished captures. Each capture stores how many
 /// of its accounts were new to the session (captures of a session are written one at a time),
 /// so their sum is the count: a sum over captures instead of counting every account on every
 /// page view and every second of the live-update stream.
-pub async fn distinct_accounts_of_session<'e, E>(
-    executor: E,
+pub async fn distinct_accounts_of_session(
+    executor: impl Executor<'_, Database = MySql>,
     session_id: u64,
-) -> Result<u64, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<u64, sqlx::Error> {
     let sum: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(new_in_session_count), 0) AS SIGNED) FROM captures \
          WHERE session_id = ? AND status = 'done'",
@@ -223,13 +214,10 @@ pub struct LatestCapture {
 }
 
 /// The user's latest capture of each channel they ever captured.
-pub async fn latest_per_channel_of_user<'e, E>(
-    executor: E,
+pub async fn latest_per_channel_of_user(
+    executor: impl Executor<'_, Database = MySql>,
     user_id: u64,
-) -> Result<Vec<LatestCapture>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<Vec<LatestCapture>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.broadcaster_id, c.status, c.chatters_count, c.queued_at, s.public_id FROM captures c \
          JOIN analysis_sessions s ON s.id = c.session_id \
@@ -258,10 +246,10 @@ pub async fn unfinished_for_channel(
 pub const ENRICH_DEDUPE_KEY: &str = "enrich";
 
 /// Makes sure an enrichment job is pending (no-op if one is queued or running).
-pub async fn kick_enrichment<'e, E>(executor: E, now: DateTime<Utc>) -> Result<(), QueueError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::MySql>,
-{
+pub async fn kick_enrichment(
+    executor: impl Executor<'_, Database = MySql>,
+    now: DateTime<Utc>,
+) -> Result<(), QueueError> {
     let job = NewJob::new(
         JobKind::EnrichAccounts.as_str(),
         &serde_json::json!({}),
@@ -290,13 +278,10 @@ pub struct CaptureToRun {
     pub moderator_twitch_id: Option<String>,
 }
 
-pub async fn load_to_run<'e, E>(
-    executor: E,
+pub async fn load_to_run(
+    executor: impl Executor<'_, Database = MySql>,
     capture_id: u64,
-) -> Result<Option<CaptureToRun>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<Option<CaptureToRun>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.session_id, c.session_channel_id, c.broadcaster_id, c.broadcaster_login, c.status, \
          c.capture_trigger, c.requested_by, s.status AS session_status, u.twitch_user_id AS moderator_twitch_id \
@@ -309,14 +294,11 @@ where
 }
 
 /// A queued (or interrupted) capture is running; the first start is kept.
-pub async fn mark_running<'e, E>(
-    executor: E,
+pub async fn mark_running(
+    executor: impl Executor<'_, Database = MySql>,
     capture_id: u64,
     started_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE captures SET status = 'running', started_at = COALESCE(started_at, ?) \
          WHERE id = ? AND status IN ('queued', 'running')",
@@ -437,10 +419,10 @@ fn truncate(text: &str, max: usize) -> String {
 }
 
 /// Deletes a session's captures (their presence rows are purged first, `presence`).
-pub async fn delete_of_session<'e, E>(executor: E, session_id: u64) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+pub async fn delete_of_session(
+    executor: impl Executor<'_, Database = MySql>,
+    session_id: u64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM captures WHERE session_id = ?")
         .bind(session_id)
         .execute(executor)

@@ -12,6 +12,22 @@ pub mod tokens;
 pub mod users;
 pub mod web_sessions;
 
+/// `SELECT {columns} FROM {table} WHERE {condition}` as a typed query: how a table module
+/// reads its rows by different keys without writing the statement again. Every argument is a
+/// constant of that module, never input (values are bound with `?`).
+pub(crate) fn select<T>(
+    columns: &str,
+    table: &str,
+    condition: &str,
+) -> sqlx::query::QueryAs<'static, sqlx::MySql, T, sqlx::mysql::MySqlArguments>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::mysql::MySqlRow>,
+{
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM {table} WHERE {condition}"
+    )))
+}
+
 /// Implements sqlx's `Type`, `Encode` and `Decode` for a fieldless enum stored as a VARCHAR,
 /// through its `as_str()` and `FromStr` (sqlx's derive only matches MySQL `ENUM` columns).
 #[macro_export]

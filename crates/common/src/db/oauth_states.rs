@@ -4,16 +4,13 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Executor, MySql};
 
-pub async fn insert<'e, E>(
-    executor: E,
+pub async fn insert(
+    executor: impl Executor<'_, Database = MySql>,
     state_hash: &[u8],
     browser_hash: &[u8],
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO oauth_states (state_hash, browser_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
     )
@@ -28,15 +25,12 @@ where
 
 /// Deletes the state if it is unexpired and belongs to this browser: `true` if it did. A
 /// state works once.
-pub async fn consume<'e, E>(
-    executor: E,
+pub async fn consume(
+    executor: impl Executor<'_, Database = MySql>,
     state_hash: &[u8],
     browser_hash: &[u8],
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<bool, sqlx::Error> {
     let deleted = sqlx::query(
         "DELETE FROM oauth_states WHERE state_hash = ? AND browser_hash = ? AND expires_at > ?",
     )
@@ -50,14 +44,11 @@ where
 }
 
 /// Deletes up to `limit` expired states.
-pub async fn delete_expired<'e, E>(
-    executor: E,
+pub async fn delete_expired(
+    executor: impl Executor<'_, Database = MySql>,
     now: DateTime<Utc>,
     limit: u32,
-) -> Result<u64, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<u64, sqlx::Error> {
     Ok(
         sqlx::query("DELETE FROM oauth_states WHERE expires_at < ? LIMIT ?")
             .bind(now)

@@ -7,17 +7,14 @@ use sqlx::{Executor, MySql, MySqlConnection};
 use super::jobs::{JobKind, NewJob, QueueError};
 
 /// Adds a channel to a session (or refreshes its names); returns the session channel's id.
-pub async fn ensure<'e, E>(
-    executor: E,
+pub async fn ensure(
+    executor: impl Executor<'_, Database = MySql>,
     session_id: u64,
     broadcaster_id: &str,
     broadcaster_login: &str,
     broadcaster_name: &str,
     now: DateTime<Utc>,
-) -> Result<u64, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO session_channels (session_id, broadcaster_id, broadcaster_login, broadcaster_name, \
          created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) \
@@ -52,32 +49,26 @@ pub struct SessionChannel {
 const CHANNEL_COLUMNS: &str = "id, session_id, broadcaster_id, broadcaster_login, broadcaster_name, \
      auto_capture_enabled, auto_capture_interval_min, auto_capture_only_live, auto_capture_stopped_reason";
 
-pub async fn find<'e, E>(
-    executor: E,
+pub async fn find(
+    executor: impl Executor<'_, Database = MySql>,
     session_channel_id: u64,
-) -> Result<Option<SessionChannel>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CHANNEL_COLUMNS} FROM session_channels WHERE id = ?"
-    )))
-    .bind(session_channel_id)
-    .fetch_optional(executor)
-    .await
+) -> Result<Option<SessionChannel>, sqlx::Error> {
+    super::select(CHANNEL_COLUMNS, "session_channels", "id = ?")
+        .bind(session_channel_id)
+        .fetch_optional(executor)
+        .await
 }
 
 /// The channels of a session, by login.
-pub async fn of_session<'e, E>(
-    executor: E,
+pub async fn of_session(
+    executor: impl Executor<'_, Database = MySql>,
     session_id: u64,
-) -> Result<Vec<SessionChannel>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {CHANNEL_COLUMNS} FROM session_channels WHERE session_id = ? ORDER BY broadcaster_login"
-    )))
+) -> Result<Vec<SessionChannel>, sqlx::Error> {
+    super::select(
+        CHANNEL_COLUMNS,
+        "session_channels",
+        "session_id = ? ORDER BY broadcaster_login",
+    )
     .bind(session_id)
     .fetch_all(executor)
     .await
@@ -94,16 +85,13 @@ pub async fn lock(conn: &mut MySqlConnection, session_channel_id: u64) -> Result
 }
 
 /// Turns auto-capture on with its settings (clearing any previous stop reason).
-pub async fn enable_auto_capture<'e, E>(
-    executor: E,
+pub async fn enable_auto_capture(
+    executor: impl Executor<'_, Database = MySql>,
     session_channel_id: u64,
     interval_minutes: u16,
     only_while_live: bool,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE session_channels SET auto_capture_enabled = TRUE, auto_capture_interval_min = ?, \
          auto_capture_only_live = ?, auto_capture_stopped_at = NULL, auto_capture_stopped_reason = NULL, \
@@ -119,15 +107,12 @@ where
 }
 
 /// Stops auto-capture with a reason the user can read.
-pub async fn stop_auto_capture<'e, E>(
-    executor: E,
+pub async fn stop_auto_capture(
+    executor: impl Executor<'_, Database = MySql>,
     session_channel_id: u64,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE session_channels SET auto_capture_enabled = FALSE, auto_capture_stopped_at = ?, \
          auto_capture_stopped_reason = ?, updated_at = ? WHERE id = ?",
@@ -165,12 +150,9 @@ pub fn auto_capture_job(
 }
 
 /// Enabled auto-captures of active sessions: (session channel id, session id, broadcaster id).
-pub async fn enabled_in_active_sessions<'e, E>(
-    executor: E,
-) -> Result<Vec<(u64, u64, String)>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+pub async fn enabled_in_active_sessions(
+    executor: impl Executor<'_, Database = MySql>,
+) -> Result<Vec<(u64, u64, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.session_id, c.broadcaster_id FROM session_channels c \
          JOIN analysis_sessions s ON s.id = c.session_id \
@@ -181,15 +163,12 @@ where
 }
 
 /// Stops every enabled auto-capture of a user's sessions with a reason they can read.
-pub async fn stop_all_of_user<'e, E>(
-    executor: E,
+pub async fn stop_all_of_user(
+    executor: impl Executor<'_, Database = MySql>,
     user_id: u64,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE session_channels SET auto_capture_enabled = FALSE, auto_capture_stopped_at = ?, \
          auto_capture_stopped_reason = ?, updated_at = ? \

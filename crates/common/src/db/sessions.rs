@@ -55,6 +55,13 @@ pub struct Session {
 const SESSION_COLUMNS: &str =
     "id, public_id, user_id, name, status, created_at, last_activity_at, expires_at";
 
+/// Sessions matching `condition`.
+fn by(
+    condition: &str,
+) -> sqlx::query::QueryAs<'static, MySql, Session, sqlx::mysql::MySqlArguments> {
+    super::select(SESSION_COLUMNS, "analysis_sessions", condition)
+}
+
 fn until(now: DateTime<Utc>, ttl: Duration) -> DateTime<Utc> {
     now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1))
 }
@@ -86,59 +93,43 @@ pub async fn create_active(
     find(&mut *conn, id).await?.ok_or(sqlx::Error::RowNotFound)
 }
 
-pub async fn find<'e, E>(executor: E, id: u64) -> Result<Option<Session>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {SESSION_COLUMNS} FROM analysis_sessions WHERE id = ?"
-    )))
-    .bind(id)
-    .fetch_optional(executor)
-    .await
+pub async fn find(
+    executor: impl Executor<'_, Database = MySql>,
+    id: u64,
+) -> Result<Option<Session>, sqlx::Error> {
+    by("id = ?").bind(id).fetch_optional(executor).await
 }
 
-pub async fn find_active<'e, E>(executor: E, user_id: u64) -> Result<Option<Session>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {SESSION_COLUMNS} FROM analysis_sessions WHERE active_user_id = ?"
-    )))
-    .bind(user_id)
-    .fetch_optional(executor)
-    .await
+pub async fn find_active(
+    executor: impl Executor<'_, Database = MySql>,
+    user_id: u64,
+) -> Result<Option<Session>, sqlx::Error> {
+    by("active_user_id = ?")
+        .bind(user_id)
+        .fetch_optional(executor)
+        .await
 }
 
 /// The user's session by its public id, unless deleted.
-pub async fn find_owned<'e, E>(
-    executor: E,
+pub async fn find_owned(
+    executor: impl Executor<'_, Database = MySql>,
     public_id: &str,
     user_id: u64,
-) -> Result<Option<Session>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {SESSION_COLUMNS} FROM analysis_sessions \
-         WHERE public_id = ? AND user_id = ? AND status <> 'deleted'"
-    )))
-    .bind(public_id)
-    .bind(user_id)
-    .fetch_optional(executor)
-    .await
+) -> Result<Option<Session>, sqlx::Error> {
+    by("public_id = ? AND user_id = ? AND status <> 'deleted'")
+        .bind(public_id)
+        .bind(user_id)
+        .fetch_optional(executor)
+        .await
 }
 
 /// Activity keeps an active session alive until `expires_at`.
-pub async fn touch<'e, E>(
-    executor: E,
+pub async fn touch(
+    executor: impl Executor<'_, Database = MySql>,
     session_id: u64,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE analysis_sessions SET last_activity_at = ?, expires_at = ? WHERE id = ? AND status = 'active'",
     )
@@ -163,14 +154,11 @@ pub struct ListedSession {
 }
 
 /// The user's sessions (deleted ones aside), newest first, at most `limit`.
-pub async fn list_for_user<'e, E>(
-    executor: E,
+pub async fn list_for_user(
+    executor: impl Executor<'_, Database = MySql>,
     user_id: u64,
     limit: u32,
-) -> Result<Vec<ListedSession>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<Vec<ListedSession>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.public_id, s.name, s.status, s.created_at, s.expires_at, \
          (SELECT COUNT(*) FROM captures c WHERE c.session_id = s.id) AS captures, \
@@ -184,15 +172,12 @@ where
     .await
 }
 
-pub async fn rename<'e, E>(
-    executor: E,
+pub async fn rename(
+    executor: impl Executor<'_, Database = MySql>,
     session_id: u64,
     name: &str,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE analysis_sessions SET name = ?, updated_at = ? WHERE id = ?")
         .bind(name)
         .bind(now)
@@ -221,14 +206,11 @@ pub async fn count_saved_locked(
 }
 
 /// The active session becomes saved: kept, never expiring.
-pub async fn save<'e, E>(
-    executor: E,
+pub async fn save(
+    executor: impl Executor<'_, Database = MySql>,
     session_id: u64,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE analysis_sessions SET status = 'saved', saved_at = ?, expires_at = NULL, updated_at = ? \
          WHERE id = ? AND status = 'active'",
@@ -243,15 +225,12 @@ where
 
 /// A saved session becomes the active one again. Fails with a unique violation when the user
 /// has another active session.
-pub async fn resume<'e, E>(
-    executor: E,
+pub async fn resume(
+    executor: impl Executor<'_, Database = MySql>,
     session_id: u64,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE analysis_sessions SET status = 'active', saved_at = NULL, last_activity_at = ?, expires_at = ?, \
          updated_at = ? WHERE id = ? AND status = 'saved'",
@@ -288,14 +267,11 @@ pub async fn mark_deleted(
 }
 
 /// Active sessions idle past their expiry: (session id, user id), at most `limit`.
-pub async fn due_for_expiry<'e, E>(
-    executor: E,
+pub async fn due_for_expiry(
+    executor: impl Executor<'_, Database = MySql>,
     now: DateTime<Utc>,
     limit: u32,
-) -> Result<Vec<(u64, u64)>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<Vec<(u64, u64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, user_id FROM analysis_sessions WHERE status = 'active' AND expires_at < ? LIMIT ?",
     )
@@ -307,14 +283,11 @@ where
 
 /// An idle active session becomes `expired` (its data is purged next); `false` if it was
 /// touched or ended meanwhile.
-pub async fn expire<'e, E>(
-    executor: E,
+pub async fn expire(
+    executor: impl Executor<'_, Database = MySql>,
     session_id: u64,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query(
         "UPDATE analysis_sessions SET status = 'expired', ended_at = ?, updated_at = ? \
          WHERE id = ? AND status = 'active' AND expires_at < ?",
@@ -330,13 +303,10 @@ where
 }
 
 /// Expired and deleted sessions whose data is not purged yet: (id, status), at most `limit`.
-pub async fn due_for_purge<'e, E>(
-    executor: E,
+pub async fn due_for_purge(
+    executor: impl Executor<'_, Database = MySql>,
     limit: u32,
-) -> Result<Vec<(u64, SessionStatus)>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<Vec<(u64, SessionStatus)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, status FROM analysis_sessions WHERE status IN ('expired', 'deleted') \
          AND purged_at IS NULL LIMIT ?",

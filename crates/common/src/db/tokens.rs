@@ -23,16 +23,13 @@ pub struct SealedTokens {
 }
 
 /// Stores a user's tokens after a code exchange: valid, validated now.
-pub async fn save<'e, E>(
-    executor: E,
+pub async fn save(
+    executor: impl Executor<'_, Database = MySql>,
     twitch_user_id: &str,
     tokens: &SealedTokens,
     scopes: &str,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO twitch_tokens (twitch_user_id, access_token_sealed, refresh_token_sealed, \
          scopes, expires_at, validated_at, invalid_since, invalid_reason, created_at, updated_at) \
@@ -55,17 +52,14 @@ where
     Ok(())
 }
 
-const SELECT_ROW: &str = "SELECT access_token_sealed, refresh_token_sealed, scopes, invalid_since, \
-     invalid_reason FROM twitch_tokens WHERE twitch_user_id = ?";
+const ROW_COLUMNS: &str =
+    "access_token_sealed, refresh_token_sealed, scopes, invalid_since, invalid_reason";
 
-pub async fn find<'e, E>(
-    executor: E,
+pub async fn find(
+    executor: impl Executor<'_, Database = MySql>,
     twitch_user_id: &str,
-) -> Result<Option<SealedRow>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
-    sqlx::query_as(SELECT_ROW)
+) -> Result<Option<SealedRow>, sqlx::Error> {
+    super::select(ROW_COLUMNS, "twitch_tokens", "twitch_user_id = ?")
         .bind(twitch_user_id)
         .fetch_optional(executor)
         .await
@@ -77,22 +71,23 @@ pub async fn find_for_update(
     conn: &mut MySqlConnection,
     twitch_user_id: &str,
 ) -> Result<Option<SealedRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT_ROW} FOR UPDATE")))
-        .bind(twitch_user_id)
-        .fetch_optional(conn)
-        .await
+    super::select(
+        ROW_COLUMNS,
+        "twitch_tokens",
+        "twitch_user_id = ? FOR UPDATE",
+    )
+    .bind(twitch_user_id)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Rotated tokens (a refresh); a refresh token Twitch did not rotate is kept.
-pub async fn store_refreshed<'e, E>(
-    executor: E,
+pub async fn store_refreshed(
+    executor: impl Executor<'_, Database = MySql>,
     twitch_user_id: &str,
     tokens: &SealedTokens,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE twitch_tokens SET access_token_sealed = ?, \
          refresh_token_sealed = COALESCE(?, refresh_token_sealed), expires_at = ?, \
@@ -109,15 +104,12 @@ where
 }
 
 /// Marks the user's tokens unusable (refresh refused, validation failed).
-pub async fn mark_invalid<'e, E>(
-    executor: E,
+pub async fn mark_invalid(
+    executor: impl Executor<'_, Database = MySql>,
     twitch_user_id: &str,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE twitch_tokens SET invalid_since = COALESCE(invalid_since, ?), \
          invalid_reason = ?, updated_at = ? WHERE twitch_user_id = ?",
@@ -131,14 +123,11 @@ where
     Ok(())
 }
 
-pub async fn mark_validated<'e, E>(
-    executor: E,
+pub async fn mark_validated(
+    executor: impl Executor<'_, Database = MySql>,
     twitch_user_id: &str,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE twitch_tokens SET validated_at = ?, updated_at = ? WHERE twitch_user_id = ?",
     )
@@ -150,10 +139,10 @@ where
     Ok(())
 }
 
-pub async fn delete<'e, E>(executor: E, twitch_user_id: &str) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+pub async fn delete(
+    executor: impl Executor<'_, Database = MySql>,
+    twitch_user_id: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM twitch_tokens WHERE twitch_user_id = ?")
         .bind(twitch_user_id)
         .execute(executor)
@@ -162,10 +151,10 @@ where
 }
 
 /// Users with valid tokens last validated before `before` (or never), least recent first.
-pub async fn stale<'e, E>(executor: E, before: DateTime<Utc>) -> Result<Vec<String>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+pub async fn stale(
+    executor: impl Executor<'_, Database = MySql>,
+    before: DateTime<Utc>,
+) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT twitch_user_id FROM twitch_tokens WHERE invalid_since IS NULL \
          AND (validated_at IS NULL OR validated_at < ?) ORDER BY validated_at",

@@ -12,18 +12,17 @@ pub struct User {
     pub avatar_url: Option<String>,
 }
 
+const USER_COLUMNS: &str = "id, twitch_user_id, login, display_name, avatar_url";
+
 /// Creates or refreshes a user from their Twitch profile; returns their id.
-pub async fn upsert<'e, E>(
-    executor: E,
+pub async fn upsert(
+    executor: impl Executor<'_, Database = MySql>,
     twitch_user_id: &str,
     login: &str,
     display_name: &str,
     avatar_url: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<u64, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO users (twitch_user_id, login, display_name, avatar_url, created_at, updated_at, \
          last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?) \
@@ -43,29 +42,22 @@ where
     Ok(done.last_insert_id())
 }
 
-pub async fn find<'e, E>(executor: E, id: u64) -> Result<Option<User>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
-    sqlx::query_as(
-        "SELECT id, twitch_user_id, login, display_name, avatar_url FROM users WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(executor)
-    .await
+pub async fn find(
+    executor: impl Executor<'_, Database = MySql>,
+    id: u64,
+) -> Result<Option<User>, sqlx::Error> {
+    super::select(USER_COLUMNS, "users", "id = ?")
+        .bind(id)
+        .fetch_optional(executor)
+        .await
 }
 
-pub async fn find_by_twitch_id<'e, E>(
-    executor: E,
+pub async fn find_by_twitch_id(
+    executor: impl Executor<'_, Database = MySql>,
     twitch_user_id: &str,
-) -> Result<Option<User>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
-    sqlx::query_as(
-        "SELECT id, twitch_user_id, login, display_name, avatar_url FROM users WHERE twitch_user_id = ?",
-    )
-    .bind(twitch_user_id)
-    .fetch_optional(executor)
-    .await
+) -> Result<Option<User>, sqlx::Error> {
+    super::select(USER_COLUMNS, "users", "twitch_user_id = ?")
+        .bind(twitch_user_id)
+        .fetch_optional(executor)
+        .await
 }

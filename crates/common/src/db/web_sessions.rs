@@ -18,14 +18,11 @@ pub struct WebSessionUser {
 }
 
 /// The unexpired web session whose token hashes to `token_hash`, with its user.
-pub async fn find_live<'e, E>(
-    executor: E,
+pub async fn find_live(
+    executor: impl Executor<'_, Database = MySql>,
     token_hash: &[u8],
     now: DateTime<Utc>,
-) -> Result<Option<WebSessionUser>, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<Option<WebSessionUser>, sqlx::Error> {
     sqlx::query_as(
         "SELECT w.id AS web_session_id, w.csrf_secret, w.last_seen_at, \
          u.id AS user_id, u.twitch_user_id, u.login, u.display_name, u.avatar_url \
@@ -40,15 +37,12 @@ where
 }
 
 /// Slides a session's idle expiry to `idle_until`, never past its absolute expiry.
-pub async fn slide<'e, E>(
-    executor: E,
+pub async fn slide(
+    executor: impl Executor<'_, Database = MySql>,
     web_session_id: u64,
     now: DateTime<Utc>,
     idle_until: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE web_sessions SET last_seen_at = ?, expires_at = LEAST(?, absolute_expires_at) WHERE id = ?",
     )
@@ -72,14 +66,11 @@ pub struct NewWebSession<'a> {
     pub absolute_until: DateTime<Utc>,
 }
 
-pub async fn insert<'e, E>(
-    executor: E,
+pub async fn insert(
+    executor: impl Executor<'_, Database = MySql>,
     session: &NewWebSession<'_>,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, user_agent, ip, created_at, last_seen_at, \
          expires_at, absolute_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -102,10 +93,10 @@ where
     Ok(())
 }
 
-pub async fn delete<'e, E>(executor: E, web_session_id: u64) -> Result<(), sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+pub async fn delete(
+    executor: impl Executor<'_, Database = MySql>,
+    web_session_id: u64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM web_sessions WHERE id = ?")
         .bind(web_session_id)
         .execute(executor)
@@ -114,10 +105,10 @@ where
 }
 
 /// Ends every web session of a user (their Twitch authorization ended).
-pub async fn delete_for_user<'e, E>(executor: E, user_id: u64) -> Result<u64, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+pub async fn delete_for_user(
+    executor: impl Executor<'_, Database = MySql>,
+    user_id: u64,
+) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query("DELETE FROM web_sessions WHERE user_id = ?")
         .bind(user_id)
         .execute(executor)
@@ -126,14 +117,11 @@ where
 }
 
 /// Deletes up to `limit` expired web sessions; returns how many.
-pub async fn delete_expired<'e, E>(
-    executor: E,
+pub async fn delete_expired(
+    executor: impl Executor<'_, Database = MySql>,
     now: DateTime<Utc>,
     limit: u32,
-) -> Result<u64, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "DELETE FROM web_sessions WHERE expires_at < ? OR absolute_expires_at < ? LIMIT ?",
     )

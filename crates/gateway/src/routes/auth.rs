@@ -14,7 +14,7 @@ use tca_common::twitch_api::TwitchApiError;
 
 use crate::auth::{self, CurrentUser, MaybeUser, NoFields, Posted};
 use crate::client_ip::client_ip;
-use crate::cookies::{self, LOGIN_COOKIE, SESSION_COOKIE};
+use crate::cookies::{self, LOGIN_COOKIE, WEB_SESSION_COOKIE};
 use crate::error::{AppError, AppResult, ErrorPage};
 use crate::state::AppState;
 
@@ -236,7 +236,7 @@ async fn logout(
         StatusCode::SEE_OTHER,
         [
             (header::LOCATION, "/?notice=logged-out".to_string()),
-            (header::SET_COOKIE, cookies::clear(SESSION_COOKIE)),
+            (header::SET_COOKIE, cookies::clear(WEB_SESSION_COOKIE)),
         ],
     )
         .into_response())

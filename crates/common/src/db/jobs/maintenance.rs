@@ -42,15 +42,12 @@ pub async fn stats(pool: &MySqlPool, now: DateTime<Utc>) -> Result<QueueStats, s
 }
 
 /// Deletes up to `limit` jobs that ended with `status` before `before`; returns how many.
-pub async fn prune_finished<'e, E>(
-    executor: E,
+pub async fn prune_finished(
+    executor: impl Executor<'_, Database = MySql>,
     status: super::JobStatus,
     before: DateTime<Utc>,
     limit: u32,
-) -> Result<u64, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<u64, sqlx::Error> {
     Ok(
         sqlx::query("DELETE FROM jobs WHERE status = ? AND finished_at < ? LIMIT ?")
             .bind(status.as_str())

@@ -206,14 +206,11 @@ pub enum Enqueued {
 /// Inserts one job. Pass `&mut *tx` to make it part of the caller's transaction: the job then
 /// exists if and only if the caller's writes commit. A dedupe conflict is not an error, and
 /// in MariaDB it does not abort the surrounding transaction.
-pub async fn enqueue<'e, E>(
-    executor: E,
+pub async fn enqueue(
+    executor: impl Executor<'_, Database = MySql>,
     job: &NewJob,
     now: DateTime<Utc>,
-) -> Result<Enqueued, QueueError>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<Enqueued, QueueError> {
     let result = sqlx::query(
         "INSERT INTO jobs (kind, payload, status, priority, run_at, max_attempts, dedupe_key, \
          created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)",

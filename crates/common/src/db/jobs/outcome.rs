@@ -44,15 +44,12 @@ macro_rules! fenced_sql {
 }
 
 /// Extends the lease. `false`: the job is no longer ours (the reaper took it back).
-pub async fn heartbeat<'e, E>(
-    executor: E,
+pub async fn heartbeat(
+    executor: impl Executor<'_, Database = MySql>,
     lease: &Lease,
     lease_len: Duration,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<bool, sqlx::Error> {
     let until = lease_end(now, lease_len);
     fenced(
         executor,
@@ -68,15 +65,12 @@ where
 /// committing: if its worker then dies before the runner re-queues it, the reaper re-queues it
 /// for the next slot (it never moves `run_at` back), not for the slot just done.
 /// `false`: the job is no longer ours.
-pub async fn reschedule_running<'e, E>(
-    executor: E,
+pub async fn reschedule_running(
+    executor: impl Executor<'_, Database = MySql>,
     lease: &Lease,
     run_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<bool, sqlx::Error> {
     fenced(
         executor,
         fenced_sql!("UPDATE jobs SET run_at = ?, updated_at = ?"),
@@ -87,14 +81,11 @@ where
 }
 
 /// Marks the job succeeded. `false`: the lease was lost and nothing was written.
-pub async fn complete<'e, E>(
-    executor: E,
+pub async fn complete(
+    executor: impl Executor<'_, Database = MySql>,
     lease: &Lease,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<bool, sqlx::Error> {
     fenced(
         executor,
         fenced_sql!(
@@ -108,16 +99,13 @@ where
 }
 
 /// Puts the job back in the queue for another attempt at `run_at`, keeping the error.
-pub async fn retry_later<'e, E>(
-    executor: E,
+pub async fn retry_later(
+    executor: impl Executor<'_, Database = MySql>,
     lease: &Lease,
     run_at: DateTime<Utc>,
     error: &str,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<bool, sqlx::Error> {
     let error = truncate_error(error);
     fenced(
         executor,
@@ -133,16 +121,13 @@ where
 
 /// Re-queues the job for `run_at` without spending an attempt: for waits that are nobody's
 /// fault (a rate limit, a shutdown).
-pub async fn defer<'e, E>(
-    executor: E,
+pub async fn defer(
+    executor: impl Executor<'_, Database = MySql>,
     lease: &Lease,
     run_at: DateTime<Utc>,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<bool, sqlx::Error> {
     let reason = truncate_error(reason);
     fenced(
         executor,
@@ -157,16 +142,13 @@ where
 }
 
 /// Ends the job as `failed` or `dead` with its error.
-pub async fn finish_unsuccessfully<'e, E>(
-    executor: E,
+pub async fn finish_unsuccessfully(
+    executor: impl Executor<'_, Database = MySql>,
     lease: &Lease,
     status: JobStatus,
     error: &str,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error>
-where
-    E: Executor<'e, Database = MySql>,
-{
+) -> Result<bool, sqlx::Error> {
     debug_assert!(matches!(status, JobStatus::Failed | JobStatus::Dead));
     let error = truncate_error(error);
     fenced(

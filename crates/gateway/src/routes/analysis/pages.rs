@@ -5,10 +5,10 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
-use tca_common::analysis_api::AccountsQuery;
 use tca_common::analysis_api::response::{
     Account, AccountList, LoginReuse, Name, Renamed, Sighting, Summary, TopDay,
 };
+use tca_common::analysis_api::{AccountsQuery, AnalysisFilter};
 use tca_common::db::session_channels;
 use tca_common::db::sessions::Session;
 
@@ -83,6 +83,33 @@ impl DashboardPage {
     }
 }
 
+/// What an analysis page is asked: the user's session, the filter as typed (redisplayed), the
+/// filter checked for the analysis service, and the page of a list.
+struct Asked {
+    session: Session,
+    filter: Filter,
+    checked: AnalysisFilter,
+    page: u32,
+}
+
+async fn asked(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    raw: Option<&str>,
+) -> AppResult<Asked> {
+    let session = owned_session(state, user, id).await?;
+    let (filter, rest) = Filter::parse(raw);
+    let page = page_number(&rest)?;
+    let checked = filter.checked()?;
+    Ok(Asked {
+        session,
+        filter,
+        checked,
+        page,
+    })
+}
+
 /// Renames listed on the dashboard; the export has them all.
 const RENAMES_SHOWN: usize = 50;
 /// Flagged accounts per page of the dashboard.
@@ -94,10 +121,12 @@ pub(super) async fn dashboard(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    let session = owned_session(&state, &user, &id).await?;
-    let (filter, rest) = Filter::parse(raw.as_deref());
-    let page = page_number(&rest)?;
-    let checked = filter.checked()?;
+    let Asked {
+        session,
+        filter,
+        checked,
+        page,
+    } = asked(&state, &user, &id, raw.as_deref()).await?;
     let flagged = AccountsQuery {
         flagged_only: true,
         per_page: FLAGGED_PER_PAGE,
@@ -170,11 +199,13 @@ pub(super) async fn day_page(
     Path((id, raw_day)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    let session = owned_session(&state, &user, &id).await?;
+    let Asked {
+        session,
+        filter,
+        checked,
+        page,
+    } = asked(&state, &user, &id, raw.as_deref()).await?;
     let day = creation_day(&raw_day)?;
-    let (filter, rest) = Filter::parse(raw.as_deref());
-    let page = page_number(&rest)?;
-    let checked = filter.checked()?;
     let list = AccountsQuery {
         per_page: DAY_PER_PAGE,
         page,
