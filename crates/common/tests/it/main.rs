@@ -4,7 +4,9 @@
 //! Module names are prefixed with the crate: `#[sqlx::test]` names each test database after
 //! the test's module path, and every crate's test binary is called `it`.
 
+mod common_backup;
 mod common_deploy;
 mod common_env_example;
 mod common_queue;
 mod common_schema;
+mod env_scan;
