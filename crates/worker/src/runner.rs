@@ -143,24 +143,10 @@ impl Runner {
         let mut claim_errors = 0u32;
         loop {
             while tasks.try_join_next().is_some() {}
-            // Wait for one free slot, then take every other free one, up to the batch size.
-            let first = tokio::select! {
-                biased;
-                () = shutdown.cancelled() => break,
-                permit = slots.clone().acquire_owned() => match permit {
-                    Ok(p) => p,
-                    Err(_) => break,
-                },
+            let Some(mut permits) = self.free_slots(&slots, shutdown).await else {
+                break;
             };
-            let mut permits: Vec<OwnedSemaphorePermit> = vec![first];
-            while permits.len() < self.config.claim_batch as usize {
-                match slots.clone().try_acquire_owned() {
-                    Ok(p) => permits.push(p),
-                    Err(_) => break,
-                }
-            }
-
-            let claimed = jobs::claim_batch(
+            let claimed = match jobs::claim_batch(
                 &self.pool,
                 &self.config.worker_id,
                 &kinds,
@@ -168,8 +154,8 @@ impl Runner {
                 self.config.lease,
                 Utc::now(),
             )
-            .await;
-            let claimed = match claimed {
+            .await
+            {
                 Ok(claimed) => {
                     claim_errors = 0;
                     claimed
@@ -191,17 +177,7 @@ impl Runner {
                     continue;
                 }
             };
-
             let got_full_batch = claimed.len() == permits.len();
-            if claimed.is_empty() {
-                drop(permits);
-                let jittered = self
-                    .config
-                    .poll_interval
-                    .mul_f64(rand::rng().random_range(0.75..1.25));
-                sleep_or_shutdown(jittered, shutdown).await;
-                continue;
-            }
             for job in claimed {
                 metrics::counter!("jobs_claimed_total", "kind" => job.kind.clone()).increment(1);
                 let Some(permit) = permits.pop() else { break };
@@ -216,19 +192,41 @@ impl Runner {
             }
             drop(permits);
             if !got_full_batch {
-                // Fewer ready jobs than free slots: the queue is drained for now.
-                let jittered = self
-                    .config
-                    .poll_interval
-                    .mul_f64(rand::rng().random_range(0.75..1.25));
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(jittered) => {},
-                    // A slot freeing up while we wait is not a reason to claim again early.
-                }
+                // Fewer ready jobs than free slots: the queue is drained for now. A slot
+                // freeing up while we wait is not a reason to claim again early.
+                sleep_or_shutdown(self.jittered_poll(), shutdown).await;
             }
         }
         tasks
+    }
+
+    /// Waits for one free slot, then takes every other free one, up to the batch size;
+    /// `None` at shutdown.
+    async fn free_slots(
+        &self,
+        slots: &Arc<Semaphore>,
+        shutdown: &CancellationToken,
+    ) -> Option<Vec<OwnedSemaphorePermit>> {
+        let first = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => return None,
+            permit = slots.clone().acquire_owned() => permit.ok()?,
+        };
+        let mut permits = vec![first];
+        while permits.len() < self.config.claim_batch as usize {
+            match slots.clone().try_acquire_owned() {
+                Ok(p) => permits.push(p),
+                Err(_) => break,
+            }
+        }
+        Some(permits)
+    }
+
+    /// The poll interval ±25 %: workers that went idle together do not poll together.
+    fn jittered_poll(&self) -> Duration {
+        self.config
+            .poll_interval
+            .mul_f64(rand::rng().random_range(0.75..1.25))
     }
 }
 
