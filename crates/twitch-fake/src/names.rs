@@ -164,6 +164,11 @@ pub fn random_login(rng: &mut Rng) -> String {
     login
 }
 
+/// `silent_falcon`: two words, human-looking.
+pub fn word_word_login(rng: &mut Rng) -> String {
+    truncate(format!("{}_{}", rng.pick(ADJECTIVES), rng.pick(NOUNS)))
+}
+
 pub fn word_word_digits_login(rng: &mut Rng) -> String {
     truncate(format!(
         "{}_{}_{}",

@@ -2,17 +2,17 @@
 //! broadcasters, each channel's human audience and bot cohorts, then ids that grow with
 //! creation time, as Twitch's do.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    Account, AccountIdx, Channel, ChannelIdx, CohortInfo, Member, Role, Rule, ScheduledRename,
-    World,
+    Account, AccountIdx, Channel, ChannelIdx, CohortInfo, Member, Role, Rule, Schedule,
+    ScheduledRename, World,
 };
 use crate::names;
 use crate::rng::{self, Rng};
-use crate::scenario::{self, LoginPattern, Presence, Scenario};
+use crate::scenario::{self, Creation, DisplayNames, LoginPattern, Presence, Scenario};
 
 /// Generated ids start here and grow with creation time, as Twitch's do.
 const FIRST_GENERATED_ID: u64 = 21_000_000;
@@ -25,6 +25,7 @@ struct Builder {
     taken_logins: HashSet<String>,
     /// The scenario's named accounts and broadcasters, by login.
     by_scenario_login: HashMap<String, AccountIdx>,
+    schedules: Vec<Schedule>,
 }
 
 impl Builder {
@@ -88,9 +89,10 @@ impl Builder {
             let mut rng = Rng::stream(seed, &[1, n as u64]);
             let login = user.login.to_ascii_lowercase();
             self.taken_logins.insert(login.clone());
-            let created_at = user
-                .created_at
-                .unwrap_or_else(|| self.human_created_at(&mut rng));
+            let created_at = match user.created_at {
+                Some(when) => when.resolve(self.now),
+                None => self.human_created_at(&mut rng),
+            };
             let idx = self.push(
                 Account {
                     id: 0,
@@ -219,7 +221,8 @@ impl Builder {
         }
     }
 
-    /// A bot cohort's accounts, with the presence rule they share.
+    /// A cohort's accounts, with the presence rule they share. Version 1 cohorts draw from
+    /// `crng` exactly as before version 2, so their worlds are unchanged.
     fn cohort(
         &mut self,
         crng: &mut Rng,
@@ -231,38 +234,68 @@ impl Builder {
             .prefix
             .clone()
             .unwrap_or_else(|| names::cohort_prefix(crng));
-        let window = cohort.created_within.as_secs().max(1);
-        let rule = match cohort.presence {
-            Presence::Always => Rule::Always,
-            Presence::OfflineOnly => Rule::OfflineOnly,
-            Presence::Bursts => Rule::Bursts(cohort.burst_every.max(1)),
-        };
-        let mut accounts = Vec::with_capacity(cohort.size as usize);
-        for _ in 0..cohort.size {
-            let login = match cohort.login_pattern {
+        let rule = self.presence_rule(cohort, cohort_idx);
+        let size = cohort.size();
+        let mut accounts = Vec::with_capacity(size as usize);
+        for i in 0..size {
+            let pattern = match &cohort.logins {
+                Some(shares) => pick_share(crng, shares),
+                None => cohort.login_pattern.unwrap_or_default(),
+            };
+            let login = match pattern {
                 LoginPattern::PrefixDigits => names::prefix_digits_login(&prefix, crng),
                 LoginPattern::Random => names::random_login(crng),
+                LoginPattern::WordWord => names::word_word_login(crng),
                 LoginPattern::WordWordDigits => names::word_word_digits_login(crng),
+                LoginPattern::Human => names::human_login(crng),
             };
             let login = names::unique(login, &mut self.taken_logins, crng);
-            let offset = crng.below(window) as i64;
+            let created_at = self.cohort_created_at(crng, cohort, i);
+            let description = match (cohort.bio, cohort.empty_bio.unwrap_or(true)) {
+                (Some(share), _) if crng.chance(share) => names::bio(crng).to_string(),
+                (Some(_), _) | (None, true) => String::new(),
+                (None, false) => names::bio(crng).to_string(),
+            };
+            let default_avatar = match cohort.custom_avatar {
+                Some(share) => !crng.chance(share),
+                None => cohort.default_avatar.unwrap_or(true),
+            };
+            let display_name = match cohort.display_names {
+                DisplayNames::Login => login.clone(),
+                DisplayNames::Case => names::human_display_name(&login, crng),
+            };
+            let broadcaster_type = if cohort.affiliate > 0.0 && crng.chance(cohort.affiliate) {
+                "affiliate"
+            } else {
+                ""
+            };
+            let rename = match cohort.rename_at_listing {
+                Some(at_listing) if crng.chance(cohort.rename_share.unwrap_or(1.0)) => {
+                    let login = self.fresh_human_login(crng);
+                    Some(ScheduledRename {
+                        at_listing,
+                        display_name: names::human_display_name(&login, crng),
+                        login,
+                    })
+                }
+                _ => None,
+            };
+            let suspend_at_listing = cohort
+                .suspend_at_listing
+                .filter(|_| crng.chance(cohort.suspend_share.unwrap_or(1.0)));
             let account = self.push(
                 Account {
                     id: 0,
-                    display_name: login.clone(),
+                    display_name,
                     login,
-                    created_at: cohort.created_from + chrono::Duration::seconds(offset),
-                    description: if cohort.empty_bio {
-                        String::new()
-                    } else {
-                        names::bio(crng).to_string()
-                    },
-                    default_avatar: cohort.default_avatar,
-                    broadcaster_type: "",
+                    created_at,
+                    description,
+                    default_avatar,
+                    broadcaster_type,
                     role: Role::Cohort(cohort_idx),
                     home_channel: Some(home),
-                    rename: None,
-                    suspend_at_listing: None,
+                    rename,
+                    suspend_at_listing,
                 },
                 None,
             );
@@ -270,6 +303,73 @@ impl Builder {
         }
         accounts
     }
+
+    /// The rule every member of the cohort follows.
+    fn presence_rule(&mut self, cohort: &scenario::Cohort, cohort_idx: u16) -> Rule {
+        if cohort.scheduled() {
+            self.schedules.push(Schedule {
+                cohort: cohort_idx,
+                arrive: cohort.arrive_at_listing.unwrap_or(1),
+                leave: cohort.leave_at_listing,
+                probability: cohort.probability.unwrap_or(1.0),
+                together: cohort.together,
+                mode: cohort.presence,
+            });
+            return Rule::Schedule((self.schedules.len() - 1) as u16);
+        }
+        match cohort.presence {
+            Presence::Always | Presence::LiveOnly => Rule::Always,
+            Presence::OfflineOnly => Rule::OfflineOnly,
+            Presence::Bursts => Rule::Bursts(cohort.burst_every.max(1)),
+        }
+    }
+
+    /// The creation time of the cohort's `i`-th account.
+    fn cohort_created_at(
+        &self,
+        crng: &mut Rng,
+        cohort: &scenario::Cohort,
+        i: u32,
+    ) -> DateTime<Utc> {
+        match cohort.creation() {
+            Some(Creation::Window { from, within }) => {
+                let offset = crng.below(within.as_secs().max(1)) as i64;
+                from.resolve(self.now) + chrono::Duration::seconds(offset)
+            }
+            Some(Creation::Drip { from, drip }) => {
+                let (start, end) = drip.window().unwrap_or((0, 86_400));
+                let day = from
+                    .resolve(self.now)
+                    .date_naive()
+                    .and_hms_opt(0, 0, 0)
+                    .map(|t| t.and_utc())
+                    .unwrap_or(self.now)
+                    + chrono::Duration::days(i64::from(i / drip.per_day.max(1)));
+                let within = u64::from(end - start).max(1);
+                let mut at =
+                    day + chrono::Duration::seconds(i64::from(start) + crng.below(within) as i64);
+                if let Some(jitter) = drip.jitter.filter(|j| !j.is_zero()) {
+                    let j = jitter.as_secs() as i64;
+                    at += chrono::Duration::seconds(crng.below(2 * j as u64 + 1) as i64 - j);
+                }
+                at
+            }
+            Some(Creation::LikeHumans) | None => self.human_created_at(crng),
+        }
+    }
+}
+
+/// A login style drawn by its share.
+fn pick_share(rng: &mut Rng, shares: &BTreeMap<LoginPattern, f64>) -> LoginPattern {
+    let draw = rng.unit();
+    let mut acc = 0.0;
+    for (pattern, share) in shares {
+        acc += share;
+        if draw < acc {
+            return *pattern;
+        }
+    }
+    shares.keys().last().copied().unwrap_or_default()
 }
 
 impl World {
@@ -281,6 +381,7 @@ impl World {
             explicit_ids: Vec::new(),
             taken_logins: HashSet::new(),
             by_scenario_login: HashMap::new(),
+            schedules: Vec::new(),
         };
         // Named accounts first: they keep their names and may pin their ids.
         let users = b.named_users(scenario, seed);
@@ -299,6 +400,7 @@ impl World {
                 let cohort_idx = cohorts.len() as u16;
                 cohorts.push(CohortInfo {
                     name: cohort.name.clone(),
+                    kind: cohort.kind,
                 });
                 let mut crng = Rng::stream(seed, &[4, n as u64, rng::hash_str(&cohort.name)]);
                 for (account, rule) in b.cohort(&mut crng, home, cohort, cohort_idx) {
@@ -332,6 +434,7 @@ impl World {
             accounts,
             channels,
             cohorts,
+            schedules: b.schedules,
             users,
             by_id,
             by_login,

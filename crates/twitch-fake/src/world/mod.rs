@@ -64,6 +64,31 @@ pub enum Rule {
     OfflineOnly,
     /// Present in listings 1, 1 + n, 1 + 2n, …
     Bursts(u32),
+    /// A cohort's presence schedule (`World::schedules`).
+    Schedule(u16),
+}
+
+/// When a cohort with a version 2 presence schedule is in a channel's listings.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    pub cohort: u16,
+    pub arrive: u32,
+    /// The first listing it is gone from.
+    pub leave: Option<u32>,
+    pub probability: f64,
+    /// One draw per listing for the whole cohort, or one per account.
+    pub together: bool,
+    pub mode: crate::scenario::Presence,
+}
+
+impl Schedule {
+    /// Present in every listing from the first on, live or not.
+    pub fn always(&self) -> bool {
+        self.arrive <= 1
+            && self.leave.is_none()
+            && self.probability >= 1.0
+            && self.mode == crate::scenario::Presence::Always
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +112,7 @@ pub struct Channel {
 #[derive(Debug, Clone)]
 pub struct CohortInfo {
     pub name: String,
+    pub kind: crate::scenario::CohortKind,
 }
 
 #[derive(Debug)]
@@ -96,6 +122,7 @@ pub struct World {
     pub accounts: Vec<Account>,
     pub channels: Vec<Channel>,
     pub cohorts: Vec<CohortInfo>,
+    pub schedules: Vec<Schedule>,
     pub users: Vec<AccountIdx>,
     by_id: HashMap<u64, AccountIdx>,
     /// Every login an account has in the scenario (initial and scheduled) → its account.
@@ -171,7 +198,41 @@ impl World {
                 );
                 rng::unit(h) < self.channels[channel as usize].human_presence
             }
+            Rule::Schedule(s) => {
+                self.scheduled(&self.schedules[s as usize], channel, listing, live, member)
+            }
         }
+    }
+
+    fn scheduled(
+        &self,
+        s: &Schedule,
+        channel: ChannelIdx,
+        listing: u32,
+        live: bool,
+        member: &Member,
+    ) -> bool {
+        use crate::scenario::Presence;
+        let state = match s.mode {
+            Presence::Always => true,
+            Presence::OfflineOnly => !live,
+            Presence::LiveOnly => live,
+            Presence::Bursts => true,
+        };
+        if !state || listing < s.arrive || s.leave.is_some_and(|leave| listing >= leave) {
+            return false;
+        }
+        if s.probability >= 1.0 {
+            return true;
+        }
+        // Together: one draw for the cohort in this listing; otherwise one per account.
+        let who = if s.together {
+            u64::MAX - u64::from(s.cohort)
+        } else {
+            u64::from(member.account)
+        };
+        let h = rng::hash(self.seed, &[7, u64::from(channel), who, u64::from(listing)]);
+        rng::unit(h) < s.probability
     }
 }
 

@@ -23,6 +23,8 @@ pub struct TruthAccount {
     pub created_at: DateTime<Utc>,
     /// The cohort's name, or null for a human (users and broadcasters included).
     pub cohort: Option<String>,
+    /// `bot` (a farm's), `legit` (a crowd of real people's) or `human` (everyone else).
+    pub kind: &'static str,
     pub role: &'static str,
     pub default_avatar: bool,
     pub empty_bio: bool,
@@ -98,6 +100,10 @@ impl World {
                     Role::Cohort(c) => Some(self.cohorts[c as usize].name.clone()),
                     _ => None,
                 },
+                kind: match a.role {
+                    Role::Cohort(c) => self.cohorts[c as usize].kind.as_str(),
+                    _ => "human",
+                },
                 role: match a.role {
                     Role::User => "user",
                     Role::Broadcaster => "broadcaster",
@@ -140,7 +146,11 @@ impl World {
                 let always_present = c
                     .members
                     .iter()
-                    .filter(|m| m.rule == Rule::Always)
+                    .filter(|m| match m.rule {
+                        Rule::Always => true,
+                        Rule::Schedule(s) => self.schedules[s as usize].always(),
+                        _ => false,
+                    })
                     .map(|m| id(m.account))
                     .collect();
                 TruthChannel {

@@ -8,3 +8,4 @@ mod twitch_fake_binary;
 mod twitch_fake_fixtures;
 mod twitch_fake_helix;
 mod twitch_fake_oauth;
+mod twitch_fake_scenario_v2;

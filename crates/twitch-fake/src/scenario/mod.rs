@@ -3,11 +3,17 @@
 //! lifetimes, the rate-limit bucket and injected faults. Every field is documented in
 //! docs/twitch-fake.md. Unknown fields are errors, so a typo cannot silently do nothing.
 
+mod cohort;
+mod when;
+
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer};
+
+pub use cohort::{Cohort, CohortKind, Creation, DisplayNames, Drip, LoginPattern, Presence};
+pub use when::When;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -140,8 +146,9 @@ pub struct User {
     /// Twitch user id; generated when absent.
     #[serde(default)]
     pub id: Option<String>,
+    /// An absolute time or one relative to the world's "now" (`"-3y"`).
     #[serde(default)]
-    pub created_at: Option<DateTime<Utc>>,
+    pub created_at: Option<When>,
     #[serde(default)]
     pub description: Option<String>,
 }
@@ -195,66 +202,7 @@ pub struct Audience {
     pub cohorts: Vec<Cohort>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Cohort {
-    pub name: String,
-    pub size: u32,
-    /// Start of the creation window.
-    pub created_from: DateTime<Utc>,
-    /// Length of the creation window: a day, an hour, minutes ("1d", "2h", "15m").
-    #[serde(deserialize_with = "duration")]
-    pub created_within: Duration,
-    #[serde(default)]
-    pub login_pattern: LoginPattern,
-    /// For `prefix_digits`; generated from the seed when absent.
-    #[serde(default)]
-    pub prefix: Option<String>,
-    #[serde(default = "yes")]
-    pub default_avatar: bool,
-    #[serde(default = "yes")]
-    pub empty_bio: bool,
-    #[serde(default)]
-    pub presence: Presence,
-    /// For `bursts`: present in listings 1, 1 + n, 1 + 2n, …
-    #[serde(default = "default_burst_every")]
-    pub burst_every: u32,
-    /// Other channels (logins) where the cohort is present too.
-    #[serde(default)]
-    pub also_in: Vec<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-fn default_burst_every() -> u32 {
-    3
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LoginPattern {
-    /// A shared prefix and digits: `xq_lurk48213`.
-    #[default]
-    PrefixDigits,
-    /// High-entropy letters and digits: `k3v9qzt0wmx2`.
-    Random,
-    /// `silent_falcon_4821`.
-    WordWordDigits,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Presence {
-    #[default]
-    Always,
-    /// Only in listings taken while the channel is offline.
-    OfflineOnly,
-    /// Only in every `burst_every`-th listing.
-    Bursts,
-}
-
-fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+pub(crate) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     let raw = String::deserialize(deserializer)?;
     tca_common::config::parse_duration(&raw).ok_or_else(|| {
         serde::de::Error::custom(format!("'{raw}' is not a duration (e.g. 30s, 15m, 2h, 1d)"))
@@ -365,18 +313,7 @@ impl Scenario {
                 ));
             }
             for cohort in &a.cohorts {
-                if cohort.burst_every == 0 {
-                    problems.push(format!(
-                        "cohort '{}': burst_every must be >= 1",
-                        cohort.name
-                    ));
-                }
-                if cohort.created_within.is_zero() {
-                    problems.push(format!(
-                        "cohort '{}': created_within must be > 0",
-                        cohort.name
-                    ));
-                }
+                cohort.check(&mut problems);
                 for other in &cohort.also_in {
                     if !self.channels.iter().any(|c| &c.login == other) {
                         problems.push(format!(
