@@ -4,6 +4,8 @@
 //! (which also drives services running as separate processes) logs users in and creates
 //! sessions and captures the way the gateway does (`captures::request`).
 
+pub mod eval;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 

@@ -8,6 +8,7 @@ mod stack_analysis;
 mod stack_auto_capture;
 mod stack_browser;
 mod stack_capture;
+mod stack_eval;
 mod stack_gateway;
 mod stack_housekeeping;
 mod stack_monitoring;
