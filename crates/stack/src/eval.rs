@@ -180,10 +180,11 @@ async fn wait_enriched(pool: &MySqlPool, timeout: Duration) -> anyhow::Result<()
     }
 }
 
-/// The truth's accounts by Twitch id: (kind, cohort, creation day).
-fn truth_accounts(
-    truth: &Value,
-) -> anyhow::Result<HashMap<String, (String, Option<String>, String)>> {
+/// What the truth says of one account: kind, cohort, creation day.
+type Known = (String, Option<String>, String);
+
+/// The truth's accounts by Twitch id.
+fn truth_accounts(truth: &Value) -> anyhow::Result<HashMap<String, Known>> {
     truth["accounts"]
         .as_array()
         .context("truth accounts")?
