@@ -9,6 +9,7 @@
 //! scripts/bench analysis            # B5 summary/top-days latency, E1 export memory, B6 gateway load
 //! scripts/bench all               # all of the above: the full table of docs/benchmarks.md
 //! scripts/chaos                   # B8: kill -9, MariaDB restart, Twitch faults; then verify
+//! scripts/eval [--scenario FILE]... [--seeds N] [--rounds N] [--json FILE]   # detection (docs/detection.md)
 //! tca-bench analysis --accounts 200000 --captures 5 --export-accounts 1000000
 //! ```
 
@@ -17,6 +18,7 @@ mod capture;
 mod chaos;
 mod database;
 mod deployment;
+mod eval;
 mod gateway;
 mod measure;
 mod queue;
@@ -37,7 +39,7 @@ pub struct Figure {
 }
 
 fn usage() -> String {
-    "usage: tca-bench queue|capture|analysis|all|chaos [--jobs N] [--seconds N] [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--json FILE] [--keep]\n\
+    "usage: tca-bench queue|capture|analysis|all|chaos|eval [--jobs N] [--seconds N] [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--scenario FILE]... [--seeds N] [--rounds N] [--json FILE] [--keep]\n\
      DATABASE_URL names the MariaDB server; the benchmark creates and drops its own database there."
         .to_string()
 }
@@ -52,6 +54,11 @@ pub struct Args {
     /// Jobs drained by the queue scenario.
     pub jobs: u64,
     pub json: Option<String>,
+    /// eval: scenario files (default: every file of scenarios/eval), seeds per file, and
+    /// captures of each channel per run.
+    pub scenarios: Vec<String>,
+    pub seeds: u64,
+    pub rounds: u64,
     /// Leave the benchmark database in place afterwards (to EXPLAIN by hand).
     pub keep: bool,
 }
@@ -66,6 +73,9 @@ fn parse(mut raw: impl Iterator<Item = String>) -> anyhow::Result<(String, Args)
         jobs: 100_000,
         seconds: 180,
         json: None,
+        scenarios: Vec::new(),
+        seeds: 3,
+        rounds: 4,
         keep: false,
     };
     while let Some(flag) = raw.next() {
@@ -89,6 +99,9 @@ fn parse(mut raw: impl Iterator<Item = String>) -> anyhow::Result<(String, Args)
             "--jobs" => args.jobs = number()?,
             "--seconds" => args.seconds = number()?,
             "--json" => args.json = Some(value.clone()),
+            "--scenario" => args.scenarios.push(value.clone()),
+            "--seeds" => args.seeds = number()?.max(1),
+            "--rounds" => args.rounds = number()?.max(1),
             other => bail!("unknown option {other}\n{}", usage()),
         }
     }
@@ -117,6 +130,9 @@ pub fn millis(d: Duration) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (scenario, args) = parse(std::env::args().skip(1))?;
+    if scenario == "eval" {
+        return eval::run(&args).await;
+    }
     let figures = match scenario.as_str() {
         "analysis" => analysis::run(&args).await?,
         "queue" => queue::run(&args).await?,

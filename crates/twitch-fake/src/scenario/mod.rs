@@ -199,7 +199,18 @@ pub struct Audience {
     /// chat and from Get Users.
     pub suspended: u32,
     pub suspend_at_listing: Option<u32>,
+    /// How the channel's humans' creation dates spread: `linear` (version 1) or `realistic`
+    /// (version 2: Twitch's growth, the 2020 bulge, recent newcomers, surge days).
+    pub creation: HumanCreation,
     pub cohorts: Vec<Cohort>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HumanCreation {
+    #[default]
+    Linear,
+    Realistic,
 }
 
 pub(crate) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {

@@ -6,13 +6,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use super::humans;
 use super::{
     Account, AccountIdx, Channel, ChannelIdx, CohortInfo, Member, Role, Rule, Schedule,
     ScheduledRename, World,
 };
 use crate::names;
 use crate::rng::{self, Rng};
-use crate::scenario::{self, Creation, DisplayNames, LoginPattern, Presence, Scenario};
+use crate::scenario::{
+    self, Creation, DisplayNames, HumanCreation, LoginPattern, Presence, Scenario,
+};
 
 /// Generated ids start here and grow with creation time, as Twitch's do.
 const FIRST_GENERATED_ID: u64 = 21_000_000;
@@ -26,6 +29,9 @@ struct Builder {
     /// The scenario's named accounts and broadcasters, by login.
     by_scenario_login: HashMap<String, AccountIdx>,
     schedules: Vec<Schedule>,
+    /// The current channel's humans follow the realistic curve.
+    realistic: bool,
+    surges: Vec<DateTime<Utc>>,
 }
 
 impl Builder {
@@ -41,19 +47,14 @@ impl Builder {
         names::unique(login, &mut self.taken_logins, rng)
     }
 
-    /// A human's creation date: anywhere since Twitch's launch, more often in recent years
-    /// (the density rises linearly to twice the average at "now"), plus 2 % genuine newcomers
-    /// spread over the last 30 days. No spike at any date: waves come from cohorts only.
+    /// A human's creation date (`humans`): version 1 worlds with the linear curve, channels
+    /// with `creation = "realistic"` with Twitch's growth and the world's surge days.
     fn human_created_at(&self, rng: &mut Rng) -> DateTime<Utc> {
-        let span = (self.now - scenario::twitch_launch())
-            .num_seconds()
-            .max(86_400) as f64;
-        let age = if rng.chance(0.02) {
-            rng.unit() * 30.0 * 86_400.0
+        if self.realistic {
+            humans::realistic(self.now, &self.surges, rng)
         } else {
-            span * (1.0 - rng.unit().sqrt())
-        };
-        self.now - chrono::Duration::seconds(age as i64 + 60)
+            humans::linear(self.now, rng)
+        }
     }
 
     fn human(&mut self, rng: &mut Rng, home: ChannelIdx) -> Account {
@@ -382,6 +383,8 @@ impl World {
             taken_logins: HashSet::new(),
             by_scenario_login: HashMap::new(),
             schedules: Vec::new(),
+            realistic: false,
+            surges: humans::surge_days(seed, now),
         };
         // Named accounts first: they keep their names and may pin their ids.
         let users = b.named_users(scenario, seed);
@@ -395,6 +398,7 @@ impl World {
             let home = n as ChannelIdx;
             let mut members = b.staff(spec, broadcasters[n]);
             let mut rng = Rng::stream(seed, &[3, n as u64]);
+            b.realistic = spec.audience.creation == HumanCreation::Realistic;
             b.audience(&mut rng, home, &spec.audience, &mut members);
             for cohort in &spec.audience.cohorts {
                 let cohort_idx = cohorts.len() as u16;
@@ -412,6 +416,7 @@ impl World {
                     }
                 }
             }
+            b.realistic = false;
             channels.push(Channel {
                 account: broadcasters[n],
                 moderators: b.moderators(spec),

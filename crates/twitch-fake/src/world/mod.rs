@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use crate::rng;
 
 mod generate;
+mod humans;
 mod truth;
 
 pub use truth::{Truth, TruthAccount, TruthChannel, TruthRef, TruthRename};

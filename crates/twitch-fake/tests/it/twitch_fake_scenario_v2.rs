@@ -280,3 +280,31 @@ name = "x"
         assert!(err.contains(says), "{cohort}: {err}");
     }
 }
+
+#[test]
+fn every_world_of_the_evaluation_suite_loads_says_what_it_tests_and_has_bots_or_a_legit_crowd() {
+    let suite = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/eval");
+    let mut files: Vec<_> = std::fs::read_dir(&suite)
+        .expect("scenarios/eval")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 12, "{} worlds", files.len());
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read");
+        assert!(
+            text.starts_with("# "),
+            "{}: a header comment says what it tests",
+            file.display()
+        );
+        let scenario = Scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        let truth = World::generate(&scenario, 1).truth(0);
+        assert!(
+            truth.accounts.iter().any(|a| a.kind != "human"),
+            "{}: a world of the suite holds a cohort",
+            file.display()
+        );
+    }
+}
