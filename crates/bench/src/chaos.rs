@@ -325,17 +325,7 @@ async fn verify(
     session_id: u64,
     figures: &mut Vec<Figure>,
 ) -> anyhow::Result<u64> {
-    let output = std::process::Command::new(deployment::binary("twitch-fake")?)
-        .args(["truth", "--listings", "1", "--scenario"])
-        .arg(&deployment.scenario)
-        .output()?;
-    if !output.status.success() {
-        bail!(
-            "twitch-fake truth failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let truth: Value = serde_json::from_slice(&output.stdout)?;
+    let truth = deployment.truth(1)?;
     // Nobody churns in this world, so every listing of a channel is its first one.
     let mut expected: HashMap<String, HashSet<String>> = HashMap::new();
     for channel in truth["channels"].as_array().context("truth channels")? {

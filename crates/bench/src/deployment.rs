@@ -381,6 +381,21 @@ impl Deployment {
         Ok(())
     }
 
+    /// `twitch-fake truth` of the world the fake serves, with its first `listings` listings.
+    pub fn truth(&self, listings: u32) -> anyhow::Result<serde_json::Value> {
+        let output = std::process::Command::new(binary("twitch-fake")?)
+            .args(["truth", "--listings", &listings.to_string(), "--scenario"])
+            .arg(&self.scenario)
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "twitch-fake truth failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(serde_json::from_slice(&output.stdout)?)
+    }
+
     /// `/_fake/stats` of twitch-fake.
     pub async fn fake_stats(&self) -> anyhow::Result<serde_json::Value> {
         Ok(reqwest::get(self.fake.url("/_fake/stats"))

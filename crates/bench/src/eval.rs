@@ -13,7 +13,7 @@ use tca_stack::eval::{Measure, measure};
 
 use crate::Args;
 use crate::database::BenchDatabase;
-use crate::deployment::{self, CLIENT_ID, CLIENT_SECRET, Deployment, Tuning};
+use crate::deployment::{CLIENT_ID, CLIENT_SECRET, Deployment, Tuning};
 
 /// The suite run when no `--scenario` is given.
 const SUITE: &str = "scenarios/eval";
@@ -76,17 +76,7 @@ async fn run_one(file: &Path, seed: u64, rounds: u32) -> anyhow::Result<Measure>
         },
     )
     .await?;
-    let output = std::process::Command::new(deployment::binary("twitch-fake")?)
-        .args(["truth", "--scenario"])
-        .arg(&deployment.scenario)
-        .output()?;
-    if !output.status.success() {
-        bail!(
-            "twitch-fake truth failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let truth: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let truth = deployment.truth(0)?;
     let measured = measure(
         &deployment.gateway.url(""),
         &database.pool,

@@ -49,7 +49,8 @@ pub struct Browser {
     gateway: String,
 }
 
-fn location(response: &reqwest::Response) -> String {
+/// Where a redirect points.
+pub fn location(response: &reqwest::Response) -> String {
     response
         .headers()
         .get("location")

@@ -9,14 +9,7 @@ pub struct Web {
     fake: String,
 }
 
-pub fn location(response: &Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
+pub use tca_stack::eval::location;
 
 impl Web {
     pub fn new(stack: &Stack) -> Self {
