@@ -49,8 +49,12 @@ fn prepared(text: &str, seed: u64, redirect_uri: &str) -> anyhow::Result<(String
         "redirect_uris".into(),
         toml::Value::Array(vec![redirect_uri.into()]),
     );
-    let moderator = scenario["channels"][0]["moderators"][0]
-        .as_str()
+    let moderator = scenario
+        .get("channels")
+        .and_then(|c| c.get(0))
+        .and_then(|c| c.get("moderators"))
+        .and_then(|m| m.get(0))
+        .and_then(toml::Value::as_str)
         .context("the first channel needs a moderator (who captures)")?
         .to_string();
     Ok((toml::to_string(&scenario)?, moderator))
@@ -214,4 +218,38 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
         std::fs::write(path, serde_json::to_vec_pretty(&runs)?)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_world_is_run_with_the_runs_seed_and_app_and_its_first_moderator_captures() {
+        let text = r#"
+# a world
+seed = 99
+[app]
+client_id = "theirs"
+client_secret = "theirs"
+redirect_uris = ["http://elsewhere/cb"]
+[[users]]
+login = "mod_one"
+[[channels]]
+login = "chan"
+moderators = ["mod_one"]
+"#;
+        let (scenario, moderator) =
+            prepared(text, 7, "http://127.0.0.1:9/auth/callback").expect("prepared");
+        assert_eq!(moderator, "mod_one");
+        let parsed = tca_twitch_fake::Scenario::parse(&scenario).expect("still a scenario");
+        assert_eq!(parsed.seed, 7);
+        assert_eq!(parsed.app.client_id, CLIENT_ID);
+        assert_eq!(
+            parsed.app.redirect_uris,
+            ["http://127.0.0.1:9/auth/callback"]
+        );
+        let no_moderator = "[app]\nclient_id = \"c\"\nclient_secret = \"s\"\nredirect_uris = []\n[[channels]]\nlogin = \"chan\"\n";
+        assert!(prepared(no_moderator, 1, "http://x/cb").is_err());
+    }
 }
