@@ -2,6 +2,7 @@
 //! The gateway calls it over the internal API (`routes`). `main.rs` only calls the bootstrap.
 
 pub mod cache;
+pub mod cohorts;
 pub mod db;
 pub mod error;
 pub mod export;
