@@ -4,15 +4,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::{MySql, MySqlPool, QueryBuilder};
 use tca_common::analysis_api::response::{CapturePoint, Name, Sighting};
 use tca_common::twitch_id::TwitchId;
-
-/// Accounts per creation day in a session (`?`: the session id).
-pub const DAY_COUNTS_SQL: &str = "SELECT a.twitch_created_date, COUNT(*) FROM session_accounts sa \
-     JOIN twitch_accounts a ON a.id = sa.account_id \
-     WHERE sa.session_id = ? AND a.twitch_created_date IS NOT NULL GROUP BY a.twitch_created_date";
 
 /// The accounts seen in some of a session's channels: the session id and
 /// ` AND sc.broadcaster_id IN (…)` follow.
@@ -156,37 +151,6 @@ pub async fn accounts_in_channels(
     }
     q.push(")");
     q.build_query_scalar().fetch_all(pool).await
-}
-
-/// Creation days and the count of accounts created on each.
-pub async fn creation_day_counts(
-    pool: &MySqlPool,
-    session_id: u64,
-) -> Result<Vec<(NaiveDate, i64)>, sqlx::Error> {
-    sqlx::query_as(DAY_COUNTS_SQL)
-        .bind(session_id)
-        .fetch_all(pool)
-        .await
-}
-
-/// Same-day login stems shared by at least `min` accounts: `scoring::digit_prefix` in SQL
-/// (3+ trailing digits; the stem is what precedes them). The stem's "3+ letters" rule is for
-/// the caller to check on the few groups that come back.
-pub async fn same_day_stems(
-    pool: &MySqlPool,
-    session_id: u64,
-    min: usize,
-) -> Result<Vec<(NaiveDate, String, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.twitch_created_date, REGEXP_REPLACE(a.login, '[0-9]+$', '') AS stem, COUNT(*) \
-         FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
-         WHERE sa.session_id = ? AND a.twitch_created_date IS NOT NULL AND a.login REGEXP '[0-9]{3}$' \
-         GROUP BY a.twitch_created_date, stem HAVING COUNT(*) >= ?",
-    )
-    .bind(session_id)
-    .bind(min as u64)
-    .fetch_all(pool)
-    .await
 }
 
 /// A name of the rename ledger, with its account.

@@ -57,6 +57,8 @@ impl ExportRow for Account {
             self.missing.to_string(),
             self.score.to_string(),
             codes.join(";"),
+            opt(self.cohort_id),
+            opt(self.cohort_strength),
         ]
     }
 }

@@ -2,23 +2,24 @@
 //! kept by `cache` per session and data version, so repeated views do not reload 200k rows.
 
 use bytes::Bytes;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::MySqlPool;
 use tca_common::analysis_api::response::{Account, Reason};
 use tca_common::twitch_id::TwitchId;
 
+use crate::cohorts::{self, evidence::Member};
 use crate::db::{self, AccountRow};
-use crate::histogram::{self, BurstRule, Granularity};
-use crate::scoring::{self, Facts, Score, ScoringConfig, SessionContext};
+use crate::scoring::{self, CohortMark, Facts, Score, ScoringConfig, SessionContext};
 
 /// One account of the session with its score.
 #[derive(Debug, Clone)]
 pub struct Scored {
     pub row: AccountRow,
     pub score: Score,
+    pub cohort: Option<CohortMark>,
 }
 
 impl Scored {
@@ -31,7 +32,6 @@ impl Scored {
         config: &ScoringConfig,
     ) -> Self {
         let facts = Facts {
-            login: &row.login,
             created_at: row.twitch_created_at,
             default_avatar: row.default_avatar,
             description_empty: row.description_empty,
@@ -43,8 +43,9 @@ impl Scored {
             names: row.names.max(1),
             captures_possible,
         };
-        let score = scoring::score(&facts, context, config);
-        Self { row, score }
+        let cohort = context.cohorts.get(&row.account_id).cloned();
+        let score = scoring::score(&facts, cohort.as_ref(), config);
+        Self { row, score, cohort }
     }
 
     pub fn renames(&self) -> u32 {
@@ -78,12 +79,18 @@ impl Scored {
                     sentence: r.sentence.clone(),
                 })
                 .collect(),
+            cohort_id: self.cohort.as_ref().map(|c| c.cohort_id),
+            cohort_strength: self.cohort.as_ref().map(|c| c.strength),
         }
     }
 }
 
 pub struct Population {
     pub accounts: Vec<Scored>,
+    /// Cohorts and each account's cohort (the streamed export scores with it too).
+    pub context: Arc<SessionContext>,
+    /// The session's cohorts, bot cohorts strongest first (docs/cohorts.md).
+    pub cohorts: Vec<CohortSummary>,
     /// Accounts seen in a set of channels (sorted broadcaster ids), remembered for this data
     /// version: a dashboard filtered to a channel asks for the same set over and over.
     channel_accounts: Mutex<HashMap<Vec<TwitchId>, Arc<HashSet<u64>>>>,
@@ -139,7 +146,20 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Loads and scores a session's accounts.
+/// A cohort as the session keeps it: its id, kind, strength, evidence and members.
+#[derive(Debug, Clone)]
+pub struct CohortSummary {
+    pub cohort_id: u64,
+    pub kind: cohorts::Kind,
+    pub strength: u32,
+    pub evidence: Arc<str>,
+    /// Account ids, in creation order.
+    pub members: Vec<u64>,
+    pub first_created: DateTime<Utc>,
+    pub last_created: DateTime<Utc>,
+}
+
+/// Loads a session's accounts, finds their cohorts and scores them.
 pub async fn load(
     pool: &MySqlPool,
     session_id: u64,
@@ -148,14 +168,9 @@ pub async fn load(
     let started = std::time::Instant::now();
     let rows = db::session_accounts(pool, session_id).await?;
     let possible = CapturesPossible::load(pool, session_id).await?;
-    // The rows are here: count days and prefixes from them rather than asking MariaDB to join
-    // the session's accounts twice more (the export, which has no rows in memory, does).
-    let mut counts = ContextCounts::default();
-    for row in &rows {
-        counts.add(row.twitch_created_at.map(|c| c.date_naive()), &row.login);
-    }
-    let context = counts.into_context(config);
     let fetched = started.elapsed();
+    let (context, cohorts) = find_cohorts(&rows, &config.cohorts);
+    let found = started.elapsed();
     let accounts: Vec<Scored> = rows
         .into_iter()
         .map(|row| {
@@ -166,15 +181,72 @@ pub async fn load(
     tracing::info!(
         session_id,
         accounts = accounts.len(),
+        cohorts = cohorts.len(),
         fetch_ms = fetched.as_millis() as u64,
+        cohorts_ms = (found - fetched).as_millis() as u64,
         total_ms = started.elapsed().as_millis() as u64,
         "population loaded"
     );
     Ok(Population {
         accounts,
+        context: Arc::new(context),
+        cohorts,
         channel_accounts: Mutex::default(),
         answers: Mutex::default(),
     })
+}
+
+/// The cohorts of a session's rows, and each member's mark.
+fn find_cohorts(
+    rows: &[AccountRow],
+    config: &cohorts::CohortConfig,
+) -> (SessionContext, Vec<CohortSummary>) {
+    let members: Vec<Member<'_>> = rows
+        .iter()
+        .map(|r| Member {
+            login: &r.login,
+            display_name: &r.display_name,
+            created_at: r.twitch_created_at,
+            default_avatar: r.default_avatar,
+            empty_bio: r.description_empty,
+            first_seen_at: r.first_seen_at,
+            last_seen_at: r.last_seen_at,
+            captures_seen: r.captures_seen,
+            captures_seen_offline: r.captures_seen_offline,
+            channels_seen: r.channels_seen,
+        })
+        .collect();
+    let mut context = SessionContext::default();
+    let mut summaries = Vec::new();
+    for cohort in cohorts::detect(&members, config) {
+        let Some(&earliest) = cohort.members.first() else {
+            continue;
+        };
+        let cohort_id = rows[earliest].account_id;
+        let evidence: Arc<str> = cohort.evidence().into();
+        for &i in &cohort.members {
+            // An account is in at most one window, but recruited members of one bot cohort
+            // could sit in another's span: the stronger (earlier in this order) keeps it.
+            context
+                .cohorts
+                .entry(rows[i].account_id)
+                .or_insert_with(|| CohortMark {
+                    cohort_id,
+                    strength: cohort.strength,
+                    evidence: evidence.clone(),
+                });
+        }
+        summaries.push(CohortSummary {
+            cohort_id,
+            kind: cohort.kind,
+            strength: cohort.strength,
+            evidence,
+            members: cohort.members.iter().map(|&i| rows[i].account_id).collect(),
+            first_created: cohort.first_created,
+            last_created: cohort.last_created,
+        });
+    }
+    (context, summaries)
 }
 
 /// The finished captures of the channels each account was seen in. With captures in one
@@ -205,68 +277,6 @@ impl CapturesPossible {
             Self::PerAccount(map) => map.get(&account_id).copied().unwrap_or(0),
         }
     }
-}
-
-/// Creation days and same-day login prefixes, counted: what a session context is made of.
-#[derive(Debug, Default)]
-pub struct ContextCounts {
-    days: BTreeMap<NaiveDate, u64>,
-    prefixes: HashMap<(NaiveDate, String), usize>,
-}
-
-impl ContextCounts {
-    /// Counts one account.
-    pub fn add(&mut self, created: Option<NaiveDate>, login: &str) {
-        let Some(day) = created else { return };
-        *self.days.entry(day).or_default() += 1;
-        if let Some(prefix) = scoring::digit_prefix(login) {
-            *self.prefixes.entry((day, prefix.to_string())).or_default() += 1;
-        }
-    }
-
-    /// Burst days from the day histogram; prefixes kept where enough accounts share them.
-    pub fn into_context(self, config: &ScoringConfig) -> SessionContext {
-        let burst_days = histogram::build(&self.days, Granularity::Day, BurstRule::default())
-            .into_iter()
-            .filter(|b| b.burst)
-            .map(|b| b.start)
-            .collect();
-        let prefix_counts = self
-            .prefixes
-            .into_iter()
-            .filter(|(_, shared)| *shared >= config.shared_prefix_min)
-            .collect();
-        SessionContext {
-            burst_days,
-            prefix_counts,
-        }
-    }
-}
-
-/// The session context without loading the session's accounts: MariaDB counts days and
-/// same-day login prefixes (GROUP BY), so memory follows days and cohorts, not accounts. The
-/// streamed export scores with it; it equals what `load` counts from the rows.
-pub async fn session_context(
-    pool: &MySqlPool,
-    session_id: u64,
-    config: &ScoringConfig,
-) -> Result<SessionContext, sqlx::Error> {
-    let days = db::creation_day_counts(pool, session_id).await?;
-    let prefixes = db::same_day_stems(pool, session_id, config.shared_prefix_min).await?;
-    let counts = ContextCounts {
-        days: days
-            .into_iter()
-            .map(|(day, n)| (day, n.max(0) as u64))
-            .collect(),
-        prefixes: prefixes
-            .into_iter()
-            .filter(|(_, stem, _)| {
-                scoring::digit_prefix(&format!("{stem}000")) == Some(stem.as_str())
-            })
-            .map(|(day, stem, n)| ((day, stem), n.max(0) as usize))
-            .collect(),
-    };
-    Ok(counts.into_context(config))
 }
 
 /// Which accounts a request looks at: channels (account ids seen there) and a creation period.

@@ -3,16 +3,18 @@
 //! innocent explanations (docs/analysis.md lists them).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// Weights and thresholds (configuration; defaults documented in docs/analysis.md).
+use crate::cohorts::CohortConfig;
+
+/// Weights and thresholds (configuration; defaults documented in docs/analysis.md and, for
+/// cohorts, docs/cohorts.md).
 #[derive(Debug, Clone)]
 pub struct ScoringConfig {
-    pub creation_burst: u32,
     pub young_at_first_sight: u32,
-    pub generated_login: u32,
     pub default_profile: u32,
     pub repeated_renames: u32,
     pub always_present: u32,
@@ -21,20 +23,17 @@ pub struct ScoringConfig {
     pub missing: u32,
     /// "Young" means created less than this many days before first seen.
     pub young_days: i64,
-    /// A login prefix shared by at least this many accounts of the session is a cohort pattern.
-    pub shared_prefix_min: usize,
     /// Always present needs at least this many captures to mean anything.
     pub always_present_min_captures: u32,
     /// Accounts at or above this score are "flagged".
     pub flag_threshold: u32,
+    pub cohorts: CohortConfig,
 }
 
 impl Default for ScoringConfig {
     fn default() -> Self {
         Self {
-            creation_burst: 35,
             young_at_first_sight: 20,
-            generated_login: 15,
             default_profile: 15,
             repeated_renames: 10,
             always_present: 10,
@@ -42,17 +41,16 @@ impl Default for ScoringConfig {
             multi_channel: 5,
             missing: 15,
             young_days: 7,
-            shared_prefix_min: 5,
             always_present_min_captures: 3,
             flag_threshold: 50,
+            cohorts: CohortConfig::default(),
         }
     }
 }
 
 /// What is known of one account in one session.
 #[derive(Debug, Clone)]
-pub struct Facts<'a> {
-    pub login: &'a str,
+pub struct Facts {
     pub created_at: Option<DateTime<Utc>>,
     pub default_avatar: Option<bool>,
     pub description_empty: Option<bool>,
@@ -67,14 +65,21 @@ pub struct Facts<'a> {
     pub captures_possible: u32,
 }
 
-/// What the session as a whole tells about an account.
+/// An account's cohort (docs/cohorts.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CohortMark {
+    /// Stable within the session: the account id of the cohort's earliest-created member.
+    pub cohort_id: u64,
+    /// 0 for a crowd (created together, otherwise diverse).
+    pub strength: u32,
+    /// The cohort's evidence in numbers.
+    pub evidence: Arc<str>,
+}
+
+/// What the session as a whole tells about its accounts: their cohorts, by account id.
 #[derive(Debug, Default)]
 pub struct SessionContext {
-    /// Creation days flagged as bursts in the session's day histogram.
-    pub burst_days: HashSet<NaiveDate>,
-    /// How many accounts created on the same day share each generated-looking login prefix:
-    /// a cohort names its accounts alike; people called Leo are born on different days.
-    pub prefix_counts: HashMap<(NaiveDate, String), usize>,
+    pub cohorts: HashMap<u64, CohortMark>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,7 +126,8 @@ pub fn looks_random(login: &str) -> bool {
         && distinct as f64 >= 0.7 * chars.len() as f64
 }
 
-pub fn score(facts: &Facts<'_>, context: &SessionContext, config: &ScoringConfig) -> Score {
+/// The account's score: its cohort's strength if it is in a bot cohort, plus its own signals.
+pub fn score(facts: &Facts, cohort: Option<&CohortMark>, config: &ScoringConfig) -> Score {
     let mut reasons = Vec::new();
     let mut add = |code: &'static str, points: u32, sentence: String| {
         if points > 0 {
@@ -132,17 +138,17 @@ pub fn score(facts: &Facts<'_>, context: &SessionContext, config: &ScoringConfig
             });
         }
     };
+    if let Some(mark) = cohort.filter(|m| m.strength > 0) {
+        add(
+            "cohort",
+            mark.strength,
+            format!(
+                "Member of cohort #{} (strength {}): {}",
+                mark.cohort_id, mark.strength, mark.evidence
+            ),
+        );
+    }
     if let Some(created) = facts.created_at {
-        let day = created.date_naive();
-        if context.burst_days.contains(&day) {
-            add(
-                "creation_burst",
-                config.creation_burst,
-                format!(
-                    "Created on {day}, a day when unusually many accounts of this session were created."
-                ),
-            );
-        }
         let age = (facts.first_seen_at - created).num_days();
         if (0..config.young_days).contains(&age) {
             add(
@@ -154,34 +160,6 @@ pub fn score(facts: &Facts<'_>, context: &SessionContext, config: &ScoringConfig
                 ),
             );
         }
-    }
-    let created_day = facts.created_at.map(|c| c.date_naive());
-    let cohort_prefix = digit_prefix(facts.login)
-        .zip(created_day)
-        .and_then(|(prefix, day)| {
-            context
-                .prefix_counts
-                .get(&(day, prefix.to_string()))
-                .filter(|&&shared| shared >= config.shared_prefix_min)
-                .map(|&shared| (prefix, shared, day))
-        });
-    if let Some((prefix, shared, day)) = cohort_prefix {
-        add(
-            "generated_login",
-            config.generated_login,
-            format!(
-                "Login is “{prefix}” plus digits, like {shared} accounts created the same day ({day})."
-            ),
-        );
-    } else if looks_random(facts.login)
-        && created_day.is_some_and(|d| context.burst_days.contains(&d))
-    {
-        add(
-            "generated_login",
-            config.generated_login,
-            "Login looks randomly generated (letters and digits with no readable pattern), and it was created in a wave."
-                .to_string(),
-        );
     }
     if facts.default_avatar == Some(true) && facts.description_empty == Some(true) {
         add(
@@ -250,9 +228,8 @@ mod tests {
             .expect("time")
     }
 
-    fn human() -> Facts<'static> {
+    fn human() -> Facts {
         Facts {
-            login: "tealkettle",
             created_at: Some(at(2019, 4, 2)),
             default_avatar: Some(false),
             description_empty: Some(false),
@@ -268,26 +245,19 @@ mod tests {
 
     #[test]
     fn an_ordinary_viewer_scores_zero() {
-        let s = score(
-            &human(),
-            &SessionContext::default(),
-            &ScoringConfig::default(),
-        );
+        let s = score(&human(), None, &ScoringConfig::default());
         assert_eq!(s.score, 0);
         assert!(s.reasons.is_empty());
     }
 
     #[test]
-    fn a_cohort_bot_collects_every_signal_with_its_numbers() {
-        let context = SessionContext {
-            burst_days: HashSet::from([at(2025, 12, 30).date_naive()]),
-            prefix_counts: HashMap::from([(
-                (at(2025, 12, 30).date_naive(), "brook_fan".to_string()),
-                300,
-            )]),
+    fn a_cohort_bot_collects_its_cohort_and_every_own_signal_with_their_numbers() {
+        let mark = CohortMark {
+            cohort_id: 7,
+            strength: 60,
+            evidence: "8 accounts created …".into(),
         };
         let bot = Facts {
-            login: "brook_fan48213",
             created_at: Some(at(2025, 12, 30)),
             default_avatar: Some(true),
             description_empty: Some(true),
@@ -299,14 +269,13 @@ mod tests {
             names: 1,
             captures_possible: 4,
         };
-        let s = score(&bot, &context, &ScoringConfig::default());
+        let s = score(&bot, Some(&mark), &ScoringConfig::default());
         let codes: Vec<&str> = s.reasons.iter().map(|r| r.code).collect();
         assert_eq!(
             codes,
             [
-                "creation_burst",
+                "cohort",
                 "young_at_first_sight",
-                "generated_login",
                 "default_profile",
                 "always_present",
                 "present_while_offline",
@@ -314,12 +283,24 @@ mod tests {
             ]
         );
         assert_eq!(s.score, 100, "capped");
-        assert!(s.reasons[1].sentence.contains("Only 2 day(s) old"));
-        assert!(
-            s.reasons[2]
-                .sentence
-                .contains("like 300 accounts created the same day")
+        assert_eq!(
+            s.reasons[0].sentence,
+            "Member of cohort #7 (strength 60): 8 accounts created …"
         );
+        assert_eq!(s.reasons[0].points, 60);
+        assert!(s.reasons[1].sentence.contains("Only 2 day(s) old"));
+    }
+
+    #[test]
+    fn a_crowd_member_is_scored_on_its_own_signals() {
+        let crowd = CohortMark {
+            cohort_id: 7,
+            strength: 0,
+            evidence: "300 accounts created …".into(),
+        };
+        let s = score(&human(), Some(&crowd), &ScoringConfig::default());
+        assert_eq!(s.score, 0);
+        assert!(s.reasons.is_empty());
     }
 
     #[test]
@@ -332,32 +313,5 @@ mod tests {
         assert!(!looks_random("tealkettle"));
         assert!(!looks_random("maria1994"));
         assert!(!looks_random("silent_falcon_4821"));
-        // A shared prefix counts only when enough accounts of the same creation day share it.
-        let facts = Facts {
-            login: "maria1994",
-            ..human()
-        };
-        let created = at(2019, 4, 2).date_naive();
-        let next_day = at(2019, 4, 3).date_naive();
-        for (day, shared, expected) in [(created, 2, 0), (next_day, 50, 0), (created, 50, 15)] {
-            let context = SessionContext {
-                burst_days: HashSet::new(),
-                prefix_counts: HashMap::from([((day, "maria".to_string()), shared)]),
-            };
-            let got = score(&facts, &context, &ScoringConfig::default()).score;
-            assert_eq!(got, expected, "{day} {shared}");
-        }
-        // A random-looking login alone is not enough: it must come with a wave.
-        let random = Facts {
-            login: "k3v9qzt0wmx2",
-            ..human()
-        };
-        let got = score(
-            &random,
-            &SessionContext::default(),
-            &ScoringConfig::default(),
-        )
-        .score;
-        assert_eq!(got, 0);
     }
 }

@@ -299,15 +299,11 @@ async fn export(
 
 /// The queries a summary runs, with the session id filled in.
 fn explained(session_id: u64) -> Vec<(&'static str, String)> {
-    use tca_analysis::db::{ACCOUNT_SELECT, CHANNEL_ACCOUNTS_SELECT, DAY_COUNTS_SQL};
+    use tca_analysis::db::{ACCOUNT_SELECT, CHANNEL_ACCOUNTS_SELECT};
     vec![
         (
             "population (accounts of the session)",
             format!("{ACCOUNT_SELECT} WHERE sa.session_id = {session_id}"),
-        ),
-        (
-            "creation days",
-            DAY_COUNTS_SQL.replace('?', &session_id.to_string()),
         ),
         (
             "captures of the session",

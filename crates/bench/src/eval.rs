@@ -60,7 +60,11 @@ fn prepared(text: &str, seed: u64, redirect_uri: &str) -> anyhow::Result<(String
     Ok((toml::to_string(&scenario)?, moderator))
 }
 
-async fn run_one(file: &Path, seed: u64, rounds: u32) -> anyhow::Result<Measure> {
+async fn run_one(
+    file: &Path,
+    seed: u64,
+    rounds: u32,
+) -> anyhow::Result<(Measure, serde_json::Value)> {
     let text = std::fs::read_to_string(file)?;
     // Checked before starting anything: a bad file fails fast with its reason.
     let (_, moderator) = prepared(&text, seed, "http://localhost/auth/callback")?;
@@ -96,7 +100,7 @@ async fn run_one(file: &Path, seed: u64, rounds: u32) -> anyhow::Result<Measure>
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok(measured)
+    Ok((measured, truth))
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> f64 {
@@ -200,9 +204,19 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
     for file in &files {
         for seed in 1..=args.seeds {
             let started = std::time::Instant::now();
-            let run = run_one(file, seed, args.rounds as u32)
+            let (run, truth) = run_one(file, seed, args.rounds as u32)
                 .await
                 .with_context(|| format!("{} seed {seed}", file.display()))?;
+            if let Some(dir) = &args.exports {
+                let dir = Path::new(dir);
+                std::fs::create_dir_all(dir)?;
+                let stem = format!("{}-{seed}", run.scenario);
+                std::fs::write(dir.join(format!("{stem}.csv")), &run.export.0)?;
+                std::fs::write(
+                    dir.join(format!("{stem}.truth.json")),
+                    serde_json::to_vec(&truth)?,
+                )?;
+            }
             eprintln!(
                 "{} seed {seed}: recall {}, false positives {} ({:.0} s)",
                 run.scenario,

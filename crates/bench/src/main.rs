@@ -9,7 +9,7 @@
 //! scripts/bench analysis            # B5 summary/top-days latency, E1 export memory, B6 gateway load
 //! scripts/bench all               # all of the above: the full table of docs/benchmarks.md
 //! scripts/chaos                   # B8: kill -9, MariaDB restart, Twitch faults; then verify
-//! scripts/eval [--scenario FILE]... [--seeds N] [--rounds N] [--json FILE]   # detection (docs/detection.md)
+//! scripts/eval [--scenario FILE]... [--seeds N] [--rounds N] [--json FILE] [--exports DIR]   # detection (docs/detection.md)
 //! tca-bench analysis --accounts 200000 --captures 5 --export-accounts 1000000
 //! ```
 
@@ -39,7 +39,7 @@ pub struct Figure {
 }
 
 fn usage() -> String {
-    "usage: tca-bench queue|capture|analysis|all|chaos|eval [--jobs N] [--seconds N] [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--scenario FILE]... [--seeds N] [--rounds N] [--json FILE] [--keep]\n\
+    "usage: tca-bench queue|capture|analysis|all|chaos|eval [--jobs N] [--seconds N] [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--scenario FILE]... [--seeds N] [--rounds N] [--json FILE] [--exports DIR] [--keep]\n\
      DATABASE_URL names the MariaDB server; the benchmark creates and drops its own database there."
         .to_string()
 }
@@ -59,6 +59,9 @@ pub struct Args {
     pub scenarios: Vec<String>,
     pub seeds: u64,
     pub rounds: u64,
+    /// eval: a directory where each run's accounts export and truth are written
+    /// (`{scenario}-{seed}.csv`, `{scenario}-{seed}.truth.json`), to look into a run.
+    pub exports: Option<String>,
     /// Leave the benchmark database in place afterwards (to EXPLAIN by hand).
     pub keep: bool,
 }
@@ -76,6 +79,7 @@ fn parse(mut raw: impl Iterator<Item = String>) -> anyhow::Result<(String, Args)
         scenarios: Vec::new(),
         seeds: 3,
         rounds: 4,
+        exports: None,
         keep: false,
     };
     while let Some(flag) = raw.next() {
@@ -102,6 +106,7 @@ fn parse(mut raw: impl Iterator<Item = String>) -> anyhow::Result<(String, Args)
             "--scenario" => args.scenarios.push(value.clone()),
             "--seeds" => args.seeds = number()?.max(1),
             "--rounds" => args.rounds = number()?.max(1),
+            "--exports" => args.exports = Some(value.clone()),
             other => bail!("unknown option {other}\n{}", usage()),
         }
     }

@@ -33,6 +33,20 @@ pub struct Measure {
     /// Accounts of legit cohorts that were flagged.
     pub legit_flagged: usize,
     pub cohorts: Vec<CohortMeasure>,
+    /// The accounts export the figures come from (CSV), to look into a run afterwards.
+    #[serde(skip)]
+    pub export: ExportText,
+}
+
+/// A whole CSV file, shown by its size in debug output (a failed assertion prints the
+/// figures, not thousands of rows).
+#[derive(Clone, Default)]
+pub struct ExportText(pub String);
+
+impl std::fmt::Debug for ExportText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} bytes of CSV>", self.0.len())
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -315,5 +329,6 @@ pub async fn measure(
         top_is_bot,
         legit_flagged,
         cohorts: cohorts.into_values().collect(),
+        export: ExportText(export),
     })
 }

@@ -154,6 +154,7 @@ impl Stack {
             ),
             internal_token: Secret::new(INTERNAL_TOKEN),
             scoring: tca_analysis::scoring::ScoringConfig::default(),
+            retired: Vec::new(),
         })
         .await?;
         let analysis_addr = analysis.local_addr()?;

@@ -1,7 +1,539 @@
-//! Cohort detection (issue 15): groups of accounts found by the evidence they share. The plan
-//! and the reasons for each step are in docs/cohorts.md; this module grows one step at a time.
+//! Cohort detection (issue 15): groups of accounts found by the evidence they share. The
+//! method, and the reasons for each step, are in docs/cohorts.md.
 //!
-//! - `creation`: windows of account creation far denser than the session's background — the
-//!   candidates every other piece of shared evidence is then weighed on.
+//! 1. `creation`: windows of account creation far denser than the session's background.
+//! 2. `evidence`: what each window's members share beyond the creation time, and its core.
+//! 3. Here: windows whose cores share the same evidence are linked into one cohort (the
+//!    nights of a drip-fed farm), accounts created around a cohort that match its evidence
+//!    join it, and each cohort gets a kind and a strength.
 
 pub mod creation;
+pub mod evidence;
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use creation::{CreationWindow, WindowConfig};
+use evidence::{Baseline, EvidenceConfig, Family, Member, Shared};
+
+/// How cohorts are formed and weighed (configuration; defaults in docs/cohorts.md).
+#[derive(Debug, Clone)]
+pub struct CohortConfig {
+    pub windows: WindowConfig,
+    pub evidence: EvidenceConfig,
+    /// Two windows are one cohort when the evidence their cores share overlaps this much
+    /// (shared trait-and-value pairs over all pairs of the two)…
+    pub link_similarity: f64,
+    /// …and they were created within this many days of each other.
+    pub link_days: i64,
+    /// Accounts in no window created this many hours around a cohort join it when they
+    /// match its evidence.
+    pub recruit_hours: i64,
+    /// Strength: points for the creation window, for each family of shared evidence, and for
+    /// each further shared trait; capped at 100.
+    pub strength_window: u32,
+    pub strength_family: u32,
+    pub strength_trait: u32,
+}
+
+impl Default for CohortConfig {
+    fn default() -> Self {
+        Self {
+            windows: WindowConfig::default(),
+            evidence: EvidenceConfig::default(),
+            link_similarity: 0.6,
+            link_days: 31,
+            recruit_hours: 24,
+            strength_window: 20,
+            strength_family: 20,
+            strength_trait: 5,
+        }
+    }
+}
+
+/// What a cohort is taken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Created together and alike in two families of evidence, one of them how the
+    /// accounts look or are named, or alike in three ways of looking or being named: what a
+    /// script makes.
+    Bot,
+    /// Created together, and otherwise as diverse as everyone else (or moving together but
+    /// looking like people): a launch-day crowd, a class, a club.
+    Crowd,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cohort {
+    pub kind: Kind,
+    /// Indexes into the accounts given to `detect`, in creation order.
+    pub members: Vec<usize>,
+    /// The creation windows it was found in, earliest first.
+    pub windows: Vec<CreationWindow>,
+    /// What its members share (for a crowd, what the window's core shares, often nothing).
+    pub shared: Vec<Shared>,
+    /// 0–100; 0 for a crowd.
+    pub strength: u32,
+    pub first_created: DateTime<Utc>,
+    pub last_created: DateTime<Utc>,
+}
+
+impl Cohort {
+    pub fn families(&self) -> Vec<Family> {
+        families(&self.shared)
+    }
+}
+
+fn families(shared: &[Shared]) -> Vec<Family> {
+    let set: BTreeSet<Family> = shared.iter().map(|s| s.trait_.family()).collect();
+    set.into_iter().collect()
+}
+
+/// Alike in two families of evidence, one of them how the accounts look or are named; or
+/// alike in three ways of looking or being named (a viewbot farm in an offline channel,
+/// where everyone present moves the same way).
+fn is_bot(shared: &[Shared]) -> bool {
+    let families = families(shared);
+    let likeness = shared
+        .iter()
+        .filter(|s| s.trait_.family() != Family::Movement)
+        .count();
+    (families.len() >= 2 && families.iter().any(|f| *f != Family::Movement)) || likeness >= 3
+}
+
+fn strength(shared: &[Shared], config: &CohortConfig) -> u32 {
+    if !is_bot(shared) {
+        return 0;
+    }
+    let families = families(shared).len() as u32;
+    let traits = shared.len() as u32;
+    (config.strength_window
+        + config.strength_family * families
+        + config.strength_trait * (traits - families))
+        .min(100)
+}
+
+/// The cohorts of a session's accounts: bot cohorts strongest and largest first, then crowds,
+/// largest first.
+pub fn detect(accounts: &[Member<'_>], config: &CohortConfig) -> Vec<Cohort> {
+    let created: Vec<Option<DateTime<Utc>>> = accounts.iter().map(|a| a.created_at).collect();
+    let windows = creation::find(&created, &config.windows);
+    let in_window: HashSet<usize> = windows.iter().flat_map(|w| w.members.clone()).collect();
+    let baseline = Baseline::new(
+        accounts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !in_window.contains(i))
+            .map(|(_, a)| a),
+    );
+
+    // Each window's core and what it shares.
+    let cores: Vec<(Vec<usize>, Vec<Shared>)> = windows
+        .iter()
+        .map(|w| {
+            let group: Vec<&Member<'_>> = w.members.iter().map(|&i| &accounts[i]).collect();
+            let excess = w.members.len() as f64 - w.expected;
+            let core = evidence::core(&group, &baseline, &config.evidence, excess);
+            let members = core.members.iter().map(|&k| w.members[k]).collect();
+            (members, core.shared)
+        })
+        .collect();
+
+    // Windows with a bot's evidence, linked when their evidence is alike and close in time.
+    let bots: Vec<usize> = (0..windows.len())
+        .filter(|&w| is_bot(&cores[w].1))
+        .collect();
+    let mut links = UnionFind::new(windows.len());
+    for (a, &i) in bots.iter().enumerate() {
+        for &j in &bots[a + 1..] {
+            let apart = (windows[j].first - windows[i].last).num_days().abs();
+            if apart <= config.link_days
+                && similarity(&cores[i].1, &cores[j].1) >= config.link_similarity
+            {
+                links.join(i, j);
+            }
+        }
+    }
+
+    // Accounts no bot window's core holds, by creation time: those outside every window,
+    // and the rest of the bot windows' days (real sign-ups of the same day, or members of a
+    // farm's night whose names the core's majority did not share).
+    let in_bot_core: HashSet<usize> = bots
+        .iter()
+        .flat_map(|&w| cores[w].0.iter().copied())
+        .collect();
+    let mut unclaimed: Vec<(DateTime<Utc>, usize)> = accounts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !in_bot_core.contains(i))
+        .filter_map(|(i, a)| a.created_at.map(|c| (c, i)))
+        .collect();
+    unclaimed.sort_unstable();
+
+    let mut cohorts = Vec::new();
+    let mut done = vec![false; windows.len()];
+    for &w in &bots {
+        if done[w] {
+            continue;
+        }
+        let linked: Vec<usize> = bots
+            .iter()
+            .copied()
+            .filter(|&v| links.find(v) == links.find(w))
+            .collect();
+        let mut members: BTreeSet<usize> = BTreeSet::new();
+        for &v in &linked {
+            done[v] = true;
+            members.extend(cores[v].0.iter().copied());
+        }
+        let group: Vec<usize> = members.iter().copied().collect();
+        let refs: Vec<&Member<'_>> = group.iter().map(|&i| &accounts[i]).collect();
+        let all: Vec<usize> = (0..refs.len()).collect();
+        let shared = evidence::shared_traits(
+            &refs,
+            &all,
+            &baseline,
+            config.evidence.shared_share,
+            config.evidence.min_lift,
+        );
+        let cohort_windows: Vec<CreationWindow> =
+            linked.iter().map(|&v| windows[v].clone()).collect();
+        let (Some(first), Some(last)) = (
+            cohort_windows.iter().map(|w| w.first).min(),
+            cohort_windows.iter().map(|w| w.last).max(),
+        ) else {
+            continue;
+        };
+        // Accounts created around the cohort that match the evidence of the whole cohort:
+        // the farm's sign-ups between its windows, and those its windows' cores left out.
+        if is_bot(&shared) {
+            let margin = chrono::Duration::hours(config.recruit_hours);
+            let need = evidence::required_matches(shared.len());
+            let from = unclaimed.partition_point(|(c, _)| *c < first - margin);
+            let to = unclaimed.partition_point(|(c, _)| *c <= last + margin);
+            for &(_, i) in &unclaimed[from..to] {
+                if evidence::matches(&accounts[i], &shared) >= need {
+                    members.insert(i);
+                }
+            }
+        }
+        let kind = if is_bot(&shared) {
+            Kind::Bot
+        } else {
+            Kind::Crowd
+        };
+        cohorts.push(Cohort {
+            kind,
+            members: in_creation_order(members, accounts),
+            windows: cohort_windows,
+            strength: strength(&shared, config),
+            shared,
+            first_created: first,
+            last_created: last,
+        });
+    }
+    // Crowds: the windows without a bot's evidence, less any account a bot cohort recruited.
+    let claimed: HashSet<usize> = cohorts
+        .iter()
+        .flat_map(|c: &Cohort| c.members.iter().copied())
+        .collect();
+    for (w, window) in windows.iter().enumerate() {
+        if is_bot(&cores[w].1) {
+            continue;
+        }
+        let members: Vec<usize> = window
+            .members
+            .iter()
+            .copied()
+            .filter(|i| !claimed.contains(i))
+            .collect();
+        if members.len() < config.windows.min_members {
+            continue;
+        }
+        cohorts.push(Cohort {
+            kind: Kind::Crowd,
+            members,
+            windows: vec![window.clone()],
+            shared: cores[w].1.clone(),
+            strength: 0,
+            first_created: window.first,
+            last_created: window.last,
+        });
+    }
+    cohorts.sort_by(|a, b| {
+        b.strength
+            .cmp(&a.strength)
+            .then(b.members.len().cmp(&a.members.len()))
+            .then(a.first_created.cmp(&b.first_created))
+    });
+    cohorts
+}
+
+fn in_creation_order(members: BTreeSet<usize>, accounts: &[Member<'_>]) -> Vec<usize> {
+    let mut members: Vec<usize> = members.into_iter().collect();
+    members.sort_by_key(|&i| (accounts[i].created_at, i));
+    members
+}
+
+/// Shared trait-and-value pairs of both over those of either.
+fn similarity(a: &[Shared], b: &[Shared]) -> f64 {
+    let a: HashSet<(evidence::Trait, u64)> = a.iter().map(|s| (s.trait_, s.value)).collect();
+    let b: HashSet<(evidence::Trait, u64)> = b.iter().map(|s| (s.trait_, s.value)).collect();
+    let union = a.union(&b).count();
+    if union == 0 {
+        return 0.0;
+    }
+    a.intersection(&b).count() as f64 / union as f64
+}
+
+struct UnionFind(Vec<usize>);
+
+impl UnionFind {
+    fn new(n: usize) -> Self {
+        Self((0..n).collect())
+    }
+
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.0[i] != i {
+            self.0[i] = self.0[self.0[i]];
+            i = self.0[i];
+        }
+        i
+    }
+
+    fn join(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        self.0[a.max(b)] = a.min(b);
+    }
+}
+
+impl Cohort {
+    /// The cohort's evidence in numbers, as a moderator reads it: "312 accounts created
+    /// 2024-03-14 02:00–04:20 UTC (about 3 expected); 96 % default avatar; …".
+    pub fn evidence(&self) -> String {
+        let expected: f64 = self.windows.iter().map(|w| w.expected).sum();
+        let in_windows: usize = self.windows.iter().map(|w| w.members.len()).sum();
+        let mut parts = vec![format!(
+            "{} accounts; {} created {} ({} expected at this channel's usual pace{})",
+            self.members.len(),
+            in_windows,
+            period(self.first_created, self.last_created),
+            if expected < 1.0 {
+                "fewer than 1".to_string()
+            } else {
+                format!("about {}", expected.round())
+            },
+            if self.windows.len() > 1 {
+                format!(", in {} separate bursts", self.windows.len())
+            } else {
+                String::new()
+            }
+        )];
+        for s in &self.shared {
+            let pct = (s.share * 100.0).round();
+            let base = (s.baseline * 100.0).round();
+            let what = match s.trait_ {
+                evidence::Trait::DefaultAvatar => "default avatar".to_string(),
+                evidence::Trait::EmptyBio => "empty bio".to_string(),
+                evidence::Trait::DisplayIsLogin => "display name = login".to_string(),
+                evidence::Trait::LoginTemplate => format!("login shaped `{}`", s.example),
+                evidence::Trait::LoginStem => format!("login `{}` + digits", s.example),
+                evidence::Trait::Arrival => format!("first seen in the capture of {}", s.example),
+                evidence::Trait::Presence => format!("present together ({})", s.example),
+                evidence::Trait::PresentWhileOffline => "in chat while offline".to_string(),
+                evidence::Trait::MultiChannel => "in several of your channels".to_string(),
+            };
+            parts.push(format!("{pct} % {what} (others: {base} %)"));
+        }
+        parts.join("; ")
+    }
+}
+
+fn period(first: DateTime<Utc>, last: DateTime<Utc>) -> String {
+    if first.date_naive() == last.date_naive() {
+        format!(
+            "{}–{} UTC",
+            first.format("%Y-%m-%d %H:%M"),
+            last.format("%H:%M")
+        )
+    } else {
+        format!(
+            "{} – {} UTC",
+            first.format("%Y-%m-%d %H:%M"),
+            last.format("%Y-%m-%d %H:%M")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, min, 0)
+            .single()
+            .expect("a time")
+    }
+
+    /// Capture `n` (1-based) of the session: one an hour from 2026-01-01 10:00.
+    fn capture(n: u32) -> DateTime<Utc> {
+        at(2026, 1, 1, 9 + n, 0)
+    }
+
+    const PEOPLE: [&str; 30] = [
+        "tealkettle",
+        "harborlight",
+        "quietfox",
+        "samriver",
+        "novaheron",
+        "brightpiano",
+        "inesmeadow",
+        "calmknight",
+        "oscarfern",
+        "rosagarden",
+        "silentfalcon",
+        "mapleleaf",
+        "stormcloud",
+        "ivyraven",
+        "leoocean",
+        "miaknight",
+        "theomeadow",
+        "zoepiano",
+        "finnshadow",
+        "clarariver",
+        "hugoheron",
+        "ninafern",
+        "omarstone",
+        "yukimoon",
+        "elifcloud",
+        "kaiember",
+        "linaforest",
+        "milobrook",
+        "noraleaf",
+        "paulastar",
+    ];
+    const FARM: [&str; 16] = [
+        "brook_fan10001",
+        "brook_fan10002",
+        "brook_fan10003",
+        "brook_fan10004",
+        "brook_fan10005",
+        "brook_fan10006",
+        "brook_fan10007",
+        "brook_fan10008",
+        "brook_fan10009",
+        "brook_fan10010",
+        "brook_fan10011",
+        "brook_fan10012",
+        "brook_fan10013",
+        "brook_fan10014",
+        "brook_fan10015",
+        "brook_fan10016",
+    ];
+    const CLASS: [&str; 6] = [
+        "adamwolf",
+        "bellasun",
+        "carlosreed",
+        "dinastone",
+        "emilfrost",
+        "fayebloom",
+    ];
+
+    /// A small session, every number of which is worked out by hand in the test below:
+    /// - 30 people created one every 60 days from 2016, all first seen in capture 1, staying
+    ///   1 to 4 captures; every tenth with the default avatar, every other with an empty bio,
+    ///   display names capitalised;
+    /// - a farm of 16 created 8 a night on 2025-06-01 and 02 between 02:00 and 02:35, with
+    ///   uploaded avatars and bios but display name = login and `brook_fan` + digits, all
+    ///   arriving in capture 2 and staying to capture 4;
+    /// - a class of 6 created 2024-03-10 between 10:00 and 10:50, arriving in capture 2 and
+    ///   otherwise as diverse as everyone.
+    fn session() -> Vec<Member<'static>> {
+        let mut accounts = Vec::new();
+        for (i, login) in PEOPLE.iter().enumerate() {
+            let stay = 1 + (i % 4) as u32;
+            accounts.push(Member {
+                login,
+                display_name: "Someone",
+                created_at: Some(at(2016, 1, 1, 12, 0) + chrono::Duration::days(60 * i as i64)),
+                default_avatar: Some(i % 10 == 0),
+                empty_bio: Some(i % 2 == 0),
+                first_seen_at: capture(1),
+                last_seen_at: capture(stay),
+                captures_seen: stay,
+                captures_seen_offline: 0,
+                channels_seen: 1,
+            });
+        }
+        for (k, login) in FARM.iter().enumerate() {
+            let night = (k / 8) as u32;
+            accounts.push(Member {
+                login,
+                display_name: login,
+                created_at: Some(at(2025, 6, 1 + night, 2, 5 * (k % 8) as u32)),
+                default_avatar: Some(false),
+                empty_bio: Some(false),
+                first_seen_at: capture(2),
+                last_seen_at: capture(4),
+                captures_seen: 3,
+                captures_seen_offline: 0,
+                channels_seen: 1,
+            });
+        }
+        for (k, login) in CLASS.iter().enumerate() {
+            let stay = 1 + (k % 3) as u32;
+            accounts.push(Member {
+                login,
+                display_name: "Classmate",
+                created_at: Some(at(2024, 3, 10, 10, 10 * k as u32)),
+                default_avatar: Some(false),
+                empty_bio: Some(k % 2 == 0),
+                first_seen_at: capture(2),
+                last_seen_at: capture(1 + stay),
+                captures_seen: stay,
+                captures_seen_offline: 0,
+                channels_seen: 1,
+            });
+        }
+        accounts
+    }
+
+    #[test]
+    fn a_small_session_worked_out_by_hand() {
+        let accounts = session();
+        let cohorts = detect(&accounts, &CohortConfig::default());
+        assert_eq!(cohorts.len(), 2, "{cohorts:#?}");
+
+        // The farm: its two nights are two windows (23 quiet hours apart) with the same
+        // evidence, linked into one cohort of 16. Shared, against the 30 people outside every
+        // window: display name = login (100 % vs 0 %), template a_a99999 (100 % vs 0 %),
+        // stem brook_fan (100 % vs 0 %), arrival in capture 2 (100 % vs 0 %), presence
+        // captures 2–4 (100 % vs 0 %). Avatars and bios are customised: not shared. Three
+        // families, five traits: 20 + 3 × 20 + 2 × 5 = 90.
+        let farm = &cohorts[0];
+        assert_eq!(farm.kind, Kind::Bot);
+        assert_eq!(farm.members, (30..46).collect::<Vec<_>>());
+        assert_eq!(farm.windows.len(), 2);
+        assert_eq!(farm.strength, 90);
+        assert_eq!(
+            farm.evidence(),
+            "16 accounts; 16 created 2025-06-01 02:00 – 2025-06-02 02:35 UTC (fewer than 1 \
+             expected at this channel's usual pace, in 2 separate bursts); 100 % display name \
+             = login (others: 0 %); 100 % login shaped `a_a99999` (others: 0 %); 100 % login \
+             `brook_fan` + digits (others: 0 %); 100 % first seen in the capture of \
+             2026-01-01 11:00 UTC (others: 0 %); 100 % present together (3 capture(s), \
+             2026-01-01 11:00 to 2026-01-01 13:00 UTC) (others: 0 %)"
+        );
+
+        // The class: six sign-ups in 50 minutes are a window, and they arrived together —
+        // movement alone, so a crowd, worth nothing.
+        let class = &cohorts[1];
+        assert_eq!(class.kind, Kind::Crowd);
+        assert_eq!(class.members, (46..52).collect::<Vec<_>>());
+        assert_eq!(class.strength, 0);
+        let traits: Vec<evidence::Trait> = class.shared.iter().map(|s| s.trait_).collect();
+        assert_eq!(traits, vec![evidence::Trait::Arrival]);
+    }
+}

@@ -1,7 +1,5 @@
 //! `export/{accounts|creation|timeline}.{csv|json}`, streamed.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
@@ -14,7 +12,6 @@ use super::overview::buckets;
 use super::{ApiError, ApiResult, AppState, Ask};
 use crate::db::{self, AccountSelection};
 use crate::export;
-use crate::population;
 
 pub async fn export(
     State(state): State<AppState>,
@@ -28,11 +25,10 @@ pub async fn export(
     let (kind, format) = ExportKind::parse_file(&file).map_err(ApiError::bad)?;
     let body = match kind {
         ExportKind::Accounts => {
-            // Streamed from the database, not from the cached population: an export of a
-            // million accounts must not hold a million accounts.
-            let context =
-                population::session_context(&ask.state.pool, ask.session_id, &ask.state.scoring)
-                    .await?;
+            // Rows are streamed from the database, not from the cached population, so the
+            // export holds a chunk of rows at a time however long the file; each row is scored
+            // with the session's cohorts, found once per data version and cached.
+            let context = ask.prepare().await?.population.context.clone();
             let (created_from, created_to) = filter.created_window();
             export::accounts(
                 ask.state.pool.clone(),
@@ -42,7 +38,7 @@ pub async fn export(
                     created_from,
                     created_to,
                 },
-                Arc::new(context),
+                context,
                 ask.state.scoring.clone(),
                 format,
             )

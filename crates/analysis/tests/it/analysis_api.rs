@@ -739,7 +739,9 @@ async fn exports_hold_exactly_the_filtered_rows_with_the_documented_columns(pool
             "empty_bio",
             "missing",
             "score",
-            "reasons"
+            "reasons",
+            "cohort_id",
+            "cohort_strength"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();

@@ -81,6 +81,8 @@ impl Account {
         "missing",
         "score",
         "reasons",
+        "cohort_id",
+        "cohort_strength",
     ];
 }
 
@@ -165,6 +167,8 @@ mod tests {
                 missing: false,
                 score: 0,
                 reasons: Vec::new(),
+                cohort_id: None,
+                cohort_strength: None,
             },
             Account::COLUMNS,
         );

@@ -98,6 +98,12 @@ pub struct Account {
     pub missing: bool,
     pub score: u32,
     pub reasons: Vec<Reason>,
+    /// The account's cohort (docs/cohorts.md), if it is in one: its id within the session
+    /// and its strength (0 for a crowd: created together, otherwise diverse).
+    #[serde(default)]
+    pub cohort_id: Option<u64>,
+    #[serde(default)]
+    pub cohort_strength: Option<u32>,
 }
 
 /// `accounts` and `days/{day}/accounts`: one page of a list.

@@ -1,11 +1,16 @@
 //! The detection evaluation on a tiny world whose figures are known by hand: a farm of 30
 //! (one creation hour, `stem` + digits, default profiles), a legit cohort of 10 that looks
-//! exactly like it (the case the scoring cannot tell apart yet), 20 humans always present,
-//! the moderator and the broadcaster.
+//! exactly like it (created in the same hour, `stem` + digits, default profiles: the case
+//! nothing can tell apart), 20 humans always present, the moderator and the broadcaster.
 //!
-//! Expected: every bot flagged (recall 1); the 10 look-alikes flagged and nobody else, so
-//! the false-positive rate is 10 / (20 + 10 + 2) = 0.3125 and precision 30 / 40 = 0.75; the
-//! top creation day is the farm's (30 bots of its 40 accounts).
+//! Expected: the farm and the look-alikes are one creation window and one bot cohort (default
+//! avatar, empty bio, display name = login, login template `a99999` and stem `brookfan`
+//! shared by 75 % of the 40, all present together). Every bot is in it (recall 1). Of the
+//! look-alikes, nine are: `lookalike9599`, the one with a 4-digit suffix (seed 3), misses both
+//! the template and the stem, more than the quarter of the evidence a member may miss (the
+//! farm's own 4-digit members keep the stem). Nobody else is flagged: the false-positive rate
+//! is 9 / (20 + 10 + 2) and precision 30 / 39; the top creation day is the farm's (30 bots of
+//! its 40 accounts).
 
 use sqlx::MySqlPool;
 use tca_stack::eval::measure;
@@ -59,10 +64,10 @@ async fn the_evaluation_of_a_tiny_world_gives_the_figures_known_by_hand(pool: My
         .expect("measured");
     assert_eq!((m.bots, m.humans), (30, 32), "{m:?}");
     assert_eq!(m.recall, 1.0, "{m:?}");
-    assert_eq!(m.fpr, 10.0 / 32.0, "{m:?}");
-    assert_eq!(m.precision, 0.75, "{m:?}");
+    assert_eq!(m.fpr, 9.0 / 32.0, "{m:?}");
+    assert_eq!(m.precision, 30.0 / 39.0, "{m:?}");
     assert!(m.top_is_bot, "{m:?}");
-    assert_eq!(m.legit_flagged, 10);
+    assert_eq!(m.legit_flagged, 9);
     let cohorts: Vec<(&str, &str, usize, usize)> = m
         .cohorts
         .iter()
@@ -70,6 +75,6 @@ async fn the_evaluation_of_a_tiny_world_gives_the_figures_known_by_hand(pool: My
         .collect();
     assert_eq!(
         cohorts,
-        [("farm", "bot", 30, 30), ("lookalikes", "legit", 10, 10)]
+        [("farm", "bot", 30, 30), ("lookalikes", "legit", 10, 9)]
     );
 }
