@@ -56,6 +56,12 @@ fn cohort_config(env: &mut EnvReader, d: &CohortConfig) -> CohortConfig {
             100,
         )),
         min_lift: share(env.u32_in("COHORT_MIN_LIFT_PERCENT", pct(d.evidence.min_lift), 1, 100)),
+        min_odds_ratio: f64::from(env.u32_in(
+            "COHORT_MIN_ODDS_RATIO",
+            d.evidence.min_odds_ratio as u32,
+            1,
+            1000,
+        )),
         candidate_share: share(env.u32_in(
             "COHORT_CANDIDATE_PERCENT",
             pct(d.evidence.candidate_share),

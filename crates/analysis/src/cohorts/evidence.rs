@@ -167,8 +167,11 @@ pub fn login_template(login: &str) -> String {
 pub struct EvidenceConfig {
     /// A trait is shared when at least this share of the group shows the value…
     pub shared_share: f64,
-    /// …and that share exceeds the share among the session's other accounts by this much.
+    /// …and that share exceeds the share among the session's other accounts by this much…
     pub min_lift: f64,
+    /// …and the group's odds of showing it are at least this many times everyone else's: 80 %
+    /// of a class with an empty bio, where half of everyone has one, is not a script.
+    pub min_odds_ratio: f64,
     /// While refining the core, a trait shown by this share is a candidate.
     pub candidate_share: f64,
     /// A core must hold at least this share of its window's excess over the background.
@@ -180,6 +183,7 @@ impl Default for EvidenceConfig {
         Self {
             shared_share: 0.75,
             min_lift: 0.25,
+            min_odds_ratio: 8.0,
             candidate_share: 0.5,
             core_of_excess: 0.75,
         }
@@ -189,7 +193,7 @@ impl Default for EvidenceConfig {
 /// How often each value of each trait appears among the session's accounts outside windows.
 pub struct Baseline {
     counts: HashMap<(Trait, u64), u32>,
-    accounts: u32,
+    accounts: usize,
 }
 
 impl Baseline {
@@ -207,12 +211,23 @@ impl Baseline {
         Self { counts, accounts }
     }
 
+    pub fn count(&self, t: Trait, value: u64) -> usize {
+        self.counts.get(&(t, value)).copied().unwrap_or(0) as usize
+    }
+
     pub fn share(&self, t: Trait, value: u64) -> f64 {
         if self.accounts == 0 {
             return 0.0;
         }
-        f64::from(self.counts.get(&(t, value)).copied().unwrap_or(0)) / f64::from(self.accounts)
+        self.count(t, value) as f64 / self.accounts as f64
     }
+}
+
+/// The odds of `count` in `of`, smoothed by half an account either way so that "all" and
+/// "none" stay finite (a group of 8 all showing a trait is not infinitely sure evidence).
+fn odds(count: usize, of: usize) -> f64 {
+    let p = (count as f64 + 0.5) / (of as f64 + 1.0);
+    p / (1.0 - p)
 }
 
 /// One shared trait of a group, with its numbers.
@@ -251,7 +266,7 @@ pub fn shared_traits(
     subset: &[usize],
     baseline: &Baseline,
     min_share: f64,
-    min_lift: f64,
+    config: &EvidenceConfig,
 ) -> Vec<Shared> {
     let mut shared = Vec::new();
     if subset.is_empty() {
@@ -279,7 +294,12 @@ pub fn shared_traits(
             .unwrap_or_default();
         let share = count as f64 / subset.len() as f64;
         let base = baseline.share(t, value);
-        if share >= min_share && share - base >= min_lift {
+        let odds_ratio =
+            odds(count, subset.len()) / odds(baseline.count(t, value), baseline.accounts);
+        if share >= min_share
+            && share - base >= config.min_lift
+            && odds_ratio >= config.min_odds_ratio
+        {
             shared.push(Shared {
                 trait_: t,
                 value,
@@ -315,9 +335,7 @@ pub fn core(
     excess: f64,
 ) -> Core {
     let everyone: Vec<usize> = (0..group.len()).collect();
-    let at = |members: &[usize], share: f64| {
-        shared_traits(group, members, baseline, share, config.min_lift)
-    };
+    let at = |members: &[usize], share: f64| shared_traits(group, members, baseline, share, config);
     let matching = |shared: &[Shared]| -> Vec<usize> {
         let need = required_matches(shared.len());
         everyone
@@ -544,5 +562,35 @@ mod tests {
             vec![Trait::Arrival],
             "arriving together, nothing else"
         );
+    }
+
+    #[test]
+    fn a_trait_half_of_everyone_shows_needs_more_than_a_large_majority() {
+        // Half of the session has an empty bio; eight of ten classmates do (80 %, 30 points
+        // above): their odds are 3.4 times everyone's, not the 8 a script gives. Their logins are
+        // as varied as everyone's.
+        let outside = people();
+        let baseline = Baseline::new(outside.iter());
+        let logins = [
+            "adamwolf",
+            "bella1990",
+            "carlos_reed",
+            "dina_stone",
+            "emil_frost",
+            "faye1987",
+            "gusmarsh",
+            "holly_vale7",
+            "ivo_quill",
+            "junerain",
+        ];
+        let class: Vec<Member<'_>> = logins
+            .iter()
+            .enumerate()
+            .map(|(i, l)| member(l, "Classmate", false, i < 8, 2, 1 + (i % 3) as u32))
+            .collect();
+        let group: Vec<&Member<'_>> = class.iter().collect();
+        let core = core(&group, &baseline, &EvidenceConfig::default(), 10.0);
+        let traits: Vec<Trait> = core.shared.iter().map(|s| s.trait_).collect();
+        assert_eq!(traits, vec![Trait::Arrival]);
     }
 }

@@ -195,7 +195,7 @@ pub fn detect(accounts: &[Member<'_>], config: &CohortConfig) -> Vec<Cohort> {
             &all,
             &baseline,
             config.evidence.shared_share,
-            config.evidence.min_lift,
+            &config.evidence,
         );
         let cohort_windows: Vec<CreationWindow> =
             linked.iter().map(|&v| windows[v].clone()).collect();
