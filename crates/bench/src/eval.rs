@@ -119,9 +119,9 @@ fn print_tables(runs: &[Measure]) {
         by_scenario.entry(&run.scenario).or_default().push(run);
     }
     println!(
-        "| scenario | seeds | bots | humans | recall (worst) | false positives (worst) | precision (worst) | top day is bots | legit flagged |"
+        "| scenario | seeds | bots | humans | recall (worst) | false positives (worst) | precision (worst) | top day is bots | first cohort is bots | legit flagged |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for (scenario, runs) in &by_scenario {
         let with_bots: Vec<&&Measure> = runs.iter().filter(|r| r.bots > 0).collect();
         let with_flags: Vec<&&Measure> = runs
@@ -149,7 +149,7 @@ fn print_tables(runs: &[Measure]) {
                 })
         };
         println!(
-            "| {scenario} | {} | {:.0} | {:.0} | {} | {} ({}) | {} | {} of {} | {:.1} |",
+            "| {scenario} | {} | {:.0} | {:.0} | {} | {} ({}) | {} | {} of {} | {} of {} | {:.1} |",
             runs.len(),
             mean(runs.iter().map(|r| r.bots as f64)),
             mean(runs.iter().map(|r| r.humans as f64)),
@@ -158,6 +158,8 @@ fn print_tables(runs: &[Measure]) {
             percent(worst(|r| r.fpr, false)),
             figure(&with_flags, |r| r.precision),
             runs.iter().filter(|r| r.top_is_bot).count(),
+            runs.len(),
+            runs.iter().filter(|r| r.first_cohort_is_bot).count(),
             runs.len(),
             mean(runs.iter().map(|r| r.legit_flagged as f64)),
         );

@@ -30,6 +30,8 @@ pub struct Measure {
     pub precision: f64,
     /// The first creation day the dashboard shows ("top days") is mostly bots.
     pub top_is_bot: bool,
+    /// The first cohort the dashboard shows is a bot cohort, and mostly bots.
+    pub first_cohort_is_bot: bool,
     /// Accounts of legit cohorts that were flagged.
     pub legit_flagged: usize,
     pub cohorts: Vec<CohortMeasure>,
@@ -277,6 +279,8 @@ pub async fn measure(
         (0, 0, 0, 0, 0);
     let mut cohorts: BTreeMap<String, CohortMeasure> = BTreeMap::new();
     let mut days: HashMap<String, (usize, usize)> = HashMap::new();
+    // Accounts and bots of each cohort the analysis found (the export's `cohort_id`).
+    let mut found: HashMap<String, (usize, usize)> = HashMap::new();
     for row in reader.records() {
         let row = row?;
         let (id, score) = (&row[0], row[13].parse::<u32>().unwrap_or(0));
@@ -296,6 +300,11 @@ pub async fn measure(
         let entry = days.entry(day.clone()).or_default();
         entry.0 += 1;
         entry.1 += usize::from(is_bot);
+        if let Some(id) = row.get(15).filter(|id| !id.is_empty()) {
+            let entry = found.entry(id.to_string()).or_default();
+            entry.0 += 1;
+            entry.1 += usize::from(is_bot);
+        }
         if let Some(name) = cohort {
             let c = cohorts
                 .entry(name.clone())
@@ -318,6 +327,17 @@ pub async fn measure(
         .as_str()
         .and_then(|day| days.get(day))
         .is_some_and(|(all, bots)| 2 * bots > *all);
+    let listed: Value = serde_json::from_str(
+        &browser
+            .get_text(&format!("/sessions/{session}/data/cohorts"))
+            .await?,
+    )?;
+    let first = &listed["cohorts"][0];
+    let first_cohort_is_bot = first["kind"] == "bot"
+        && first["cohort_id"]
+            .as_u64()
+            .and_then(|id| found.get(&id.to_string()))
+            .is_some_and(|(all, bots)| 2 * bots > *all);
     Ok(Measure {
         scenario: String::new(),
         seed: truth["seed"].as_u64().unwrap_or(0),
@@ -327,6 +347,7 @@ pub async fn measure(
         fpr: ratio(humans_flagged, humans, 0.0),
         precision: ratio(bots_flagged, bots_flagged + humans_flagged, 1.0),
         top_is_bot,
+        first_cohort_is_bot,
         legit_flagged,
         cohorts: cohorts.into_values().collect(),
         export: ExportText(export),

@@ -16,7 +16,7 @@ use crate::db;
 use crate::population::Scored;
 
 /// One page of `list`, sorted as asked.
-fn page(mut list: Vec<&Scored>, query: &AccountsQuery) -> AccountList {
+pub(super) fn page(mut list: Vec<&Scored>, query: &AccountsQuery) -> AccountList {
     match query.sort {
         "login" => list.sort_by(|a, b| a.row.login.cmp(&b.row.login)),
         "created_at" => list.sort_by_key(|a| a.row.twitch_created_at),
@@ -53,7 +53,7 @@ fn paginate(list: Vec<&Scored>, query: &AccountsQuery) -> AccountList {
     }
 }
 
-fn accounts_query(p: &Prepared) -> ApiResult<AccountsQuery> {
+pub(super) fn accounts_query(p: &Prepared) -> ApiResult<AccountsQuery> {
     AccountsQuery::parse(&p.query).map_err(ApiError::bad)
 }
 

@@ -4,10 +4,12 @@
 //!
 //! - `overview`: summary, creation histograms, top days, score distribution;
 //! - `accounts`: account lists, one account, renames;
+//! - `cohorts`: the session's cohorts and one cohort's accounts;
 //! - `timeline`: the captures over time;
 //! - `export`: the downloadable files.
 
 mod accounts;
+mod cohorts;
 mod export;
 mod overview;
 mod timeline;
@@ -49,6 +51,11 @@ pub fn router(state: AppState) -> Router {
             get(accounts::one),
         )
         .route(&format!("{session}/renames"), get(accounts::renames))
+        .route(&format!("{session}/cohorts"), get(cohorts::list))
+        .route(
+            &format!("{session}/cohorts/{{cohort_id}}/accounts"),
+            get(cohorts::accounts),
+        )
         .route(&format!("{session}/timeline"), get(timeline::timeline))
         .route(&format!("{session}/export/{{file}}"), get(export::export))
         .route_layer(middleware::from_fn_with_state(

@@ -72,6 +72,32 @@ pub struct Scores {
     pub flag_threshold: u32,
 }
 
+/// A group of accounts found by the evidence they share (docs/cohorts.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cohort {
+    /// Stable within the session: the account id of its earliest-created member.
+    pub cohort_id: u64,
+    /// `bot` (created together and alike: what a script makes) or `crowd` (created together,
+    /// otherwise as diverse as everyone: a launch day, a class).
+    pub kind: String,
+    /// 0–100, the points its members get; 0 for a crowd.
+    pub strength: u32,
+    /// Members kept by the request's filter.
+    pub size: u64,
+    /// Members in the whole session.
+    pub total_size: u64,
+    /// The evidence in numbers.
+    pub evidence: String,
+    pub first_created: DateTime<Utc>,
+    pub last_created: DateTime<Utc>,
+}
+
+/// `cohorts`: bot cohorts strongest and largest first, then crowds, largest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CohortList {
+    pub cohorts: Vec<Cohort>,
+}
+
 /// One signal of an account's suspicion score, with its points and a sentence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reason {

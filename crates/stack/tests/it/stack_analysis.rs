@@ -154,6 +154,65 @@ async fn the_wave_is_the_top_day_and_the_score_separates_the_cohort_from_the_hum
         "false-positive rate {false_positive_rate}"
     );
 
+    // The wave is the first cohort: a bot cohort holding every one of its accounts and
+    // hardly anyone else, with its evidence in numbers; its accounts come paged.
+    let cohorts = analysis(&stack, session, "cohorts").await;
+    let first = &cohorts["cohorts"][0];
+    assert_eq!(first["kind"], "bot", "{cohorts}");
+    assert!(
+        first["strength"].as_u64().expect("strength") >= 50,
+        "{first}"
+    );
+    let evidence = first["evidence"].as_str().expect("evidence");
+    assert!(evidence.contains("created 2024-03-14"), "{evidence}");
+    let cohort_id = first["cohort_id"].as_u64().expect("id");
+    let size = first["size"].as_u64().expect("size");
+    let mut members: HashSet<String> = HashSet::new();
+    for page in 1..=size.div_ceil(500) {
+        let list = analysis(
+            &stack,
+            session,
+            &format!("cohorts/{cohort_id}/accounts?per_page=500&page={page}"),
+        )
+        .await;
+        assert_eq!(list["total"], size);
+        for a in list["accounts"].as_array().expect("accounts") {
+            assert_eq!(a["cohort_id"], cohort_id, "{a}");
+            members.insert(a["twitch_user_id"].as_str().expect("id").to_string());
+        }
+    }
+    assert!(
+        cohort.iter().all(|id| members.contains(*id)),
+        "the whole wave"
+    );
+    let strangers = members.len() - cohort.len();
+    assert!(
+        strangers as f64 <= 0.01 * humans as f64,
+        "{strangers} humans in the wave's cohort"
+    );
+    for (path, status) in [
+        ("cohorts/abc/accounts", 400),
+        ("cohorts/999999999/accounts", 404),
+    ] {
+        let response = reqwest::Client::new()
+            .get(format!(
+                "http://{}/v1/sessions/{session}/{path}",
+                stack.analysis
+            ))
+            .bearer_auth(INTERNAL_TOKEN)
+            .send()
+            .await
+            .expect("analysis");
+        assert_eq!(response.status().as_u16(), status, "{path}");
+        let body: Value = response.json().await.expect("a JSON error");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("cohort")),
+            "{body}"
+        );
+    }
+
     // Every flagged account explains itself.
     let top_account = &accounts["accounts"][0];
     let codes: HashSet<&str> = top_account["reasons"]

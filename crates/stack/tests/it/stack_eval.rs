@@ -67,6 +67,7 @@ async fn the_evaluation_of_a_tiny_world_gives_the_figures_known_by_hand(pool: My
     assert_eq!(m.fpr, 9.0 / 32.0, "{m:?}");
     assert_eq!(m.precision, 30.0 / 39.0, "{m:?}");
     assert!(m.top_is_bot, "{m:?}");
+    assert!(m.first_cohort_is_bot, "{m:?}");
     assert_eq!(m.legit_flagged, 9);
     let cohorts: Vec<(&str, &str, usize, usize)> = m
         .cohorts

@@ -5,7 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::{creation_day, twitch_user_id};
+use super::{cohort_id, creation_day, twitch_user_id};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, JsonError};
 use crate::routes::sessions::owned_session;
@@ -16,9 +16,11 @@ use crate::state::AppState;
 fn allowed_data_path(path: &str) -> AppResult<String> {
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
-        ["summary" | "histogram" | "top-days" | "timeline" | "accounts" | "renames" | "scores"] => {
-            Ok(path.to_string())
-        }
+        [
+            "summary" | "histogram" | "top-days" | "timeline" | "accounts" | "renames" | "scores"
+            | "cohorts",
+        ] => Ok(path.to_string()),
+        ["cohorts", id, "accounts"] => Ok(format!("cohorts/{}/accounts", cohort_id(id)?)),
         ["histogram", "hours"] => Ok(path.to_string()),
         ["days", day, "accounts"] => Ok(format!("days/{}/accounts", creation_day(day)?)),
         ["accounts", user] => Ok(format!("accounts/{}", twitch_user_id(user)?)),
@@ -74,6 +76,15 @@ mod tests {
         ));
         assert!(matches!(
             allowed_data_path("accounts/1;drop"),
+            Err(AppError::BadRequest(_))
+        ));
+        assert_eq!(allowed_data_path("cohorts").expect("accepted"), "cohorts");
+        assert_eq!(
+            allowed_data_path("cohorts/21000296/accounts").expect("accepted"),
+            "cohorts/21000296/accounts"
+        );
+        assert!(matches!(
+            allowed_data_path("cohorts/x1/accounts"),
             Err(AppError::BadRequest(_))
         ));
     }

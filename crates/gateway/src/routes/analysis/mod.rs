@@ -42,6 +42,11 @@ fn twitch_user_id(raw: &str) -> AppResult<TwitchId> {
         .map_err(|_| AppError::BadRequest(format!("'{raw}' is not a Twitch user id (digits).")))
 }
 
+fn cohort_id(raw: &str) -> AppResult<u64> {
+    raw.parse()
+        .map_err(|_| AppError::BadRequest(format!("'{raw}' is not a cohort id (digits).")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
