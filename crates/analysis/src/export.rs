@@ -10,7 +10,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use sqlx::MySqlPool;
 use tca_common::analysis_api::export::{CreationExportRow, ExportFormat, TimelineExportRow};
-use tca_common::analysis_api::response::{Account, Bucket, CapturePoint};
+use tca_common::analysis_api::response::{Account, Bucket, CapturePoint, Cohort};
 
 use crate::db::{self, AccountSelection, ExportedAccountRow};
 use crate::population::Scored;
@@ -59,6 +59,22 @@ impl ExportRow for Account {
             codes.join(";"),
             opt(self.cohort_id),
             opt(self.cohort_strength),
+        ]
+    }
+}
+
+impl ExportRow for Cohort {
+    const COLUMNS: &'static [&'static str] = Cohort::COLUMNS;
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.cohort_id.to_string(),
+            self.kind.clone(),
+            self.strength.to_string(),
+            self.size.to_string(),
+            self.total_size.to_string(),
+            self.evidence.clone(),
+            ts(Some(self.first_created)),
+            ts(Some(self.last_created)),
         ]
     }
 }
@@ -220,6 +236,10 @@ pub fn creation(buckets: Vec<Bucket>, format: ExportFormat) -> ByteStream {
         })
         .collect();
     stream(format, rows)
+}
+
+pub fn cohorts(cohorts: Vec<Cohort>, format: ExportFormat) -> ByteStream {
+    stream(format, cohorts)
 }
 
 pub fn timeline(points: Vec<CapturePoint>, format: ExportFormat) -> ByteStream {

@@ -21,33 +21,36 @@ fn kind(kind: Kind) -> &'static str {
 /// The cohorts with at least one member kept by the filter, in the population's order.
 pub async fn list(ask: Ask) -> ApiResult<Response> {
     ask.answer("cohorts", async |p: &Prepared| {
-        let mut kept: HashMap<u64, u64> = HashMap::new();
-        for a in p.selection.of(&p.population) {
-            if let Some(mark) = &a.cohort {
-                *kept.entry(mark.cohort_id).or_default() += 1;
-            }
-        }
-        let cohorts = p
-            .population
-            .cohorts
-            .iter()
-            .filter_map(|c| {
-                let size = kept.get(&c.cohort_id).copied()?;
-                Some(Cohort {
-                    cohort_id: c.cohort_id,
-                    kind: kind(c.kind).to_string(),
-                    strength: c.strength,
-                    size,
-                    total_size: c.members.len() as u64,
-                    evidence: c.evidence.to_string(),
-                    first_created: c.first_created,
-                    last_created: c.last_created,
-                })
-            })
-            .collect();
-        Ok(CohortList { cohorts })
+        Ok(CohortList { cohorts: kept(p) })
     })
     .await
+}
+
+/// The cohorts with a member the request's filter keeps, with how many it keeps.
+pub(super) fn kept(p: &Prepared) -> Vec<Cohort> {
+    let mut kept: HashMap<u64, u64> = HashMap::new();
+    for a in p.selection.of(&p.population) {
+        if let Some(mark) = &a.cohort {
+            *kept.entry(mark.cohort_id).or_default() += 1;
+        }
+    }
+    p.population
+        .cohorts
+        .iter()
+        .filter_map(|c| {
+            let size = kept.get(&c.cohort_id).copied()?;
+            Some(Cohort {
+                cohort_id: c.cohort_id,
+                kind: kind(c.kind).to_string(),
+                strength: c.strength,
+                size,
+                total_size: c.members.len() as u64,
+                evidence: c.evidence.to_string(),
+                first_created: c.first_created,
+                last_created: c.last_created,
+            })
+        })
+        .collect()
 }
 
 /// One cohort's accounts kept by the filter, paged and sorted like the account list.

@@ -43,6 +43,11 @@ pub async fn export(
                 format,
             )
         }
+        ExportKind::Cohorts => {
+            // Few rows (one per cohort), from the cached population like the cohort list.
+            let p = ask.prepare().await?;
+            export::cohorts(super::cohorts::kept(&p), format)
+        }
         ExportKind::Creation => {
             if !matches!(query.one("bucket"), None | Some("day" | "month")) {
                 return Err(ApiError::bad("creation exports are by day or month"));

@@ -4,12 +4,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::response::Account;
+use super::response::{Account, Cohort};
 
 /// What an export is: which rows, which file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportKind {
     Accounts,
+    Cohorts,
     Creation,
     Timeline,
 }
@@ -33,6 +34,7 @@ impl ExportKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Accounts => "accounts",
+            Self::Cohorts => "cohorts",
             Self::Creation => "creation",
             Self::Timeline => "timeline",
         }
@@ -41,7 +43,7 @@ impl ExportKind {
     /// `accounts.csv` → (Accounts, Csv); the error says what exists.
     pub fn parse_file(file: &str) -> Result<(Self, ExportFormat), String> {
         let (what, format) = file.rsplit_once('.').ok_or_else(|| {
-            "export names are accounts|creation|timeline plus .csv or .json".to_string()
+            "export names are accounts|cohorts|creation|timeline plus .csv or .json".to_string()
         })?;
         let format = match format {
             "csv" => ExportFormat::Csv,
@@ -50,11 +52,12 @@ impl ExportKind {
         };
         let kind = match what {
             "accounts" => Self::Accounts,
+            "cohorts" => Self::Cohorts,
             "creation" => Self::Creation,
             "timeline" => Self::Timeline,
             other => {
                 return Err(format!(
-                    "unknown export '{other}': accounts, creation or timeline"
+                    "unknown export '{other}': accounts, cohorts, creation or timeline"
                 ));
             }
         };
@@ -99,6 +102,20 @@ pub struct CreationExportRow {
 impl CreationExportRow {
     pub const COLUMNS: &'static [&'static str] =
         &["bucket_start", "count", "baseline", "excess", "burst"];
+}
+
+/// The rows of `cohorts.csv|json` are `Cohort`s, the same shape as the cohort list.
+impl Cohort {
+    pub const COLUMNS: &'static [&'static str] = &[
+        "cohort_id",
+        "kind",
+        "strength",
+        "size",
+        "total_size",
+        "evidence",
+        "first_created",
+        "last_created",
+    ];
 }
 
 /// A row of `timeline.csv|json`.
@@ -173,6 +190,19 @@ mod tests {
             Account::COLUMNS,
         );
         same_names(
+            &Cohort {
+                cohort_id: 1,
+                kind: "bot".into(),
+                strength: 60,
+                size: 8,
+                total_size: 8,
+                evidence: "8 accounts".into(),
+                first_created: at,
+                last_created: at,
+            },
+            Cohort::COLUMNS,
+        );
+        same_names(
             &CreationExportRow {
                 bucket_start: at.date_naive(),
                 count: 1,
@@ -202,6 +232,10 @@ mod tests {
         assert_eq!(
             ExportKind::parse_file("timeline.json"),
             Ok((ExportKind::Timeline, ExportFormat::Json))
+        );
+        assert_eq!(
+            ExportKind::parse_file("cohorts.csv"),
+            Ok((ExportKind::Cohorts, ExportFormat::Csv))
         );
         assert!(ExportKind::parse_file("accounts").is_err());
         assert!(ExportKind::parse_file("accounts.xls").is_err());

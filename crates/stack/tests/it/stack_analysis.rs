@@ -9,6 +9,11 @@ use tca_twitch_fake::World;
 use crate::stack_worlds::{wave_audience, world};
 
 async fn analysis(stack: &Stack, session: u64, path: &str) -> Value {
+    serde_json::from_str(&analysis_text(stack, session, path).await).expect("json")
+}
+
+/// What the analysis service answers to `path` (a view or an export), as text.
+async fn analysis_text(stack: &Stack, session: u64, path: &str) -> String {
     reqwest::Client::new()
         .get(format!(
             "http://{}/v1/sessions/{session}/{path}",
@@ -20,9 +25,9 @@ async fn analysis(stack: &Stack, session: u64, path: &str) -> Value {
         .expect("analysis")
         .error_for_status()
         .expect("200")
-        .json()
+        .text()
         .await
-        .expect("json")
+        .expect("text")
 }
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
@@ -190,6 +195,20 @@ async fn the_wave_is_the_top_day_and_the_score_separates_the_cohort_from_the_hum
         strangers as f64 <= 0.01 * humans as f64,
         "{strangers} humans in the wave's cohort"
     );
+    // The cohorts export holds the same cohorts, in the same order, as the list.
+    let exported = analysis_text(&stack, session, "export/cohorts.csv").await;
+    let mut reader = csv::Reader::from_reader(exported.as_bytes());
+    let exported_ids: Vec<u64> = reader
+        .records()
+        .map(|r| r.expect("row")[0].parse().expect("id"))
+        .collect();
+    let listed_ids: Vec<u64> = cohorts["cohorts"]
+        .as_array()
+        .expect("cohorts")
+        .iter()
+        .map(|c| c["cohort_id"].as_u64().expect("id"))
+        .collect();
+    assert_eq!(exported_ids, listed_ids);
     for (path, status) in [
         ("cohorts/abc/accounts", 400),
         ("cohorts/999999999/accounts", 404),
@@ -240,18 +259,7 @@ async fn the_wave_is_the_top_day_and_the_score_separates_the_cohort_from_the_hum
             );
         }
     }
-    let csv = reqwest::Client::new()
-        .get(format!(
-            "http://{}/v1/sessions/{session}/export/accounts.csv",
-            stack.analysis
-        ))
-        .bearer_auth(INTERNAL_TOKEN)
-        .send()
-        .await
-        .expect("export")
-        .text()
-        .await
-        .expect("csv");
+    let csv = analysis_text(&stack, session, "export/accounts.csv").await;
     let mut exported = 0;
     for line in csv.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();

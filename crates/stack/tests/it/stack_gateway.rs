@@ -654,6 +654,7 @@ async fn exports_download_for_the_owner_and_are_404_for_anyone_else(pool: MySqlP
     for file in [
         "accounts.csv",
         "accounts.json",
+        "cohorts.csv",
         "creation.csv",
         "timeline.json",
     ] {
@@ -716,6 +717,13 @@ async fn analysis_pages_and_their_data_are_the_owners_validated_and_read_only(po
         .await
         .expect("json");
     assert_eq!(data["accounts"], 42);
+    let cohorts: serde_json::Value = alice
+        .get(&format!("{session}/data/cohorts"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(cohorts["cohorts"].is_array(), "{cohorts}");
 
     // Validated at the edge, with the reason.
     for (path, says) in [
@@ -724,6 +732,7 @@ async fn analysis_pages_and_their_data_are_the_owners_validated_and_read_only(po
         ("days/2024-02-30", "is not a day"),
         ("accounts/12ab", "is not a Twitch user id"),
         ("data/histogram?bucket=year", "day, week or month"),
+        ("data/cohorts/12ab/accounts", "is not a cohort id"),
     ] {
         let response = alice.get(&format!("{session}/{path}")).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
@@ -755,6 +764,7 @@ async fn analysis_pages_and_their_data_are_the_owners_validated_and_read_only(po
         format!("accounts/{some_account}"),
         "data/summary".to_string(),
         "data/accounts".to_string(),
+        "data/cohorts".to_string(),
     ] {
         let response = bob.get(&format!("{session}/{path}")).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");

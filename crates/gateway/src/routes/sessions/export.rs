@@ -22,7 +22,7 @@ pub(super) async fn export_session(
     let session = owned_session(&state, &user, &id).await?;
     if ExportKind::parse_file(&file).is_err() {
         return Err(AppError::BadRequest(format!(
-            "'{file}' is not an export: accounts, creation or timeline, as .csv or .json."
+            "'{file}' is not an export: accounts, cohorts, creation or timeline, as .csv or .json."
         )));
     }
     let upstream = state
