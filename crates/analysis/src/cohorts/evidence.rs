@@ -253,11 +253,16 @@ pub struct Core {
 
 impl Core {
     pub fn families(&self) -> Vec<Family> {
-        let mut families: Vec<Family> = self.shared.iter().map(|s| s.trait_.family()).collect();
-        families.sort();
-        families.dedup();
-        families
+        families(&self.shared)
     }
+}
+
+/// The families the shared traits belong to, each once, in order.
+pub fn families(shared: &[Shared]) -> Vec<Family> {
+    let mut families: Vec<Family> = shared.iter().map(|s| s.trait_.family()).collect();
+    families.sort();
+    families.dedup();
+    families
 }
 
 /// The traits shared by `subset` of `group` at `min_share`.
@@ -427,21 +432,23 @@ mod tests {
         assert_eq!(login_template("k3v9qzt0wmx2"), "?");
     }
 
+    /// Ten human-looking logins of varied shapes.
+    const PEOPLE: [&str; 10] = [
+        "tealkettle",
+        "maria1994",
+        "harbor_lights",
+        "the_quietfox",
+        "sam_river",
+        "leo1988",
+        "novaheron",
+        "bright_piano7",
+        "ines_meadow",
+        "thecalmknight",
+    ];
+
     /// Ten people with varied profiles and presence: the session outside the window.
     fn people() -> Vec<Member<'static>> {
-        let logins = [
-            "tealkettle",
-            "maria1994",
-            "harbor_lights",
-            "the_quietfox",
-            "sam_river",
-            "leo1988",
-            "novaheron",
-            "bright_piano7",
-            "ines_meadow",
-            "thecalmknight",
-        ];
-        logins
+        PEOPLE
             .iter()
             .enumerate()
             .map(|(i, login)| {
@@ -525,22 +532,9 @@ mod tests {
         let baseline = Baseline::new(outside.iter());
         // Twelve classmates, all arriving in capture 2; half kept the default avatar and
         // those also happen to stay as long. Picking them out would make a "farm" of six.
-        let logins = [
-            "tealkettle",
-            "maria1994",
-            "harbor_lights",
-            "the_quietfox",
-            "sam_river",
-            "leo1988",
-            "novaheron",
-            "bright_piano7",
-            "ines_meadow",
-            "thecalmknight",
-            "oscar_fern",
-            "rosa2001",
-        ];
-        let class: Vec<Member<'_>> = logins
+        let class: Vec<Member<'_>> = PEOPLE
             .iter()
+            .chain(&["oscar_fern", "rosa2001"])
             .enumerate()
             .map(|(i, l)| {
                 member(

@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashSet};
 use chrono::{DateTime, Utc};
 
 use creation::{CreationWindow, WindowConfig};
-use evidence::{Baseline, EvidenceConfig, Family, Member, Shared};
+use evidence::{Baseline, EvidenceConfig, Family, Member, Shared, families};
 
 /// How cohorts are formed and weighed (configuration; defaults in docs/cohorts.md).
 #[derive(Debug, Clone)]
@@ -79,17 +79,6 @@ pub struct Cohort {
     pub last_created: DateTime<Utc>,
 }
 
-impl Cohort {
-    pub fn families(&self) -> Vec<Family> {
-        families(&self.shared)
-    }
-}
-
-fn families(shared: &[Shared]) -> Vec<Family> {
-    let set: BTreeSet<Family> = shared.iter().map(|s| s.trait_.family()).collect();
-    set.into_iter().collect()
-}
-
 /// Alike in two families of evidence, one of them how the accounts look or are named; or
 /// alike in three ways of looking or being named (a viewbot farm in an offline channel,
 /// where everyone present moves the same way).
@@ -119,7 +108,10 @@ fn strength(shared: &[Shared], config: &CohortConfig) -> u32 {
 pub fn detect(accounts: &[Member<'_>], config: &CohortConfig) -> Vec<Cohort> {
     let created: Vec<Option<DateTime<Utc>>> = accounts.iter().map(|a| a.created_at).collect();
     let windows = creation::find(&created, &config.windows);
-    let in_window: HashSet<usize> = windows.iter().flat_map(|w| w.members.clone()).collect();
+    let in_window: HashSet<usize> = windows
+        .iter()
+        .flat_map(|w| w.members.iter().copied())
+        .collect();
     let baseline = Baseline::new(
         accounts
             .iter()
