@@ -19,7 +19,7 @@ pub async fn export(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let ask = Ask::new(state, session_id, raw);
-    ask.session_exists().await?;
+    let probe = ask.session_exists().await?;
     let query = QueryString::parse(ask.raw.as_deref());
     let filter = AnalysisFilter::parse(&query).map_err(ApiError::bad)?;
     let (kind, format) = ExportKind::parse_file(&file).map_err(ApiError::bad)?;
@@ -28,7 +28,7 @@ pub async fn export(
             // Rows are streamed from the database, not from the cached population, so the
             // export holds a chunk of rows at a time however long the file; each row is scored
             // with the session's cohorts, found once per data version and cached.
-            let context = ask.prepare().await?.population.context.clone();
+            let context = ask.population(&probe).await?.context.clone();
             let (created_from, created_to) = filter.created_window();
             export::accounts(
                 ask.state.pool.clone(),
@@ -45,7 +45,7 @@ pub async fn export(
         }
         ExportKind::Cohorts => {
             // Few rows (one per cohort), from the cached population like the cohort list.
-            let p = ask.prepare().await?;
+            let p = ask.prepare_with(&probe).await?;
             export::cohorts(super::cohorts::kept(&p), format)
         }
         ExportKind::Creation => {
@@ -53,7 +53,7 @@ pub async fn export(
                 return Err(ApiError::bad("creation exports are by day or month"));
             }
             // Buckets are few (one per day at most); they come from the cached population.
-            let p = ask.prepare().await?;
+            let p = ask.prepare_with(&probe).await?;
             export::creation(buckets(&p.population, &p.selection, &p.query)?, format)
         }
         ExportKind::Timeline => {

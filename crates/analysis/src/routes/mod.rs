@@ -108,19 +108,29 @@ impl Ask {
     /// before any loading.
     async fn prepare(&self) -> ApiResult<Prepared> {
         let probe = self.session_exists().await?;
-        let query = QueryString::parse(self.raw.as_deref());
-        let filter = AnalysisFilter::parse(&query).map_err(ApiError::bad)?;
-        let (created_from, created_to) = filter.created_window();
-        let population = self
+        self.prepare_with(&probe).await
+    }
+
+    /// The session's population for the data version `probe` saw, cached.
+    async fn population(&self, probe: &Probe) -> ApiResult<Arc<Population>> {
+        Ok(self
             .state
             .cache
             .get(
                 &self.state.pool,
                 self.session_id,
-                &probe,
+                probe,
                 &self.state.scoring,
             )
-            .await?;
+            .await?)
+    }
+
+    /// `prepare` for a caller that has already probed the session.
+    async fn prepare_with(&self, probe: &Probe) -> ApiResult<Prepared> {
+        let query = QueryString::parse(self.raw.as_deref());
+        let filter = AnalysisFilter::parse(&query).map_err(ApiError::bad)?;
+        let (created_from, created_to) = filter.created_window();
+        let population = self.population(probe).await?;
         let mut selection = Selection {
             in_channels: None,
             created_from,
