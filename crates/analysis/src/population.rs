@@ -10,7 +10,10 @@ use sqlx::MySqlPool;
 use tca_common::analysis_api::response::{Account, Reason};
 use tca_common::twitch_id::TwitchId;
 
-use crate::cohorts::{self, evidence::Member};
+use crate::cohorts::{
+    self,
+    evidence::{EarlierName, Member},
+};
 use crate::db::{self, AccountRow};
 use crate::scoring::{self, CohortMark, Facts, Score, ScoringConfig, SessionContext};
 
@@ -168,8 +171,9 @@ pub async fn load(
     let started = std::time::Instant::now();
     let rows = db::session_accounts(pool, session_id).await?;
     let possible = CapturesPossible::load(pool, session_id).await?;
+    let earlier = earlier_names(pool, &rows).await?;
     let fetched = started.elapsed();
-    let (context, cohorts) = find_cohorts(&rows, &config.cohorts);
+    let (context, cohorts) = find_cohorts(&rows, &earlier, &config.cohorts);
     let found = started.elapsed();
     let accounts: Vec<Scored> = rows
         .into_iter()
@@ -196,9 +200,42 @@ pub async fn load(
     })
 }
 
+/// Ledger lookups per query: an `IN` list this long stays well under the packet limit.
+const NAMES_PER_QUERY: usize = 5_000;
+
+/// The names each renamed account of `rows` held before its current one, by account id.
+/// Only the accounts the worker counted more than one name for are looked up.
+async fn earlier_names(
+    pool: &MySqlPool,
+    rows: &[AccountRow],
+) -> Result<HashMap<u64, Vec<EarlierName>>, sqlx::Error> {
+    let current: HashMap<u64, &str> = rows
+        .iter()
+        .filter(|r| r.names > 1)
+        .map(|r| (r.account_id, r.login.as_str()))
+        .collect();
+    let ids: Vec<u64> = current.keys().copied().collect();
+    let mut earlier: HashMap<u64, Vec<EarlierName>> = HashMap::new();
+    for chunk in ids.chunks(NAMES_PER_QUERY) {
+        for name in db::names_of(pool, chunk).await? {
+            if current.get(&name.account_id) != Some(&name.login.as_str()) {
+                earlier
+                    .entry(name.account_id)
+                    .or_default()
+                    .push(EarlierName {
+                        login: name.login,
+                        display_name: name.display_name,
+                    });
+            }
+        }
+    }
+    Ok(earlier)
+}
+
 /// The cohorts of a session's rows, and each member's mark.
 fn find_cohorts(
     rows: &[AccountRow],
+    earlier: &HashMap<u64, Vec<EarlierName>>,
     config: &cohorts::CohortConfig,
 ) -> (SessionContext, Vec<CohortSummary>) {
     let members: Vec<Member<'_>> = rows
@@ -206,6 +243,7 @@ fn find_cohorts(
         .map(|r| Member {
             login: &r.login,
             display_name: &r.display_name,
+            earlier_names: earlier.get(&r.account_id).map_or(&[], Vec::as_slice),
             created_at: r.twitch_created_at,
             default_avatar: r.default_avatar,
             empty_bio: r.description_empty,

@@ -18,11 +18,21 @@ use chrono::{DateTime, Utc};
 
 use crate::scoring::{digit_prefix, looks_random};
 
+/// A name an account held before its current one (from the rename ledger).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierName {
+    pub login: String,
+    pub display_name: String,
+}
+
 /// What is known of one account for cohort detection.
 #[derive(Debug, Clone)]
 pub struct Member<'a> {
     pub login: &'a str,
     pub display_name: &'a str,
+    /// The rename ledger's other names: a farm's accounts sold on and renamed still share
+    /// the names they were made with.
+    pub earlier_names: &'a [EarlierName],
     pub created_at: Option<DateTime<Utc>>,
     pub default_avatar: Option<bool>,
     pub empty_bio: Option<bool>,
@@ -88,16 +98,35 @@ impl Trait {
         }
     }
 
-    /// The member's value for this trait; `None` when it does not show it (a custom avatar,
-    /// a login without trailing digits) or when Twitch has not described the account yet.
+    /// Whether the trait is read from a name (and so from every name of the rename ledger).
+    fn of_names(self) -> bool {
+        matches!(
+            self,
+            Trait::DisplayIsLogin | Trait::LoginTemplate | Trait::LoginStem
+        )
+    }
+
+    /// The value a name shows for a name trait.
+    fn name_value(self, login: &str, display_name: &str) -> Option<u64> {
+        match self {
+            Trait::DisplayIsLogin => (display_name == login).then_some(1),
+            Trait::LoginTemplate => Some(hash(&login_template(login))),
+            Trait::LoginStem => digit_prefix(login).map(hash),
+            _ => None,
+        }
+    }
+
+    /// The member's value for this trait under its current name; `None` when it does not
+    /// show it (a custom avatar, a login without trailing digits) or when Twitch has not
+    /// described the account yet.
     pub fn value(self, m: &Member<'_>) -> Option<u64> {
         let yes = |b: bool| b.then_some(1);
         match self {
+            Trait::DisplayIsLogin | Trait::LoginTemplate | Trait::LoginStem => {
+                self.name_value(m.login, m.display_name)
+            }
             Trait::DefaultAvatar => m.default_avatar.and_then(yes),
             Trait::EmptyBio => m.empty_bio.and_then(yes),
-            Trait::DisplayIsLogin => yes(m.display_name == m.login),
-            Trait::LoginTemplate => Some(hash(&login_template(m.login))),
-            Trait::LoginStem => digit_prefix(m.login).map(hash),
             Trait::Arrival => Some(m.first_seen_at.timestamp_micros() as u64),
             Trait::Presence => Some(hash(&(
                 m.first_seen_at.timestamp_micros(),
@@ -108,14 +137,52 @@ impl Trait {
             Trait::MultiChannel => yes(m.channels_seen >= 2),
         }
     }
+
+    /// Calls `f` with every distinct value the member shows: one at most, except for name
+    /// traits of a renamed account, where each name of the ledger counts. (No allocation for
+    /// the accounts never renamed: this runs for every account and trait.)
+    pub fn for_each_value(self, m: &Member<'_>, mut f: impl FnMut(u64)) {
+        let current = self.value(m);
+        if !self.of_names() || m.earlier_names.is_empty() {
+            current.into_iter().for_each(f);
+            return;
+        }
+        let mut values: Vec<u64> = current.into_iter().collect();
+        for n in m.earlier_names {
+            if let Some(v) = self.name_value(&n.login, &n.display_name)
+                && !values.contains(&v)
+            {
+                values.push(v);
+            }
+        }
+        values.into_iter().for_each(&mut f);
+    }
+
+    /// Whether the member shows `value` (under any of its names for a name trait).
+    pub fn shows(self, m: &Member<'_>, value: u64) -> bool {
+        self.value(m) == Some(value)
+            || (self.of_names()
+                && m.earlier_names
+                    .iter()
+                    .any(|n| self.name_value(&n.login, &n.display_name) == Some(value)))
+    }
 }
 
 impl Trait {
-    /// The member's value for this trait in words (for evidence sentences).
-    pub fn describe(self, m: &Member<'_>) -> String {
+    /// `value` in words, from a member showing it (for evidence sentences): the name that
+    /// shows it, for a name trait.
+    pub fn describe(self, m: &Member<'_>, value: u64) -> String {
+        let login = std::iter::once(m.login)
+            .chain(m.earlier_names.iter().map(|n| n.login.as_str()))
+            .find(|login| match self {
+                Trait::LoginTemplate => hash(&login_template(login)) == value,
+                Trait::LoginStem => digit_prefix(login).map(hash) == Some(value),
+                _ => true,
+            })
+            .unwrap_or(m.login);
         match self {
-            Trait::LoginTemplate => login_template(m.login),
-            Trait::LoginStem => digit_prefix(m.login).unwrap_or_default().to_string(),
+            Trait::LoginTemplate => login_template(login),
+            Trait::LoginStem => digit_prefix(login).unwrap_or_default().to_string(),
             Trait::Arrival => m.first_seen_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             Trait::Presence => format!(
                 "{} capture(s), {} to {}",
@@ -203,9 +270,7 @@ impl Baseline {
         for m in outside {
             accounts += 1;
             for t in TRAITS {
-                if let Some(v) = t.value(m) {
-                    *counts.entry((t, v)).or_insert(0) += 1;
-                }
+                t.for_each_value(m, |v| *counts.entry((t, v)).or_insert(0) += 1);
             }
         }
         Self { counts, accounts }
@@ -280,9 +345,7 @@ pub fn shared_traits(
     for t in TRAITS {
         let mut counts: HashMap<u64, usize> = HashMap::new();
         for &i in subset {
-            if let Some(v) = t.value(group[i]) {
-                *counts.entry(v).or_insert(0) += 1;
-            }
+            t.for_each_value(group[i], |v| *counts.entry(v).or_insert(0) += 1);
         }
         // The most common value; ties go to the smaller key so that runs are reproducible.
         let Some((value, count)) = counts
@@ -294,8 +357,8 @@ pub fn shared_traits(
         let example = subset
             .iter()
             .map(|&i| group[i])
-            .find(|m| t.value(m) == Some(value))
-            .map(|m| t.describe(m))
+            .find(|m| t.shows(m, value))
+            .map(|m| t.describe(m, value))
             .unwrap_or_default();
         let share = count as f64 / subset.len() as f64;
         let base = baseline.share(t, value);
@@ -324,10 +387,7 @@ pub fn required_matches(shared: usize) -> usize {
 }
 
 pub fn matches(m: &Member<'_>, shared: &[Shared]) -> usize {
-    shared
-        .iter()
-        .filter(|s| s.trait_.value(m) == Some(s.value))
-        .count()
+    shared.iter().filter(|s| s.trait_.shows(m, s.value)).count()
 }
 
 /// The core of `group`: its members matching nearly all of the traits they share. `excess`
@@ -412,6 +472,7 @@ mod tests {
         Member {
             login,
             display_name: display,
+            earlier_names: &[],
             created_at: Some(time(-86_400)),
             default_avatar: Some(default_avatar),
             empty_bio: Some(empty_bio),
@@ -586,5 +647,77 @@ mod tests {
         let core = core(&group, &baseline, &EvidenceConfig::default(), 10.0);
         let traits: Vec<Trait> = core.shared.iter().map(|s| s.trait_).collect();
         assert_eq!(traits, vec![Trait::Arrival]);
+    }
+
+    #[test]
+    fn a_renamed_farm_still_shares_the_names_it_was_made_with() {
+        let outside = people();
+        let baseline = Baseline::new(outside.iter());
+        // Eight farm accounts made as `brook_fan` + digits, six of them sold on and renamed to
+        // human-looking names: the current logins share nothing, the ledger does.
+        let made_as: Vec<Vec<EarlierName>> = (0..8)
+            .map(|k| {
+                vec![EarlierName {
+                    login: format!("brook_fan{}", 48_213 + 1_111 * k),
+                    display_name: format!("brook_fan{}", 48_213 + 1_111 * k),
+                }]
+            })
+            .collect();
+        let now = [
+            "quiet_harbor",
+            "mossy_lantern",
+            "velvetfinch",
+            "dawnpilot",
+            "amber_trail",
+            "lowtidejim",
+        ];
+        let farm: Vec<Member<'_>> = (0..8)
+            .map(|k| {
+                let mut m = if k < 6 {
+                    member(now[k], "Renamed", false, false, 1, 4)
+                } else {
+                    let login = made_as[k][0].login.as_str();
+                    member(login, "Kept", false, false, 1, 4)
+                };
+                if k < 6 {
+                    m.earlier_names = &made_as[k];
+                }
+                m
+            })
+            .collect();
+        let group: Vec<&Member<'_>> = farm.iter().collect();
+        let everyone: Vec<usize> = (0..8).collect();
+        let shared = shared_traits(
+            &group,
+            &everyone,
+            &baseline,
+            0.75,
+            &EvidenceConfig::default(),
+        );
+        let stem = shared
+            .iter()
+            .find(|s| s.trait_ == Trait::LoginStem)
+            .expect("the stem is shared through the ledger");
+        assert_eq!(stem.share, 1.0);
+        assert_eq!(stem.example, "brook_fan");
+        assert_eq!(matches(group[0], &shared), shared.len());
+
+        // Without the ledger, two of eight show the stem: not shared.
+        let forgetful: Vec<Member<'_>> = farm
+            .iter()
+            .map(|m| Member {
+                earlier_names: &[],
+                ..m.clone()
+            })
+            .collect();
+        let group: Vec<&Member<'_>> = forgetful.iter().collect();
+        let shared = shared_traits(
+            &group,
+            &everyone,
+            &baseline,
+            0.75,
+            &EvidenceConfig::default(),
+        );
+        assert!(shared.iter().all(|s| s.trait_ != Trait::LoginStem));
     }
 }

@@ -449,6 +449,7 @@ mod tests {
             accounts.push(Member {
                 login,
                 display_name: "Someone",
+                earlier_names: &[],
                 created_at: Some(at(2016, 1, 1, 12, 0) + chrono::Duration::days(60 * i as i64)),
                 default_avatar: Some(i % 10 == 0),
                 empty_bio: Some(i % 2 == 0),
@@ -464,6 +465,7 @@ mod tests {
             accounts.push(Member {
                 login,
                 display_name: login,
+                earlier_names: &[],
                 created_at: Some(at(2025, 6, 1 + night, 2, 5 * (k % 8) as u32)),
                 default_avatar: Some(false),
                 empty_bio: Some(false),
@@ -479,6 +481,7 @@ mod tests {
             accounts.push(Member {
                 login,
                 display_name: "Classmate",
+                earlier_names: &[],
                 created_at: Some(at(2024, 3, 10, 10, 10 * k as u32)),
                 default_avatar: Some(false),
                 empty_bio: Some(k % 2 == 0),
