@@ -61,6 +61,18 @@ impl Process {
         format!("http://{}{path}", self.addr)
     }
 
+    /// The fields of the last event logged with `message` (the processes log JSON lines), e.g.
+    /// the timings the analysis logs when it loads a population.
+    pub fn last_logged(&self, message: &str) -> anyhow::Result<Option<serde_json::Value>> {
+        let text = std::fs::read_to_string(&self.log)?;
+        Ok(text
+            .lines()
+            .rev()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|event| event["fields"]["message"] == message)
+            .map(|event| event["fields"].clone()))
+    }
+
     /// Waits until `/readyz` answers 200.
     pub async fn wait_ready(&mut self, timeout: Duration) -> anyhow::Result<()> {
         let http = reqwest::Client::new();
