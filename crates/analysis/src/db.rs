@@ -289,6 +289,42 @@ pub async fn finished_captures(
         .collect())
 }
 
+/// Accounts per presence query: an `IN` list this long stays well under the packet limit.
+const PRESENCE_IDS_PER_QUERY: usize = 5_000;
+
+/// How many of `accounts` each of these captures saw, by capture id (captures that saw none
+/// are absent).
+pub async fn presence_in_captures(
+    pool: &MySqlPool,
+    captures: &[u64],
+    accounts: &[u64],
+) -> Result<HashMap<u64, u64>, sqlx::Error> {
+    let mut seen: HashMap<u64, u64> = HashMap::new();
+    if captures.is_empty() {
+        return Ok(seen);
+    }
+    for chunk in accounts.chunks(PRESENCE_IDS_PER_QUERY) {
+        let mut q = QueryBuilder::<MySql>::new(
+            "SELECT capture_id, CAST(COUNT(*) AS UNSIGNED) FROM capture_chatters WHERE capture_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in captures {
+            list.push_bind(*id);
+        }
+        q.push(") AND account_id IN (");
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        q.push(") GROUP BY capture_id");
+        let rows: Vec<(u64, u64)> = q.build_query_as().fetch_all(pool).await?;
+        for (capture, n) in rows {
+            *seen.entry(capture).or_default() += n;
+        }
+    }
+    Ok(seen)
+}
+
 /// Which of a session's accounts an export holds.
 #[derive(Debug, Clone, Default)]
 pub struct AccountSelection {

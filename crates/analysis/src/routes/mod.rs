@@ -53,6 +53,10 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{session}/renames"), get(accounts::renames))
         .route(&format!("{session}/cohorts"), get(cohorts::list))
         .route(
+            &format!("{session}/cohorts/{{cohort_id}}"),
+            get(cohorts::detail),
+        )
+        .route(
             &format!("{session}/cohorts/{{cohort_id}}/accounts"),
             get(cohorts::accounts),
         )

@@ -1,6 +1,6 @@
 //! The session at a glance: summary, creation histograms, top creation days, scores.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
 
@@ -122,17 +122,36 @@ pub async fn top_days(ask: Ask) -> ApiResult<Response> {
                 .then(a.start.cmp(&b.start))
         });
         // Gap days (count 0) fill the histogram's axis; they are never a "top" day.
-        let days = days
-            .iter()
-            .filter(|d| d.count > 0)
-            .take(10)
-            .map(|d| TopDay {
-                day: d.start,
-                count: d.count,
-                share: share(d.count as usize, total),
-                baseline: d.baseline,
-                excess: d.excess,
-                burst: d.burst,
+        let top: Vec<&histogram::Bucket> = days.iter().filter(|d| d.count > 0).take(10).collect();
+        // Each top day's members of bot cohorts, by cohort: a burst made by a farm and a
+        // burst made by a crowd look the same in a histogram.
+        let mut bots: HashMap<NaiveDate, HashMap<u64, u64>> =
+            top.iter().map(|d| (d.start, HashMap::new())).collect();
+        for a in p.selection.of(&p.population) {
+            if let (Some(created), Some(mark)) = (a.row.twitch_created_at, &a.cohort)
+                && mark.strength > 0
+                && let Some(day) = bots.get_mut(&created.date_naive())
+            {
+                *day.entry(mark.cohort_id).or_default() += 1;
+            }
+        }
+        let days = top
+            .into_iter()
+            .map(|d| {
+                let cohorts = &bots[&d.start];
+                TopDay {
+                    day: d.start,
+                    count: d.count,
+                    share: share(d.count as usize, total),
+                    baseline: d.baseline,
+                    excess: d.excess,
+                    burst: d.burst,
+                    in_bot_cohorts: cohorts.values().sum(),
+                    bot_cohort_id: cohorts
+                        .iter()
+                        .max_by_key(|&(id, n)| (*n, std::cmp::Reverse(*id)))
+                        .map(|(id, _)| *id),
+                }
             })
             .collect();
         Ok(TopDays { days })

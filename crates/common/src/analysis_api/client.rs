@@ -9,7 +9,10 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::request::{AccountsQuery, AnalysisFilter, query_string};
-use super::response::{AccountDetail, AccountList, ErrorBody, Hours, Renames, Summary, TopDays};
+use super::response::{
+    AccountDetail, AccountList, CohortDetail, CohortList, ErrorBody, Hours, Renames, Summary,
+    TopDays,
+};
 use crate::config::Secret;
 use crate::twitch_id::TwitchId;
 
@@ -159,6 +162,42 @@ impl AnalysisClient {
         twitch_user_id: &TwitchId,
     ) -> Result<AccountDetail, AnalysisError> {
         self.get_json(session_id, &format!("accounts/{twitch_user_id}"), "")
+            .await
+    }
+
+    /// The session's cohorts with a member the filter keeps, bot cohorts strongest first.
+    pub async fn cohorts(
+        &self,
+        session_id: u64,
+        filter: &AnalysisFilter,
+    ) -> Result<CohortList, AnalysisError> {
+        self.get_json(session_id, "cohorts", &filter.to_query())
+            .await
+    }
+
+    pub async fn cohort(
+        &self,
+        session_id: u64,
+        cohort_id: u64,
+        filter: &AnalysisFilter,
+    ) -> Result<CohortDetail, AnalysisError> {
+        self.get_json(
+            session_id,
+            &format!("cohorts/{cohort_id}"),
+            &filter.to_query(),
+        )
+        .await
+    }
+
+    pub async fn cohort_accounts(
+        &self,
+        session_id: u64,
+        cohort_id: u64,
+        filter: &AnalysisFilter,
+        list: &AccountsQuery,
+    ) -> Result<AccountList, AnalysisError> {
+        let query = query_string(filter, |out| list.append_to(out));
+        self.get_json(session_id, &format!("cohorts/{cohort_id}/accounts"), &query)
             .await
     }
 }

@@ -50,6 +50,13 @@ pub struct TopDay {
     pub baseline: f64,
     pub excess: f64,
     pub burst: bool,
+    /// The day's accounts that are members of a bot cohort. A burst day without any holds a
+    /// crowd (sign-ups that arrived, left and look independently): "burst, no shared arrival".
+    #[serde(default)]
+    pub in_bot_cohorts: u64,
+    /// The bot cohort holding most of the day's accounts.
+    #[serde(default)]
+    pub bot_cohort_id: Option<u64>,
 }
 
 /// `top-days`: the ten creation days with the most accounts.
@@ -96,6 +103,37 @@ pub struct Cohort {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CohortList {
     pub cohorts: Vec<Cohort>,
+}
+
+/// `cohorts/{cohort_id}`: one cohort with what its charts draw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CohortDetail {
+    pub cohort: Cohort,
+    /// `minute`, `hour` or `day`: the width of `created`'s bins, chosen from the members'
+    /// creation span so that a farm made in minutes shows as more than one bar.
+    pub bin: String,
+    /// The members' creation times, one bin per period from the first to the last (empty
+    /// ones included).
+    pub created: Vec<CreatedBin>,
+    /// Every finished capture of the filter's channels, with how many members it saw.
+    pub presence: Vec<CohortPresence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedBin {
+    pub start: DateTime<Utc>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CohortPresence {
+    pub capture_id: u64,
+    pub broadcaster_login: String,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Members of the cohort (kept by the filter) seen in this capture.
+    pub present: u64,
+    /// Everyone seen in this capture.
+    pub chatters: Option<u32>,
 }
 
 /// One signal of an account's suspicion score, with its points and a sentence.

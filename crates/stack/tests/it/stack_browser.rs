@@ -11,6 +11,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use sqlx::MySqlPool;
 use tca_stack::{Options, Stack};
+use tca_twitch_fake::Scenario;
 
 use crate::stack_worlds::{wave_audience, world};
 
@@ -379,9 +380,100 @@ async fn a_moderator_reads_the_dashboard_drills_into_the_wave_filters_and_downlo
         .expect("scroll");
     snap(&client, "dashboard-03-charts").await;
 
-    // The wave is the top day; its drill-down lists accounts, lazily.
+    // The wave is the first cohort: a bot cohort with its evidence in numbers, its chart
+    // drawn (members created per hour, present per capture), its members on demand.
+    let first = text_of(&client, "#cohorts article:first-of-type").await;
+    assert!(first.contains("bot cohort"), "{first}");
+    // The wave's 120, and any human that happens to share all of its evidence.
+    let size: u64 = text_of(&client, "#cohorts article:first-of-type .cohort-size")
+        .await
+        .trim_end_matches(" accounts")
+        .parse()
+        .expect("a size");
+    assert!((120..=125).contains(&size), "{first}");
+    assert!(
+        first.contains("`brook_fan` + digits") && first.contains("created 2024-03-14"),
+        "the evidence names the stem and the creation window: {first}"
+    );
+    let chart = "const c = window.echarts && echarts.getInstanceByDom(\
+        document.querySelector('#cohorts article:first-of-type [data-cohort-chart]')); \
+        if (!c) return 0; const s = c.getOption().series; \
+        return s.length > 1 ? s[0].data.reduce((n, d) => n + d, 0) : 0;";
+    assert_eq!(
+        wait_for_script(&client, chart, "cohort chart").await,
+        size,
+        "every member's creation is drawn"
+    );
+    click(
+        &client,
+        "#cohorts article:first-of-type button.cohort-members",
+    )
+    .await;
+    let members = wait_for_script(
+        &client,
+        "return document.querySelectorAll('.cohort-list li').length",
+        "cohort members",
+    )
+    .await;
+    assert_eq!(members, 50, "the first 50 of its members");
+    let listed = text_of(&client, ".cohort-list").await;
+    assert!(
+        listed.contains("brook_fan") && listed.contains(&format!("All {size} members")),
+        "{listed}"
+    );
+    snap(&client, "dashboard-04-cohort").await;
+    click(&client, ".cohort-list li:first-child a").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#account-cohort"))
+        .await
+        .expect("a member's page links its cohort");
+    assert!(
+        text_of(&client, "#account-login")
+            .await
+            .starts_with("brook_fan")
+    );
+    assert!(
+        text_of(&client, "#account-reasons")
+            .await
+            .contains("Member of cohort #")
+    );
+    // The cohort's page: its evidence, its chart, its members.
+    click(&client, "#account-cohort").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#cohort-accounts"))
+        .await
+        .expect("cohort page");
+    assert!(
+        text_of(&client, "#cohort-evidence")
+            .await
+            .contains("`brook_fan` + digits")
+    );
+    assert_eq!(
+        client
+            .find_all(Locator::Css("#cohort-accounts tbody tr"))
+            .await
+            .expect("rows")
+            .len(),
+        100,
+        "the first page of its members"
+    );
+    let chart = chart.replace("#cohorts article:first-of-type ", "");
+    assert_eq!(
+        wait_for_script(&client, &chart, "cohort page chart").await,
+        size
+    );
+    snap(&client, "dashboard-05-cohort-page").await;
+    client.goto(dashboard_url.as_str()).await.expect("back");
+
+    // The wave is the top day, marked as a wave held by the bot cohort; its drill-down lists
+    // accounts, lazily.
     let top = text_of(&client, "#top-days tbody tr:first-child").await;
     assert!(top.contains(WAVE_DAY) && top.contains("wave"), "{top}");
+    assert!(top.contains("(cohort #"), "{top}");
     client
         .find(Locator::Css(&format!(
             "button.drill[data-day='{WAVE_DAY}']"
@@ -400,7 +492,7 @@ async fn a_moderator_reads_the_dashboard_drills_into_the_wave_filters_and_downlo
     assert_eq!(listed, 50, "the first 50 of the day's accounts");
     let drill = text_of(&client, ".drill-row").await;
     assert!(drill.contains("brook_fan"), "{drill}");
-    snap(&client, "dashboard-04-drill-down").await;
+    snap(&client, "dashboard-06-drill-down").await;
 
     // Flagged accounts explain themselves; a login opens the account page.
     let first_flagged = text_of(&client, "#flagged-accounts tbody tr:first-child").await;
@@ -431,7 +523,7 @@ async fn a_moderator_reads_the_dashboard_drills_into_the_wave_filters_and_downlo
         2,
         "always present: in both captures"
     );
-    snap(&client, "dashboard-05-account").await;
+    snap(&client, "dashboard-07-account").await;
 
     // Filter to accounts created on the wave day.
     client.goto(dashboard_url.as_str()).await.expect("back");
@@ -470,7 +562,7 @@ async fn a_moderator_reads_the_dashboard_drills_into_the_wave_filters_and_downlo
         1,
         "one day left on the chart"
     );
-    snap(&client, "dashboard-06-filtered").await;
+    snap(&client, "dashboard-08-filtered").await;
 
     // The CSV link carries the filter: exactly the filtered accounts, with the browser's cookie.
     let href = client
@@ -508,5 +600,96 @@ async fn a_moderator_reads_the_dashboard_drills_into_the_wave_filters_and_downlo
         lines[1..].iter().all(|l| l.contains(WAVE_DAY)),
         "every row created that day"
     );
+    client.close().await.expect("close browser");
+}
+
+/// The detection suite's launch-day crowd (scenarios/eval/05): 300 real people who signed up
+/// on one day, coming and going on their own. The day is a burst, but the dashboard sends
+/// nobody after them: no bot cohort, and the top day says "burst, no shared arrival".
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn the_launch_day_crowd_shows_as_a_burst_without_a_bot_cohort(pool: MySqlPool) {
+    let suite = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/eval/05_launch_day_crowd.toml"
+    );
+    let text = std::fs::read_to_string(suite).expect("the suite's scenario");
+    let scenario = Scenario::parse(&format!("seed = 1\n{text}")).expect("scenario");
+    let stack = Stack::start(pool.clone(), scenario, Options::default())
+        .await
+        .expect("stack");
+    let moderator = stack.login("eval_mod").await.expect("moderator");
+    let (session, channel) = stack
+        .session_with_channel(moderator, "launchday_live")
+        .await
+        .expect("session");
+    for _ in 0..3 {
+        stack
+            .capture_done(channel, moderator, Duration::from_secs(60))
+            .await
+            .expect("capture");
+    }
+    stack
+        .wait_idle("enrich_accounts", Duration::from_secs(60))
+        .await
+        .expect("enriched");
+    let launch_day: String = sqlx::query_scalar(
+        "SELECT CAST(DATE(a.twitch_created_at) AS CHAR) FROM session_accounts sa \
+         JOIN twitch_accounts a ON a.id = sa.account_id \
+         GROUP BY DATE(a.twitch_created_at) ORDER BY COUNT(*) DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the busiest creation day");
+    let public_id: String =
+        sqlx::query_scalar("SELECT public_id FROM analysis_sessions WHERE id = ?")
+            .bind(session)
+            .fetch_one(&pool)
+            .await
+            .expect("public id");
+
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    log_in(&client, &stack, "crowd-").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#logout"))
+        .await
+        .expect("logged in");
+    client
+        .goto(&format!(
+            "{}/sessions/{public_id}/analysis",
+            stack.public_url
+        ))
+        .await
+        .expect("dashboard");
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#cohorts"))
+        .await
+        .expect("cohorts section");
+    let top = text_of(&client, "#top-days tbody tr:first-child").await;
+    assert!(top.contains(&launch_day), "{top}");
+    assert!(
+        top.contains("burst, no shared arrival") && !top.contains("wave"),
+        "the launch day is a burst, not a wave: {top}"
+    );
+    assert!(top.contains("none"), "no bot cohort holds it: {top}");
+    assert!(
+        client
+            .find_all(Locator::Css("#cohorts article.cohort-bot"))
+            .await
+            .expect("articles")
+            .is_empty(),
+        "no bot cohort: {}",
+        text_of(&client, "#cohorts").await
+    );
+    let crowds = text_of(&client, "#cohorts").await;
+    assert!(
+        crowds.contains("crowd") || crowds.contains("stands out"),
+        "{crowds}"
+    );
+    snap(&client, "crowd-03-dashboard").await;
     client.close().await.expect("close browser");
 }

@@ -20,6 +20,7 @@ fn allowed_data_path(path: &str) -> AppResult<String> {
             "summary" | "histogram" | "top-days" | "timeline" | "accounts" | "renames" | "scores"
             | "cohorts",
         ] => Ok(path.to_string()),
+        ["cohorts", id] => Ok(format!("cohorts/{}", cohort_id(id)?)),
         ["cohorts", id, "accounts"] => Ok(format!("cohorts/{}/accounts", cohort_id(id)?)),
         ["histogram", "hours"] => Ok(path.to_string()),
         ["days", day, "accounts"] => Ok(format!("days/{}/accounts", creation_day(day)?)),
@@ -82,6 +83,10 @@ mod tests {
         assert_eq!(
             allowed_data_path("cohorts/21000296/accounts").expect("accepted"),
             "cohorts/21000296/accounts"
+        );
+        assert_eq!(
+            allowed_data_path("cohorts/21000296").expect("accepted"),
+            "cohorts/21000296"
         );
         assert!(matches!(
             allowed_data_path("cohorts/x1/accounts"),

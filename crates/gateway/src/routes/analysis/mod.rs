@@ -1,5 +1,5 @@
-//! A session's analysis: the dashboard, a creation day's page and an account's page
-//! (`pages`), and the read-only JSON the dashboard's charts and drill-downs load (`data`).
+//! A session's analysis: the dashboard, a creation day's page, a cohort's page and an
+//! account's page (`pages`), and the read-only JSON the dashboard's charts and drill-downs load (`data`).
 //! Everything is computed by the analysis service; the gateway checks that the session is the
 //! caller's, checks what it forwards, and renders.
 
@@ -22,6 +22,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/sessions/{id}/analysis", get(pages::dashboard))
         .route("/sessions/{id}/days/{day}", get(pages::day_page))
+        .route(
+            "/sessions/{id}/cohorts/{cohort_id}",
+            get(pages::cohort_page),
+        )
         .route(
             "/sessions/{id}/accounts/{twitch_user_id}",
             get(pages::account_page),

@@ -6,7 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 use tca_common::analysis_api::response::{
-    Account, AccountList, LoginReuse, Name, Renamed, Sighting, Summary, TopDay,
+    Account, AccountList, Cohort, LoginReuse, Name, Renamed, Sighting, Summary, TopDay,
 };
 use tca_common::analysis_api::{AccountsQuery, AnalysisFilter};
 use tca_common::db::session_channels;
@@ -16,12 +16,12 @@ use tca_common::db::sessions::Session;
 use crate::display::{AccountDisplay, SightingDisplay, SummaryDisplay, TopDayDisplay};
 
 use super::filter::{Filter, page_number};
-use super::{creation_day, twitch_user_id};
+use super::{cohort_id, creation_day, twitch_user_id};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::routes::sessions::owned_session;
 use crate::state::AppState;
-use crate::views::Layout;
+use crate::views::{Layout, Time};
 
 pub struct ChannelChoice {
     pub broadcaster_id: String,
@@ -54,6 +54,9 @@ pub struct DashboardPage {
     pub filter: Filter,
     pub channels: Vec<ChannelChoice>,
     pub summary: Summary,
+    /// The first cohorts (bot cohorts strongest first, then crowds) and how many there are.
+    pub cohorts: Vec<Cohort>,
+    pub cohorts_total: usize,
     pub top_days: Vec<TopDay>,
     pub flagged: AccountList,
     pub renamed: Vec<Renamed>,
@@ -110,6 +113,8 @@ async fn asked(
     })
 }
 
+/// Cohorts shown on the dashboard; the cohorts export has them all.
+const COHORTS_SHOWN: usize = 10;
 /// Renames listed on the dashboard; the export has them all.
 const RENAMES_SHOWN: usize = 50;
 /// Flagged accounts per page of the dashboard.
@@ -135,8 +140,9 @@ pub(super) async fn dashboard(
     };
     let analysis = &state.analysis;
     // The reads are independent: ask for them at once.
-    let (summary, top, flagged, renames, channels) = tokio::try_join!(
+    let (summary, mut cohorts, top, flagged, renames, channels) = tokio::try_join!(
         async { Ok::<_, AppError>(analysis.summary(session.id, &checked).await?) },
+        async { Ok(analysis.cohorts(session.id, &checked).await?.cohorts) },
         async { Ok(analysis.top_days(session.id, &checked).await?) },
         async { Ok(analysis.accounts(session.id, &checked, &flagged).await?) },
         async {
@@ -146,6 +152,8 @@ pub(super) async fn dashboard(
         },
         channel_choices(&state, &session, &filter),
     )?;
+    let cohorts_total = cohorts.len();
+    cohorts.truncate(COHORTS_SHOWN);
     let page = DashboardPage {
         layout: Layout::new(&user, "sessions"),
         public_id: session.public_id,
@@ -153,6 +161,8 @@ pub(super) async fn dashboard(
         filter,
         channels,
         summary,
+        cohorts,
+        cohorts_total,
         top_days: top.days,
         flagged,
         // Analysis sends the most renamed first, RENAMES_SHOWN of them.
@@ -224,6 +234,77 @@ pub(super) async fn day_page(
         day,
         filter,
         hours: hours.hours.into_iter().enumerate().collect(),
+        accounts,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "pages/cohort.html")]
+pub struct CohortPage {
+    pub layout: Layout,
+    pub public_id: String,
+    pub name: String,
+    pub filter: Filter,
+    pub cohort: Cohort,
+    pub accounts: AccountList,
+}
+
+impl CohortPage {
+    fn link(&self, page: u32) -> String {
+        let q = self.filter.with(&[("page", &page.to_string())]);
+        format!(
+            "/sessions/{}/cohorts/{}?{q}",
+            self.public_id, self.cohort.cohort_id
+        )
+    }
+    pub fn next_page(&self) -> String {
+        self.link(self.accounts.page + 1)
+    }
+    pub fn previous_page(&self) -> String {
+        self.link(self.accounts.page.saturating_sub(1).max(1))
+    }
+    pub fn first_created(&self) -> Time {
+        Time::new(self.cohort.first_created)
+    }
+    pub fn last_created(&self) -> Time {
+        Time::new(self.cohort.last_created)
+    }
+}
+
+/// Members per page of a cohort.
+const COHORT_PER_PAGE: u32 = 100;
+
+pub(super) async fn cohort_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, raw_cohort)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    let Asked {
+        session,
+        filter,
+        checked,
+        page,
+    } = asked(&state, &user, &id, raw.as_deref()).await?;
+    let cohort_id = cohort_id(&raw_cohort)?;
+    let list = AccountsQuery {
+        per_page: COHORT_PER_PAGE,
+        page,
+        ..AccountsQuery::default()
+    };
+    let (detail, accounts) = tokio::try_join!(
+        state.analysis.cohort(session.id, cohort_id, &checked),
+        state
+            .analysis
+            .cohort_accounts(session.id, cohort_id, &checked, &list),
+    )?;
+    let page = CohortPage {
+        layout: Layout::new(&user, "sessions"),
+        public_id: session.public_id,
+        name: session.name,
+        filter,
+        cohort: detail.cohort,
         accounts,
     };
     Ok(Html(page.render()?).into_response())
