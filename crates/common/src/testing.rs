@@ -20,10 +20,29 @@ pub async fn database_url_of(pool: &MySqlPool) -> String {
     url.to_string()
 }
 
+/// Ports handed out by `free_addr` in this process.
+static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+
 /// A port free right now on 127.0.0.1, for a child process to bind.
+///
+/// Chosen below Linux's ephemeral range (32768–60999), never twice in a process: a port the
+/// kernel hands out for `bind(0)` may be taken, before the child binds it, as the source port
+/// of one of the many outgoing connections (database pools, HTTP clients) a test opens, or be
+/// handed out again for the next service of the same deployment ("Address already in use").
 pub fn free_addr() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local addr")
+    use rand::RngExt;
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|p| p.into_inner());
+    for _ in 0..1_000 {
+        let port = rand::rng().random_range(20_000..32_000);
+        if handed_out.contains(&port) {
+            continue;
+        }
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+            handed_out.push(port);
+            return listener.local_addr().expect("local addr");
+        }
+    }
+    panic!("no free port found between 20000 and 32000");
 }
 
 /// A service binary running as a child process.
