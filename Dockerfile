@@ -27,9 +27,11 @@ RUN for crate in crates/*/; do \
     && cargo build --release --locked -p tca-gateway -p tca-twitch-api -p tca-worker -p tca-analysis -p tca-twitch-fake \
     && rm -rf crates/*/src
 
-# Then the sources. Templates (askama) and migrations (sqlx) are compiled into the binaries.
+# Then the sources. Templates (askama), migrations (sqlx) and messages (Fluent, locales/) are
+# compiled into the binaries.
 COPY crates crates
 COPY migrations migrations
+COPY locales locales
 COPY web web
 RUN find crates -name '*.rs' -exec touch {} + \
     && cargo build --release --locked -p tca-gateway -p tca-twitch-api -p tca-worker -p tca-analysis -p tca-twitch-fake \

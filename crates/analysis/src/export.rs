@@ -59,6 +59,11 @@ impl ExportRow for Account {
             codes.join(";"),
             opt(self.cohort_id),
             opt(self.cohort_strength),
+            self.reasons
+                .iter()
+                .map(|r| r.sentence.as_str())
+                .collect::<Vec<_>>()
+                .join(" | "),
         ]
     }
 }
@@ -181,7 +186,9 @@ pub fn accounts(
     format: ExportFormat,
 ) -> ByteStream {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_IN_FLIGHT);
-    tokio::spawn(async move {
+    // The reader runs as its own task: it writes the reasons in the request's language.
+    let lang = tca_common::i18n::current();
+    tokio::spawn(tca_common::i18n::scope(lang, async move {
         if tx.send(Ok(opening::<Account>(format))).await.is_err() {
             return;
         }
@@ -217,7 +224,7 @@ pub fn accounts(
             }
         }
         let _ = tx.send(Ok(closing(format))).await;
-    });
+    }));
     futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     })

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use sqlx::MySqlPool;
 use tca_common::analysis_api::response::{Account, Reason};
+use tca_common::i18n::{self, Texts};
 use tca_common::twitch_id::TwitchId;
 
 use crate::cohorts::{
@@ -79,7 +80,7 @@ impl Scored {
                 .map(|r| Reason {
                     code: r.code.to_string(),
                     points: r.points,
-                    sentence: r.sentence.clone(),
+                    sentence: r.sentence(i18n::current()),
                 })
                 .collect(),
             cohort_id: self.cohort.as_ref().map(|c| c.cohort_id),
@@ -155,7 +156,7 @@ pub struct CohortSummary {
     pub cohort_id: u64,
     pub kind: cohorts::Kind,
     pub strength: u32,
-    pub evidence: Arc<str>,
+    pub evidence: Arc<Texts>,
     /// Account ids, in creation order.
     pub members: Vec<u64>,
     pub first_created: DateTime<Utc>,
@@ -261,7 +262,8 @@ fn find_cohorts(
             continue;
         };
         let cohort_id = rows[earliest].account_id;
-        let evidence: Arc<str> = cohort.evidence().into();
+        // Shown on every member's row: written once per language.
+        let evidence = Arc::new(Texts::new(|lang| cohort.evidence(lang)));
         for &i in &cohort.members {
             // An account is in at most one window, but recruited members of one bot cohort
             // could sit in another's span: the stronger (earlier in this order) keeps it.

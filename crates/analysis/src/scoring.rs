@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use tca_common::i18n::{Arg, Lang, Texts};
 
 use crate::cohorts::CohortConfig;
 
@@ -72,8 +72,8 @@ pub struct CohortMark {
     pub cohort_id: u64,
     /// 0 for a crowd (created together, otherwise diverse).
     pub strength: u32,
-    /// The cohort's evidence in numbers.
-    pub evidence: Arc<str>,
+    /// The cohort's evidence in numbers, in each language.
+    pub evidence: Arc<Texts>,
 }
 
 /// What the session as a whole tells about its accounts: their cohorts, by account id.
@@ -82,14 +82,32 @@ pub struct SessionContext {
     pub cohorts: HashMap<u64, CohortMark>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One signal: its stable code, its points, and the numbers behind it. The words are chosen
+/// when it is shown (`sentence`), in the reader's language: message `reason-{code}`.
+#[derive(Debug, Clone)]
 pub struct Reason {
     pub code: &'static str,
     pub points: u32,
-    pub sentence: String,
+    args: Vec<(&'static str, Arg<'static>)>,
+    /// The cohort's evidence (the `cohort` reason only).
+    evidence: Option<Arc<Texts>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+impl Reason {
+    pub fn sentence(&self, lang: Lang) -> String {
+        let mut args: Vec<(&str, Arg<'_>)> = self
+            .args
+            .iter()
+            .map(|(name, value)| (*name, value.clone()))
+            .collect();
+        if let Some(evidence) = &self.evidence {
+            args.push(("evidence", evidence.get(lang).into()));
+        }
+        lang.t_args(&format!("reason-{}", self.code), &args)
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Score {
     pub score: u32,
     pub reasons: Vec<Reason>,
@@ -129,50 +147,45 @@ pub fn looks_random(login: &str) -> bool {
 /// The account's score: its cohort's strength if it is in a bot cohort, plus its own signals.
 pub fn score(facts: &Facts, cohort: Option<&CohortMark>, config: &ScoringConfig) -> Score {
     let mut reasons = Vec::new();
-    let mut add = |code: &'static str, points: u32, sentence: String| {
+    if let Some(mark) = cohort.filter(|m| m.strength > 0) {
+        reasons.push(Reason {
+            code: "cohort",
+            points: mark.strength,
+            args: vec![
+                ("id", mark.cohort_id.to_string().into()),
+                ("strength", mark.strength.into()),
+            ],
+            evidence: Some(mark.evidence.clone()),
+        });
+    }
+    let mut add = |code: &'static str, points: u32, args: Vec<(&'static str, Arg<'static>)>| {
         if points > 0 {
             reasons.push(Reason {
                 code,
                 points,
-                sentence,
+                args,
+                evidence: None,
             });
         }
     };
-    if let Some(mark) = cohort.filter(|m| m.strength > 0) {
-        add(
-            "cohort",
-            mark.strength,
-            format!(
-                "Member of cohort #{} (strength {}): {}",
-                mark.cohort_id, mark.strength, mark.evidence
-            ),
-        );
-    }
     if let Some(created) = facts.created_at {
         let age = (facts.first_seen_at - created).num_days();
         if (0..config.young_days).contains(&age) {
             add(
                 "young_at_first_sight",
                 config.young_at_first_sight,
-                format!(
-                    "Only {age} day(s) old when first seen here (threshold: {} days).",
-                    config.young_days
-                ),
+                vec![("age", age.into()), ("threshold", config.young_days.into())],
             );
         }
     }
     if facts.default_avatar == Some(true) && facts.description_empty == Some(true) {
-        add(
-            "default_profile",
-            config.default_profile,
-            "Default avatar and empty bio.".to_string(),
-        );
+        add("default_profile", config.default_profile, Vec::new());
     }
     if facts.names >= 3 {
         add(
             "repeated_renames",
             config.repeated_renames,
-            format!("Renamed {} times while observed.", facts.names - 1),
+            vec![("renames", (facts.names - 1).into())],
         );
     }
     if facts.captures_possible >= config.always_present_min_captures
@@ -181,35 +194,25 @@ pub fn score(facts: &Facts, cohort: Option<&CohortMark>, config: &ScoringConfig)
         add(
             "always_present",
             config.always_present,
-            format!(
-                "Present in all {} captures of its channels.",
-                facts.captures_possible
-            ),
+            vec![("captures", facts.captures_possible.into())],
         );
     }
     if facts.captures_seen_offline > 0 {
         add(
             "present_while_offline",
             config.present_while_offline,
-            format!(
-                "In chat while the stream was offline ({} capture(s)).",
-                facts.captures_seen_offline
-            ),
+            vec![("captures", facts.captures_seen_offline.into())],
         );
     }
     if facts.channels_seen >= 2 {
         add(
             "multi_channel",
             config.multi_channel,
-            format!("Seen in {} of your channels.", facts.channels_seen),
+            vec![("channels", facts.channels_seen.into())],
         );
     }
     if facts.missing {
-        add(
-            "missing",
-            config.missing,
-            "Twitch no longer returns this account (suspended or deleted).".to_string(),
-        );
+        add("missing", config.missing, Vec::new());
     }
     Score {
         score: reasons.iter().map(|r| r.points).sum::<u32>().min(100),
@@ -255,7 +258,7 @@ mod tests {
         let mark = CohortMark {
             cohort_id: 7,
             strength: 60,
-            evidence: "8 accounts created …".into(),
+            evidence: Arc::new(Texts::new(|_| "8 accounts created …".into())),
         };
         let bot = Facts {
             created_at: Some(at(2025, 12, 30)),
@@ -284,11 +287,22 @@ mod tests {
         );
         assert_eq!(s.score, 100, "capped");
         assert_eq!(
-            s.reasons[0].sentence,
+            s.reasons[0].sentence(Lang::En),
             "Member of cohort #7 (strength 60): 8 accounts created …"
         );
         assert_eq!(s.reasons[0].points, 60);
-        assert!(s.reasons[1].sentence.contains("Only 2 day(s) old"));
+        assert_eq!(
+            s.reasons[1].sentence(Lang::En),
+            "Only 2 days old when first seen here (threshold: 7 days)."
+        );
+        assert_eq!(
+            s.reasons[1].sentence(Lang::Fr),
+            "Âgé de 2 jours seulement à sa première apparition ici (seuil\u{a0}: 7 jours)."
+        );
+        assert_eq!(
+            s.reasons[4].sentence(Lang::Fr),
+            "Dans le chat alors que le stream était hors ligne (1 capture)."
+        );
     }
 
     #[test]
@@ -296,7 +310,7 @@ mod tests {
         let crowd = CohortMark {
             cohort_id: 7,
             strength: 0,
-            evidence: "300 accounts created …".into(),
+            evidence: Arc::new(Texts::new(|_| "300 accounts created …".into())),
         };
         let s = score(&human(), Some(&crowd), &ScoringConfig::default());
         assert_eq!(s.score, 0);

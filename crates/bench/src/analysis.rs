@@ -116,7 +116,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     // The analysis logs each load's parts: the rows fetched, then the cohorts found.
     let loaded = deployment
         .analysis
-        .last_logged("population loaded")?
+        .last_logged("population loaded", &[("session_id", session_id.into())])?
         .context("the analysis logged no population load")?;
     let part = |name: &str| loaded[name].as_u64().unwrap_or(0);
     let cohorts: serde_json::Value = http

@@ -61,16 +61,23 @@ impl Process {
         format!("http://{}{path}", self.addr)
     }
 
-    /// The fields of the last event logged with `message` (the processes log JSON lines), e.g.
-    /// the timings the analysis logs when it loads a population.
-    pub fn last_logged(&self, message: &str) -> anyhow::Result<Option<serde_json::Value>> {
+    /// The last event logged with `message` and every field of `matching` (the processes log
+    /// JSON lines, fields flattened), e.g. the timings the analysis logs when it loads a
+    /// session's population.
+    pub fn last_logged(
+        &self,
+        message: &str,
+        matching: &[(&str, serde_json::Value)],
+    ) -> anyhow::Result<Option<serde_json::Value>> {
         let text = std::fs::read_to_string(&self.log)?;
         Ok(text
             .lines()
             .rev()
             .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .find(|event| event["fields"]["message"] == message)
-            .map(|event| event["fields"].clone()))
+            .find(|event| {
+                event["message"] == message
+                    && matching.iter().all(|(name, value)| event[*name] == *value)
+            }))
     }
 
     /// Waits until `/readyz` answers 200.

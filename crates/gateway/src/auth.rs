@@ -24,6 +24,7 @@ use tca_common::server::constant_time_eq as same;
 
 use crate::cookies::{self, LOGIN_COOKIE, WEB_SESSION_COOKIE};
 use crate::error::AppError;
+use crate::i18n::{t, t1};
 use crate::state::AppState;
 
 pub fn random_token() -> (String, [u8; 32]) {
@@ -129,25 +130,20 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
             .and_then(|v| v.to_str().ok())
             && origin != state.config.origin()
         {
-            return Err(AppError::Forbidden(
-                "This form was sent from another site.".into(),
-            ));
+            return Err(AppError::Forbidden(t("error-other-site")));
         }
         let user = CurrentUser::from_request_parts(&mut parts, state).await?;
         let bytes: Bytes = axum::body::to_bytes(body, FORM_LIMIT)
             .await
-            .map_err(|_| AppError::BadRequest("The form is too large.".into()))?;
+            .map_err(|_| AppError::BadRequest(t("error-form-too-large")))?;
         let fields: HashMap<String, String> = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+            .map_err(|_| AppError::BadRequest(t("error-form-unreadable")))?;
         let presented = fields.get("csrf").map(String::as_str).unwrap_or("");
         if !same(presented.as_bytes(), user.csrf.as_bytes()) {
-            return Err(AppError::Forbidden(
-                "This form is out of date or was not sent from this app (CSRF check). Reload the page and try again."
-                    .into(),
-            ));
+            return Err(AppError::Forbidden(t("error-csrf")));
         }
         let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| AppError::BadRequest(format!("The form is not valid: {e}.")))?;
+            .map_err(|e| AppError::BadRequest(t1("error-form-invalid", "reason", e.to_string())))?;
         Ok(Self { user, form })
     }
 }

@@ -6,9 +6,9 @@ use tca_common::analysis_api::response::{Account, Name, Sighting, Summary, TopDa
 
 use crate::views::{self, Time};
 
-/// "12.5 %"
+/// A share as a percentage in the reader's language ("12.5%", "12,5 %").
 pub fn percent(share: f64) -> String {
-    format!("{:.1} %", share * 100.0)
+    crate::i18n::current().percent(share)
 }
 
 pub trait SummaryDisplay {
@@ -20,7 +20,7 @@ pub trait SummaryDisplay {
 
 impl SummaryDisplay for Summary {
     fn accounts_text(&self) -> String {
-        views::count(self.accounts)
+        crate::i18n::current().number(self.accounts)
     }
     fn flagged_percent(&self) -> String {
         percent(self.flagged_share)

@@ -7,6 +7,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use tca_common::twitch_api::TwitchApiError;
 
+use crate::i18n::t;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("login required")]
@@ -64,15 +66,11 @@ impl From<TwitchApiError> for AppError {
     fn from(e: TwitchApiError) -> Self {
         match e {
             TwitchApiError::ReauthRequired(_) => Self::ReauthRequired,
-            TwitchApiError::NotModerator(_) => {
-                Self::Forbidden("Twitch says you are not a moderator of this channel.".into())
-            }
+            TwitchApiError::NotModerator(_) => Self::Forbidden(t("error-not-moderator")),
             TwitchApiError::NotFound(_) => Self::NotFound,
             TwitchApiError::RateLimited { .. }
             | TwitchApiError::Unavailable(_)
-            | TwitchApiError::Transport(_) => Self::Unavailable(
-                "Twitch is not answering right now. Try again in a minute.".into(),
-            ),
+            | TwitchApiError::Transport(_) => Self::Unavailable(t("error-twitch-down")),
             other => Self::Internal(anyhow::anyhow!(other)),
         }
     }
@@ -85,7 +83,7 @@ pub struct ErrorPage {
     pub title: String,
     pub message: String,
     pub action_href: &'static str,
-    pub action_label: &'static str,
+    pub action_label: String,
 }
 
 impl ErrorPage {
@@ -106,20 +104,19 @@ fn redirect(to: &str) -> Response {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let page = |status: StatusCode,
-                    title: &str,
-                    message: String,
-                    href: &'static str,
-                    label: &'static str| {
-            ErrorPage {
-                status: status.as_u16(),
-                title: title.to_string(),
-                message,
-                action_href: href,
-                action_label: label,
-            }
-            .response(status)
-        };
+        // Titles and actions are messages (`error-*`, `action-*`); messages carried by the
+        // error were written in the request's language where they were made.
+        let page =
+            |status: StatusCode, title: &str, message: String, href: &'static str, label: &str| {
+                ErrorPage {
+                    status: status.as_u16(),
+                    title: t(title),
+                    message,
+                    action_href: href,
+                    action_label: t(label),
+                }
+                .response(status)
+            };
         match self {
             Self::LoginRequired => redirect("/?notice=login-required"),
             Self::ReauthRequired => {
@@ -132,54 +129,54 @@ impl IntoResponse for AppError {
             }
             Self::BadRequest(message) => page(
                 StatusCode::BAD_REQUEST,
-                "That request was not valid",
+                "error-bad-request",
                 message,
                 "/channels",
-                "Back to your channels",
+                "action-channels",
             ),
             Self::Forbidden(message) => page(
                 StatusCode::FORBIDDEN,
-                "Not allowed",
+                "error-forbidden",
                 message,
                 "/channels",
-                "Back to your channels",
+                "action-channels",
             ),
             Self::NotFound => page(
                 StatusCode::NOT_FOUND,
-                "Nothing here",
-                "This page does not exist, or it is not yours.".into(),
+                "error-not-found",
+                t("error-not-found-message"),
                 "/sessions",
-                "Your sessions",
+                "action-sessions",
             ),
             Self::Conflict(message) => page(
                 StatusCode::CONFLICT,
-                "That cannot be done now",
+                "error-conflict",
                 message,
                 "/sessions",
-                "Your sessions",
+                "action-sessions",
             ),
             Self::TooManyRequests => page(
                 StatusCode::TOO_MANY_REQUESTS,
-                "Slow down",
-                "Too many login attempts from your address. Wait a minute and try again.".into(),
+                "error-too-many",
+                t("error-too-many-message"),
                 "/",
-                "Home",
+                "action-home",
             ),
             Self::Unavailable(message) => page(
                 StatusCode::BAD_GATEWAY,
-                "Twitch is unavailable",
+                "error-unavailable",
                 message,
                 "/channels",
-                "Try again",
+                "action-try-again",
             ),
             Self::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
                 page(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "The error was logged. Try again; if it keeps happening, tell the people running this app.".into(),
+                    "error-internal",
+                    t("error-internal-message"),
                     "/channels",
-                    "Back to your channels",
+                    "action-channels",
                 )
             }
         }
@@ -228,14 +225,12 @@ impl IntoResponse for JsonError {
     fn into_response(self) -> Response {
         let status = self.0.status();
         let message = match self.0 {
-            AppError::LoginRequired | AppError::ReauthRequired => {
-                "Your login has ended. Reload the page and log in again.".to_string()
-            }
-            AppError::NotFound => "This does not exist, or it is not yours.".to_string(),
-            AppError::TooManyRequests => "Too many requests. Wait a minute.".to_string(),
+            AppError::LoginRequired | AppError::ReauthRequired => t("json-error-login"),
+            AppError::NotFound => t("json-error-not-found"),
+            AppError::TooManyRequests => t("json-error-too-many"),
             AppError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
-                "Something went wrong; the error was logged.".to_string()
+                t("json-error-internal")
             }
             AppError::BadRequest(m)
             | AppError::Forbidden(m)

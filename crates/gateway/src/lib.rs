@@ -8,6 +8,7 @@ pub mod config;
 pub mod cookies;
 pub mod display;
 pub mod error;
+pub mod i18n;
 pub mod routes;
 pub mod state;
 pub mod views;

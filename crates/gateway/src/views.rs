@@ -36,35 +36,12 @@ impl Time {
     pub fn new(t: DateTime<Utc>) -> Self {
         Self {
             iso: t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            utc: t.format("%Y-%m-%d %H:%M UTC").to_string(),
+            // Shown without JavaScript: written the reader's language's way.
+            utc: tca_common::i18n::date_time(crate::i18n::current(), t),
         }
     }
 }
 
 pub fn time(t: Option<DateTime<Utc>>) -> Option<Time> {
     t.map(Time::new)
-}
-
-/// "12,345"
-pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn counts_get_thousands_separators() {
-        assert_eq!(super::count(0), "0");
-        assert_eq!(super::count(999), "999");
-        assert_eq!(super::count(12_345), "12,345");
-        assert_eq!(super::count(1_000_000), "1,000,000");
-    }
 }

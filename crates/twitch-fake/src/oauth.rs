@@ -86,8 +86,21 @@ fn check_request(state: &State, pairs: &QueryString) -> Result<(), ErrorPage> {
 
 async fn show_consent(
     AxumState(state): AxumState<Arc<State>>,
+    headers: axum::http::HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    // Like Twitch, the consent page speaks the browser's language (French or English here).
+    let lang = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(tca_common::i18n::from_accept_language)
+        .unwrap_or_default();
+    let t = |key: &str| escape(&lang.t(key));
+    let app_name = escape(&state.scenario.app.name);
+    let authorize_app = escape(&lang.t_args(
+        "fake-authorize-app",
+        &[("app", state.scenario.app.name.as_str().into())],
+    ));
     // Twitch accepts the parameters in the query string as well as in the form body; a body
     // value overrides the query string's (`last`).
     let pairs = QueryString::parse(raw.as_deref());
@@ -130,8 +143,8 @@ async fn show_consent(
         .collect();
     Html(format!(
         r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>Authorize {app} — twitch-fake</title>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{authorize_app} — twitch-fake</title>
 <style>
 body{{font-family:system-ui,sans-serif;background:#0e0e10;color:#efeff1;display:grid;place-items:center;min-height:100vh;margin:0}}
 main{{background:#18181b;padding:2rem;border-radius:8px;max-width:28rem;width:100%}}
@@ -141,16 +154,21 @@ h1{{font-size:1.3rem}} .note{{color:#adadb8;font-size:.85rem}}
 #authorize{{background:#9147ff;color:#fff}} #cancel{{background:#333;color:#efeff1}}
 </style></head>
 <body><main>
-<h1>Authorize <strong>{app}</strong></h1>
-<p class="note">twitch-fake — a local stand-in for Twitch. No real account is involved.</p>
+<h1>{authorize} <strong>{app_name}</strong></h1>
+<p class="note">{note}</p>
 <form method="post" action="/oauth2/authorize">
 {hidden}
-<fieldset style="border:0;padding:0"><legend>Sign in as</legend>{users}</fieldset>
-<p>This application will be able to:</p><ul>{scopes}</ul>
-<button id="authorize" type="submit" name="decision" value="authorize">Authorize</button>
-<button id="cancel" type="submit" name="decision" value="cancel">Cancel</button>
+<fieldset style="border:0;padding:0"><legend>{sign_in_as}</legend>{users}</fieldset>
+<p>{will_be_able}</p><ul>{scopes}</ul>
+<button id="authorize" type="submit" name="decision" value="authorize">{authorize}</button>
+<button id="cancel" type="submit" name="decision" value="cancel">{cancel}</button>
 </form></main></body></html>"#,
-        app = escape(&state.scenario.app.name),
+        lang = lang.code(),
+        authorize = t("fake-authorize"),
+        note = t("fake-note"),
+        sign_in_as = t("fake-sign-in-as"),
+        will_be_able = t("fake-will-be-able"),
+        cancel = t("fake-cancel"),
     ))
     .into_response()
 }

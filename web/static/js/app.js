@@ -1,13 +1,15 @@
 // Twitch Chatters Analyser — progressive enhancement only: every page works without it.
 "use strict";
 
-// Times arrive in UTC; show them in the browser's time zone (UTC stays in the tooltip).
+// Times arrive in UTC; show them in the browser's time zone, written the page's language's
+// way (UTC stays in the tooltip).
 function localTimes(root) {
+  const lang = document.documentElement.lang || undefined;
   for (const el of root.querySelectorAll("time[datetime]")) {
     const when = new Date(el.dateTime);
     if (Number.isNaN(when.getTime())) continue;
     el.title = el.textContent;
-    el.textContent = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    el.textContent = when.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
   }
 }
 
@@ -47,7 +49,7 @@ function captureRow(c) {
   status.dataset.field = "status";
   const badge = document.createElement("span");
   badge.className = "status status-" + c.status;
-  badge.textContent = c.status;
+  badge.textContent = c.status_label;
   status.append(badge);
   if (c.error) {
     const err = document.createElement("div");
@@ -59,9 +61,9 @@ function captureRow(c) {
   chatters.dataset.field = "chatters";
   const fresh = cell(c.new_in_session);
   fresh.dataset.field = "new";
-  const viewers = cell(c.viewers == null ? (c.live === false ? "offline" : "") : c.viewers);
+  const viewers = cell(c.viewers);
   viewers.dataset.field = "viewers";
-  tr.append(cell(c.id), cell(c.channel), cell(c.trigger), status, chatters, fresh, viewers,
+  tr.append(cell(c.id), cell(c.channel), cell(c.trigger_label), status, chatters, fresh, viewers,
             timeCell(c.queued), timeCell(c.finished, "finished"));
   return tr;
 }

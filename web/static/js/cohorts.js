@@ -28,7 +28,6 @@
     return response.json();
   }
 
-  const binLabel = { minute: "per minute", hour: "per hour", day: "per day" };
 
   // A bin's or a capture's time as its axis label (UTC, as the evidence sentences).
   function label(iso, bin) {
@@ -43,17 +42,17 @@
   // readable.
   function draw(el, detail) {
     el.textContent = "";
-    const instance = echarts.init(el, dark ? "dark" : null, { renderer: "canvas" });
+    const instance = echarts.init(el, dark ? "dark" : null, { renderer: "canvas", locale: window.chartLocale });
     window.addEventListener("resize", () => instance.resize());
     const captures = detail.presence.filter((c) => c.finished_at);
     const channels = [...new Set(captures.map((c) => c.broadcaster_login))];
     const series = [{
-      name: `created ${binLabel[detail.bin] || ""}`, type: "bar", xAxisIndex: 0, yAxisIndex: 0,
+      name: tr(`js-created-per-${detail.bin}`), type: "bar", xAxisIndex: 0, yAxisIndex: 0,
       barMaxWidth: 16, itemStyle: { color: detail.cohort.kind === "bot" ? red : blue },
       data: detail.created.map((b) => b.count),
     }];
     for (const channel of channels) {
-      series.push({ name: `present (${channel})`, type: "line", xAxisIndex: 1, yAxisIndex: 1,
+      series.push({ name: tr("js-present-in", { channel }), type: "line", xAxisIndex: 1, yAxisIndex: 1,
         showSymbol: true, connectNulls: true,
         data: captures.map((c) => (c.broadcaster_login === channel ? c.present : null)) });
     }
@@ -63,12 +62,14 @@
       tooltip: { trigger: "axis" },
       legend: { type: "scroll", top: 0, textStyle: { fontSize: 11 } },
       grid: [
-        { left: 40, width: "40%", top: 34, bottom: 26 },
-        { right: 16, width: "42%", top: 34, bottom: 26 },
+        { left: 40, width: "40%", top: 34, bottom: 42 },
+        { right: 16, width: "42%", top: 34, bottom: 42 },
       ],
       xAxis: [
-        { type: "category", gridIndex: 0, data: detail.created.map((b) => label(b.start, detail.bin)) },
-        { type: "category", gridIndex: 1, data: captures.map((c) => `#${c.capture_id} ${label(c.finished_at, "minute")}`) },
+        { type: "category", gridIndex: 0, name: tr("js-axis-created"), nameLocation: "middle", nameGap: 22,
+          data: detail.created.map((b) => label(b.start, detail.bin)) },
+        { type: "category", gridIndex: 1, name: tr("js-axis-captures"), nameLocation: "middle", nameGap: 22,
+          data: captures.map((c) => `#${c.capture_id} ${label(c.finished_at, "minute")}`) },
       ],
       yAxis: [
         { type: "value", gridIndex: 0, minInterval: 1 },
@@ -83,7 +84,7 @@
       data(`cohorts/${el.dataset.cohortChart}`)
         .then((detail) => draw(el, detail))
         .catch((e) => {
-          el.textContent = `Could not load this chart: ${e.message}`;
+          el.textContent = tr("js-chart-failed", { error: e.message });
           el.classList.add("error-text");
         });
     }
@@ -113,18 +114,18 @@
             const link = document.createElement("a");
             link.href = `${base}/accounts/${a.twitch_user_id}`;
             link.textContent = a.login;
-            li.append(link, ` — score ${a.score}`);
+            li.append(link, ` — ${tr("js-score", { score: a.score })}`);
             list.appendChild(li);
           }
           box.appendChild(list);
           const all = document.createElement("a");
           all.href = `${base}/cohorts/${id}${filter ? "?" + filter : ""}`;
           all.textContent = page.total > page.accounts.length
-            ? `All ${page.total} members →` : "The cohort's page →";
+            ? tr("js-all-members", { count: page.total }) : tr("js-cohort-page");
           box.appendChild(all);
           button.setAttribute("aria-expanded", "true");
         } catch (e) {
-          box.textContent = `Could not load the members: ${e.message}`;
+          box.textContent = tr("js-members-failed", { error: e.message });
           box.classList.add("error-text");
         } finally {
           button.disabled = false;

@@ -32,14 +32,14 @@
   function chart(id) {
     const el = document.getElementById(id);
     el.textContent = "";
-    const instance = echarts.init(el, theme, { renderer: "canvas" });
+    const instance = echarts.init(el, theme, { renderer: "canvas", locale: window.chartLocale });
     window.addEventListener("resize", () => instance.resize());
     return instance;
   }
 
   function failed(id, error) {
     const el = document.getElementById(id);
-    el.textContent = `Could not load this chart: ${error.message}`;
+    el.textContent = tr("js-chart-failed", { error: error.message });
     el.classList.add("error-text");
   }
 
@@ -50,14 +50,14 @@
   async function timeline() {
     const { captures } = await data("timeline");
     const instance = chart("chart-timeline");
-    if (!captures.length) return empty(instance, "No finished capture yet");
+    if (!captures.length) return empty(instance, tr("js-no-capture"));
     const channels = [...new Set(captures.map((c) => c.broadcaster_login))];
     const series = [];
     for (const channel of channels) {
       const mine = captures.filter((c) => c.broadcaster_login === channel && c.finished_at);
-      series.push({ name: `${channel} chatters`, type: "line", showSymbol: true,
+      series.push({ name: tr("js-series-chatters", { channel }), type: "line", showSymbol: true,
         data: mine.map((c) => [c.finished_at, c.chatters_count]) });
-      series.push({ name: `${channel} viewers`, type: "line", showSymbol: true, lineStyle: { type: "dashed" },
+      series.push({ name: tr("js-series-viewers", { channel }), type: "line", showSymbol: true, lineStyle: { type: "dashed" },
         data: mine.filter((c) => c.viewer_count != null).map((c) => [c.finished_at, c.viewer_count]) });
     }
     instance.setOption({
@@ -66,7 +66,7 @@
       legend: { type: "scroll", top: 0 },
       grid: { left: 50, right: 20, top: 40, bottom: 30 },
       xAxis: { type: "time" },
-      yAxis: { type: "value", name: "accounts" },
+      yAxis: { type: "value", name: tr("js-axis-accounts") },
       series,
     });
   }
@@ -84,21 +84,21 @@
       });
     }
     creationChart.clear();
-    if (!buckets.length) return empty(creationChart, "No creation date known yet");
+    if (!buckets.length) return empty(creationChart, tr("js-no-creation-date"));
     const labels = buckets.map((b) => b.start);
     creationChart.setOption({
       backgroundColor: "transparent",
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      legend: { top: 0, data: ["accounts", "expected"] },
+      legend: { top: 0, data: [tr("js-series-accounts"), tr("js-series-expected")] },
       grid: { left: 50, right: 20, top: 40, bottom: 70 },
       xAxis: { type: "category", data: labels },
       yAxis: { type: "value" },
       dataZoom: [{ type: "inside" }, { type: "slider", height: 18, bottom: 10 }],
       series: [
-        { name: "accounts", type: "bar", barMaxWidth: 24, cursor: "pointer",
+        { name: tr("js-series-accounts"), type: "bar", barMaxWidth: 24, cursor: "pointer",
           data: buckets.map((b) => ({ value: b.count, bucket: { ...b, granularity: bucket },
             itemStyle: { color: b.burst ? red : blue } })) },
-        { name: "expected", type: "line", showSymbol: false, smooth: true,
+        { name: tr("js-series-expected"), type: "line", showSymbol: false, smooth: true,
           lineStyle: { color: "#888" }, itemStyle: { color: "#888" },
           data: buckets.map((b) => Math.round(b.baseline * 10) / 10) },
       ],
@@ -113,8 +113,8 @@
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       grid: { left: 50, right: 20, top: 20, bottom: 30 },
       xAxis: { type: "category", data: buckets.map((b) => `${b.from}–${b.to}`) },
-      yAxis: { type: "value", name: "accounts" },
-      series: [{ type: "bar", data: buckets.map((b) => ({ value: b.count,
+      yAxis: { type: "value", name: tr("js-axis-accounts") },
+      series: [{ name: tr("js-series-accounts"), type: "bar", data: buckets.map((b) => ({ value: b.count,
         itemStyle: { color: b.to >= flag_threshold ? red : blue } })) }],
     });
   }
@@ -157,19 +157,19 @@
             const link = document.createElement("a");
             link.href = `${base}/accounts/${a.twitch_user_id}`;
             link.textContent = a.login;
-            li.append(link, ` — score ${a.score}`);
+            li.append(link, ` — ${tr("js-score", { score: a.score })}`);
             list.appendChild(li);
           }
           td.appendChild(list);
           if (page.total > page.accounts.length) {
             const more = document.createElement("a");
             more.href = `${base}/days/${day}${filter ? "?" + filter : ""}`;
-            more.textContent = `All ${page.total} accounts of ${day} →`;
+            more.textContent = tr("js-all-accounts-of-day", { count: page.total, day });
             td.appendChild(more);
           }
           button.setAttribute("aria-expanded", "true");
         } catch (e) {
-          td.textContent = `Could not load the accounts: ${e.message}`;
+          td.textContent = tr("js-accounts-failed", { error: e.message });
           td.classList.add("error-text");
         } finally {
           button.disabled = false;

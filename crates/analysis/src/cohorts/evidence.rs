@@ -169,8 +169,8 @@ impl Trait {
 }
 
 impl Trait {
-    /// `value` in words, from a member showing it (for evidence sentences): the name that
-    /// shows it, for a name trait.
+    /// A name trait's `value` in words, from a member showing it (for evidence sentences):
+    /// the part of the name that shows it. Empty for other traits (shown from `Seen`).
     pub fn describe(self, m: &Member<'_>, value: u64) -> String {
         let login = std::iter::once(m.login)
             .chain(m.earlier_names.iter().map(|n| n.login.as_str()))
@@ -183,14 +183,9 @@ impl Trait {
         match self {
             Trait::LoginTemplate => login_template(login),
             Trait::LoginStem => digit_prefix(login).unwrap_or_default().to_string(),
-            Trait::Arrival => m.first_seen_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            Trait::Presence => format!(
-                "{} capture(s), {} to {}",
-                m.captures_seen,
-                m.first_seen_at.format("%Y-%m-%d %H:%M"),
-                m.last_seen_at.format("%Y-%m-%d %H:%M UTC")
-            ),
-            Trait::DefaultAvatar
+            Trait::Arrival
+            | Trait::Presence
+            | Trait::DefaultAvatar
             | Trait::EmptyBio
             | Trait::DisplayIsLogin
             | Trait::PresentWhileOffline
@@ -304,8 +299,20 @@ pub struct Shared {
     pub share: f64,
     /// Share of the session's other accounts showing it.
     pub baseline: f64,
-    /// The value in words, from a member showing it (`a_a99999`, `brook_fan`, a time).
+    /// The value of a name trait in words, from a member showing it (`a_a99999`,
+    /// `brook_fan`); empty for the others.
     pub example: String,
+    /// The movement of that member (first and last seen, captures): what `Arrival` and
+    /// `Presence` values are, written in the reader's language when shown.
+    pub seen: Seen,
+}
+
+/// When a member was first and last seen, and in how many captures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seen {
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+    pub captures: u32,
 }
 
 /// The core of a group and what it shares.
@@ -354,12 +361,15 @@ pub fn shared_traits(
         else {
             continue;
         };
-        let example = subset
-            .iter()
-            .map(|&i| group[i])
-            .find(|m| t.shows(m, value))
-            .map(|m| t.describe(m, value))
-            .unwrap_or_default();
+        let Some(shown_by) = subset.iter().map(|&i| group[i]).find(|m| t.shows(m, value)) else {
+            continue;
+        };
+        let example = t.describe(shown_by, value);
+        let seen = Seen {
+            first: shown_by.first_seen_at,
+            last: shown_by.last_seen_at,
+            captures: shown_by.captures_seen,
+        };
         let share = count as f64 / subset.len() as f64;
         let base = baseline.share(t, value);
         let odds_ratio =
@@ -374,6 +384,7 @@ pub fn shared_traits(
                 share,
                 baseline: base,
                 example,
+                seen,
             });
         }
     }

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 
 use creation::{CreationWindow, WindowConfig};
 use evidence::{Baseline, EvidenceConfig, Family, Member, Shared, families};
+use tca_common::i18n::{self, Arg, Lang};
 
 /// How cohorts are formed and weighed (configuration; defaults in docs/cohorts.md).
 #[derive(Debug, Clone)]
@@ -301,61 +302,91 @@ impl UnionFind {
 }
 
 impl Cohort {
-    /// The cohort's evidence in numbers, as a moderator reads it: "312 accounts created
-    /// 2024-03-14 02:00–04:20 UTC (about 3 expected); 96 % default avatar; …".
-    pub fn evidence(&self) -> String {
+    /// The cohort's evidence in numbers, as a moderator reads it, in `lang`: "312 accounts; 312
+    /// created 2024-03-14 02:00–04:20 UTC (about 3 expected …); 96 % default avatar (others:
+    /// 11 %); …" (messages `evidence-*` and `trait-*` of locales/*/scoring.ftl).
+    pub fn evidence(&self, lang: Lang) -> String {
         let expected: f64 = self.windows.iter().map(|w| w.expected).sum();
         let in_windows: usize = self.windows.iter().map(|w| w.members.len()).sum();
-        let mut parts = vec![format!(
-            "{} accounts; {} created {} ({} expected at this channel's usual pace{})",
-            self.members.len(),
-            in_windows,
-            period(self.first_created, self.last_created),
-            if expected < 1.0 {
-                "fewer than 1".to_string()
-            } else {
-                format!("about {}", expected.round())
-            },
-            if self.windows.len() > 1 {
-                format!(", in {} separate bursts", self.windows.len())
-            } else {
-                String::new()
-            }
+        let expected = if expected < 1.0 {
+            lang.t("evidence-expected-fewer")
+        } else {
+            lang.t_args(
+                "evidence-expected-about",
+                &[("count", expected.round().into())],
+            )
+        };
+        let mut parts = vec![lang.t_args(
+            "evidence-created",
+            &[
+                ("members", self.members.len().into()),
+                ("created", in_windows.into()),
+                (
+                    "period",
+                    period(lang, self.first_created, self.last_created).into(),
+                ),
+                ("expected", expected.into()),
+                ("bursts", self.windows.len().into()),
+            ],
         )];
         for s in &self.shared {
-            let pct = (s.share * 100.0).round();
-            let base = (s.baseline * 100.0).round();
+            let example = || s.example.as_str().into();
             let what = match s.trait_ {
-                evidence::Trait::DefaultAvatar => "default avatar".to_string(),
-                evidence::Trait::EmptyBio => "empty bio".to_string(),
-                evidence::Trait::DisplayIsLogin => "display name = login".to_string(),
-                evidence::Trait::LoginTemplate => format!("login shaped `{}`", s.example),
-                evidence::Trait::LoginStem => format!("login `{}` + digits", s.example),
-                evidence::Trait::Arrival => format!("first seen in the capture of {}", s.example),
-                evidence::Trait::Presence => format!("present together ({})", s.example),
-                evidence::Trait::PresentWhileOffline => "in chat while offline".to_string(),
-                evidence::Trait::MultiChannel => "in several of your channels".to_string(),
+                evidence::Trait::DefaultAvatar => lang.t("trait-default-avatar"),
+                evidence::Trait::EmptyBio => lang.t("trait-empty-bio"),
+                evidence::Trait::DisplayIsLogin => lang.t("trait-display-is-login"),
+                evidence::Trait::LoginTemplate => {
+                    lang.t_args("trait-login-template", &[("example", example())])
+                }
+                evidence::Trait::LoginStem => {
+                    lang.t_args("trait-login-stem", &[("example", example())])
+                }
+                evidence::Trait::Arrival => lang.t_args(
+                    "trait-arrival",
+                    &[("example", i18n::date_time(lang, s.seen.first).into())],
+                ),
+                evidence::Trait::Presence => lang.t_args(
+                    "trait-presence",
+                    &[
+                        ("captures", s.seen.captures.into()),
+                        ("from", i18n::date_minute(lang, s.seen.first).into()),
+                        ("to", i18n::date_time(lang, s.seen.last).into()),
+                    ],
+                ),
+                evidence::Trait::PresentWhileOffline => lang.t("trait-present-while-offline"),
+                evidence::Trait::MultiChannel => lang.t("trait-multi-channel"),
             };
-            parts.push(format!("{pct} % {what} (others: {base} %)"));
+            parts.push(lang.t_args(
+                "evidence-trait",
+                &[
+                    ("share", Arg::Percent(whole_percent(s.share))),
+                    ("what", what.into()),
+                    ("baseline", Arg::Percent(whole_percent(s.baseline))),
+                ],
+            ));
         }
-        parts.join("; ")
+        parts.join(&format!("{} ", lang.t("punct-semicolon")))
     }
 }
 
-fn period(first: DateTime<Utc>, last: DateTime<Utc>) -> String {
-    if first.date_naive() == last.date_naive() {
-        format!(
-            "{}–{} UTC",
-            first.format("%Y-%m-%d %H:%M"),
-            last.format("%H:%M")
-        )
+/// Shares in evidence sentences are whole percentages: 96 %, not 95.8 %.
+fn whole_percent(share: f64) -> f64 {
+    (share * 100.0).round() / 100.0
+}
+
+fn period(lang: Lang, first: DateTime<Utc>, last: DateTime<Utc>) -> String {
+    let (key, to) = if first.date_naive() == last.date_naive() {
+        ("evidence-period-day", last.format("%H:%M").to_string())
     } else {
-        format!(
-            "{} – {} UTC",
-            first.format("%Y-%m-%d %H:%M"),
-            last.format("%Y-%m-%d %H:%M")
-        )
-    }
+        ("evidence-period-days", i18n::date_minute(lang, last))
+    };
+    lang.t_args(
+        key,
+        &[
+            ("from", i18n::date_minute(lang, first).into()),
+            ("to", to.into()),
+        ],
+    )
 }
 
 #[cfg(test)]
@@ -513,13 +544,25 @@ mod tests {
         assert_eq!(farm.windows.len(), 2);
         assert_eq!(farm.strength, 90);
         assert_eq!(
-            farm.evidence(),
-            "16 accounts; 16 created 2025-06-01 02:00 – 2025-06-02 02:35 UTC (fewer than 1 \
-             expected at this channel's usual pace, in 2 separate bursts); 100 % display name \
-             = login (others: 0 %); 100 % login shaped `a_a99999` (others: 0 %); 100 % login \
-             `brook_fan` + digits (others: 0 %); 100 % first seen in the capture of \
-             2026-01-01 11:00 UTC (others: 0 %); 100 % present together (3 capture(s), \
-             2026-01-01 11:00 to 2026-01-01 13:00 UTC) (others: 0 %)"
+            farm.evidence(Lang::En),
+            "16 accounts; 16 created Jun 1, 2025, 02:00 – Jun 2, 2025, 02:35 UTC (fewer than 1 \
+             expected at this channel's usual pace, in 2 separate bursts); 100% display name \
+             = login (others: 0%); 100% login shaped `a_a99999` (others: 0%); 100% login \
+             `brook_fan` + digits (others: 0%); 100% first seen in the capture of \
+             Jan 1, 2026, 11:00 UTC (others: 0%); 100% present together (3 captures, \
+             Jan 1, 2026, 11:00 to Jan 1, 2026, 13:00 UTC) (others: 0%)"
+        );
+        // The same numbers in French, written the French way.
+        assert_eq!(
+            farm.evidence(Lang::Fr),
+            "16 comptes\u{a0}; 16 créés du 1er juin 2025, 02:00 au 2 juin 2025, 02:35 UTC \
+             (moins de 1 attendu au rythme habituel de cette chaîne, en 2 pics distincts)\u{a0}; \
+             100\u{202f}% nom affiché = identifiant (autres comptes\u{a0}: 0\u{202f}%)\u{a0}; \
+             100\u{202f}% identifiant de forme `a_a99999` (autres comptes\u{a0}: 0\u{202f}%)\u{a0}; \
+             100\u{202f}% identifiant `brook_fan` + chiffres (autres comptes\u{a0}: 0\u{202f}%)\u{a0}; \
+             100\u{202f}% apparus pour la première fois dans la capture du 1er janv. 2026, 11:00 UTC \
+             (autres comptes\u{a0}: 0\u{202f}%)\u{a0}; 100\u{202f}% présents ensemble (3 captures, \
+             du 1er janv. 2026, 11:00 au 1er janv. 2026, 13:00 UTC) (autres comptes\u{a0}: 0\u{202f}%)"
         );
 
         // The class: six sign-ups in 50 minutes are a window, and they arrived together —

@@ -49,7 +49,7 @@ pub(super) fn kept(p: &Prepared) -> Vec<Cohort> {
                 strength: c.strength,
                 size,
                 total_size: c.members.len() as u64,
-                evidence: c.evidence.to_string(),
+                evidence: c.evidence.get(tca_common::i18n::current()).to_string(),
                 first_created: c.first_created,
                 last_created: c.last_created,
             })

@@ -66,7 +66,20 @@ pub fn router(state: AppState) -> Router {
             state.internal_token.clone(),
             tca_common::server::require_internal_token,
         ))
+        .layer(middleware::from_fn(language))
         .with_state(state)
+}
+
+/// Answers in the language the caller asks for with `Accept-Language` (the gateway sends the
+/// reader's), English otherwise.
+async fn language(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let lang = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(tca_common::i18n::from_accept_language)
+        .unwrap_or_default();
+    tca_common::i18n::scope(lang, next.run(request)).await
 }
 
 /// What every view is asked: the session and the query string, with the service's state.
@@ -167,10 +180,12 @@ impl Ask {
         compute: impl AsyncFnOnce(&Prepared) -> ApiResult<T>,
     ) -> ApiResult<Response> {
         let prepared = self.prepare().await?;
+        // Answers hold sentences (reasons, evidence): one per language.
         let key = format!(
-            "{view}?{}#{}",
+            "{view}?{}#{}@{}",
             self.raw.as_deref().unwrap_or(""),
-            prepared.channels
+            prepared.channels,
+            tca_common::i18n::current().code()
         );
         if let Some(body) = prepared.population.answer(&key) {
             return Ok(json_body(body));

@@ -741,7 +741,8 @@ async fn exports_hold_exactly_the_filtered_rows_with_the_documented_columns(pool
             "score",
             "reasons",
             "cohort_id",
-            "cohort_strength"
+            "cohort_strength",
+            "reasons_text"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();

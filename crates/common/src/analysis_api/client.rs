@@ -57,10 +57,15 @@ impl AnalysisClient {
             .join(&format!("v1/sessions/{session_id}/{path}"))
             .map_err(|e| AnalysisError::Failed(format!("bad URL: {e}")))?;
         url.set_query(query.filter(|q| !q.is_empty()));
+        // Sentences in answers (reasons, evidence, errors) come in the caller's language.
         let response = self
             .http
             .get(url)
             .bearer_auth(self.token.expose())
+            .header(
+                reqwest::header::ACCEPT_LANGUAGE,
+                crate::i18n::current().code(),
+            )
             .send()
             .await?;
         let status = response.status();

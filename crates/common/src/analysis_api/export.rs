@@ -66,7 +66,8 @@ impl ExportKind {
 }
 
 /// The rows of `accounts.csv|json` are `Account`s, the same shape as the account lists. In
-/// CSV, `reasons` is the reasons' codes joined by `;`.
+/// CSV, `reasons` is the reasons' codes joined by `;` (stable in every language) and
+/// `reasons_text` their sentences, in the requester's language, joined by ` | `.
 impl Account {
     pub const COLUMNS: &'static [&'static str] = &[
         "twitch_user_id",
@@ -86,6 +87,7 @@ impl Account {
         "reasons",
         "cohort_id",
         "cohort_strength",
+        "reasons_text",
     ];
 }
 
@@ -158,7 +160,13 @@ mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        let mut expected = columns.to_vec();
+        // CSV flattens the reasons into two columns; JSON keeps them as objects (code, points,
+        // sentence) under `reasons`.
+        let mut expected: Vec<&str> = columns
+            .iter()
+            .copied()
+            .filter(|c| *c != "reasons_text")
+            .collect();
         keys.sort_unstable();
         expected.sort_unstable();
         assert_eq!(keys, expected);

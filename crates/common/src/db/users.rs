@@ -61,3 +61,33 @@ pub async fn find_by_twitch_id(
         .fetch_optional(executor)
         .await
 }
+
+/// The language the user chose (`en`, `fr`), if any.
+pub async fn locale(
+    executor: impl Executor<'_, Database = MySql>,
+    id: u64,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT locale FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(executor)
+            .await?
+            .flatten(),
+    )
+}
+
+/// Keeps the language the user chose.
+pub async fn set_locale(
+    executor: impl Executor<'_, Database = MySql>,
+    id: u64,
+    locale: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET locale = ?, updated_at = ? WHERE id = ?")
+        .bind(locale)
+        .bind(now)
+        .bind(id)
+        .execute(executor)
+        .await?;
+    Ok(())
+}

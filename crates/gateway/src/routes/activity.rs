@@ -9,6 +9,7 @@ use tca_common::db::audit::{self, Event};
 
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
+use crate::i18n::{stored_text, t, t1, t2};
 use crate::state::AppState;
 use crate::views::{Layout, Time};
 
@@ -29,34 +30,50 @@ pub struct ActivityPage {
     pub entries: Vec<ActivityRow>,
 }
 
-/// A sentence for an event (an unknown one is shown by its name).
+/// A sentence for an event in the reader's language (an unknown one is shown by its name).
 fn describe(name: &str, details: Option<&str>) -> String {
     let Some(event) = Event::from_row(name, details) else {
         return name.replace('_', " ");
     };
     match event {
-        Event::Login { .. } => "Logged in with Twitch".into(),
-        Event::Logout => "Logged out".into(),
-        Event::SessionCreate { name } => format!("Started session “{name}”"),
-        Event::SessionSave { name } => format!("Saved session “{name}”"),
-        Event::SessionLoad { name } => format!("Resumed session “{name}”"),
-        Event::SessionDelete { name } => format!("Deleted session “{name}”"),
-        Event::SessionExpire => "An unsaved session expired".into(),
-        Event::CaptureRequest { channel, .. } => format!("Asked for a capture of {channel}"),
+        Event::Login { .. } => t("activity-login"),
+        Event::Logout => t("activity-logout"),
+        Event::SessionCreate { name } => t1("activity-session-create", "name", name),
+        Event::SessionSave { name } => t1("activity-session-save", "name", name),
+        Event::SessionLoad { name } => t1("activity-session-resume", "name", name),
+        Event::SessionDelete { name } => t1("activity-session-delete", "name", name),
+        Event::SessionExpire => t("activity-session-expire"),
+        Event::CaptureRequest { channel, .. } => t1("activity-capture-request", "channel", channel),
         Event::CaptureComplete {
             channel, chatters, ..
-        } => format!("Capture of {channel} finished: {chatters} chatters"),
-        Event::CaptureFail { channel, error, .. } => {
-            format!("Capture of {channel} failed: {error}")
-        }
-        Event::AutoCaptureStop { channel, reason } => {
-            format!("Auto-capture of {channel} stopped: {reason}")
-        }
+        } => t2(
+            "activity-capture-complete",
+            "channel",
+            channel,
+            "chatters",
+            chatters,
+        ),
+        Event::CaptureFail { channel, error, .. } => t2(
+            "activity-capture-fail",
+            "channel",
+            channel,
+            "error",
+            stored_text(&error),
+        ),
+        Event::AutoCaptureStop { channel, reason } => t2(
+            "activity-auto-stop",
+            "channel",
+            channel,
+            "reason",
+            stored_text(&reason),
+        ),
         Event::RenameDetected { from, to, .. } => {
-            format!("Rename seen: {} → {}", from.login, to.login)
+            t2("activity-rename", "from", from.login, "to", to.login)
         }
-        Event::TokenInvalidated { reason } => format!("Twitch authorization ended: {reason}"),
-        Event::Export { what } => format!("Exported {what}"),
+        Event::TokenInvalidated { reason } => {
+            t1("activity-token-invalidated", "reason", stored_text(&reason))
+        }
+        Event::Export { what } => t1("activity-export", "what", what),
     }
 }
 

@@ -16,7 +16,9 @@ use crate::auth::{self, CurrentUser, MaybeUser, NoFields, Posted};
 use crate::client_ip::client_ip;
 use crate::cookies::{self, LOGIN_COOKIE, WEB_SESSION_COOKIE};
 use crate::error::{AppError, AppResult, ErrorPage};
+use crate::i18n::{self, t, t1};
 use crate::state::AppState;
+use tca_common::i18n::Lang;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -34,7 +36,7 @@ pub struct LandingQuery {
 #[derive(Template)]
 #[template(path = "pages/landing.html")]
 pub struct LandingPage {
-    pub notice: Option<&'static str>,
+    pub notice: Option<String>,
 }
 
 async fn show_landing(
@@ -45,13 +47,9 @@ async fn show_landing(
         return Ok(Redirect::to("/channels").into_response());
     }
     let notice = match query.notice.as_deref() {
-        Some("login-required") => Some("Log in with Twitch to continue."),
-        Some("reauth") => Some(
-            "Your Twitch authorization was withdrawn or has expired, so you were logged out. Log in again to continue.",
-        ),
-        Some("logged-out") => {
-            Some("You are logged out. Your Twitch authorization was revoked for this app.")
-        }
+        Some("login-required") => Some(t("notice-login-required")),
+        Some("reauth") => Some(t("notice-reauth")),
+        Some("logged-out") => Some(t("notice-logged-out")),
         _ => None,
     };
     Ok(Html(LandingPage { notice }.render()?).into_response())
@@ -85,7 +83,7 @@ fn login_problem(status: StatusCode, title: &str, message: &str) -> Response {
         title: title.to_string(),
         message: message.to_string(),
         action_href: "/auth/login",
-        action_label: "Log in with Twitch again",
+        action_label: t("login-again"),
     }
     .response(status)
 }
@@ -105,28 +103,23 @@ async fn checked_callback<'q>(
         .as_deref()
         .filter(|s| !s.is_empty() && s.len() <= 256)
     else {
-        return problem(
-            "Login link incomplete",
-            "Twitch sent us back without the login's state. Start again.",
-        );
+        return problem(&t("login-incomplete"), &t("login-no-state"));
     };
     let valid = auth::consume_login_state(state, oauth_state, browser).await?;
     if let Some(error) = query.error.as_deref() {
         let message = if error == "access_denied" {
-            "You cancelled on Twitch's page, so you are not logged in. Nothing was shared with this app.".to_string()
+            t("login-cancelled-message")
         } else {
-            format!(
-                "Twitch did not let you log in: {}.",
-                query.error_description.as_deref().unwrap_or(error)
+            t1(
+                "login-refused-message",
+                "reason",
+                query.error_description.as_deref().unwrap_or(error),
             )
         };
-        return problem("Login cancelled", &message);
+        return problem(&t("login-cancelled"), &message);
     }
     if !valid {
-        return problem(
-            "This login link cannot be used",
-            "It was already used, has expired (logins must finish within 10 minutes), or was started in another browser. Start again from this browser.",
-        );
+        return problem(&t("login-link-unusable"), &t("login-link-unusable-message"));
     }
     match query
         .code
@@ -134,10 +127,7 @@ async fn checked_callback<'q>(
         .filter(|c| !c.is_empty() && c.len() <= 512)
     {
         Some(code) => Ok(Ok(code)),
-        None => problem(
-            "Login link incomplete",
-            "Twitch sent us back without a code. Start again.",
-        ),
+        None => problem(&t("login-incomplete"), &t("login-no-code")),
     }
 }
 
@@ -161,7 +151,7 @@ async fn finish_login(
         Err(TwitchApiError::BadRequest(message)) => {
             return Ok(login_problem(
                 StatusCode::BAD_REQUEST,
-                "Twitch refused the login",
+                &t("login-refused"),
                 &message,
             ));
         }
@@ -191,6 +181,10 @@ async fn finish_login(
         .and_then(|v| v.to_str().ok());
     let session_cookie =
         auth::start_web_session(&state, user_id, user_agent, ip.as_deref()).await?;
+    // The language the user chose before, in whatever browser: it follows them.
+    let chosen = users::locale(&state.pool, user_id)
+        .await?
+        .and_then(|code| Lang::parse(&code));
     audit::record(
         &state.pool,
         &Event::Login {
@@ -223,6 +217,14 @@ async fn finish_login(
             .parse()
             .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?,
     );
+    if let Some(lang) = chosen {
+        headers.append(
+            header::SET_COOKIE,
+            i18n::cookie(state.config.secure_cookies(), lang)
+                .parse()
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?,
+        );
+    }
     Ok((StatusCode::SEE_OTHER, headers).into_response())
 }
 

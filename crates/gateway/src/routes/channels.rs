@@ -20,9 +20,10 @@ use tca_common::twitch_id::TwitchId;
 
 use crate::auth::{CurrentUser, NoFields, Posted};
 use crate::error::{AppError, AppResult};
+use crate::i18n::{coded, stored_text, t, t1};
 use crate::routes::sessions::active_session;
 use crate::state::AppState;
-use crate::views::{self, Layout, Time};
+use crate::views::{Layout, Time};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -40,7 +41,7 @@ pub struct ChannelRow {
     pub name: String,
     pub own: bool,
     pub live: bool,
-    pub viewers: String,
+    pub viewers: u64,
     pub title: String,
     pub game: String,
     pub last_capture: Option<LastCapture>,
@@ -52,8 +53,8 @@ pub struct ChannelRow {
 
 pub struct LastCapture {
     pub when: Time,
-    pub status: &'static str,
-    pub chatters: Option<String>,
+    pub status: String,
+    pub chatters: Option<u64>,
     pub session_public_id: String,
 }
 
@@ -111,21 +112,21 @@ async fn list_channels(State(state): State<AppState>, user: CurrentUser) -> AppR
                 name: c.broadcaster_name.clone(),
                 own: c.own,
                 live: stream.is_some(),
-                viewers: stream
-                    .map(|s| views::count(u64::from(s.viewer_count)))
-                    .unwrap_or_default(),
+                viewers: stream.map_or(0, |s| u64::from(s.viewer_count)),
                 title: stream.map(|s| s.title.clone()).unwrap_or_default(),
                 game: stream.map(|s| s.game_name.clone()).unwrap_or_default(),
                 last_capture: last.get(&c.broadcaster_id).map(|r| LastCapture {
                     when: Time::new(r.queued_at),
-                    status: r.status.as_str(),
-                    chatters: r.chatters_count.map(|n| views::count(u64::from(n))),
+                    status: coded("capture-status", r.status.as_str()),
+                    chatters: r.chatters_count.map(u64::from),
                     session_public_id: r.public_id.clone(),
                 }),
                 auto_enabled: auto.is_some_and(|a| a.auto_capture_enabled),
                 auto_interval: auto.map_or(5, |a| a.auto_capture_interval_min),
                 auto_only_live: auto.is_none_or(|a| a.auto_capture_only_live),
-                auto_stopped_reason: auto.and_then(|a| a.auto_capture_stopped_reason.clone()),
+                auto_stopped_reason: auto
+                    .and_then(|a| a.auto_capture_stopped_reason.as_deref())
+                    .map(stored_text),
             }
         })
         .collect();
@@ -144,22 +145,15 @@ async fn allowed_channel(
     user: &CurrentUser,
     broadcaster_id: &str,
 ) -> AppResult<Channel> {
-    let broadcaster_id = TwitchId::parse(broadcaster_id).map_err(|_| {
-        AppError::BadRequest(format!(
-            "'{broadcaster_id}' is not a Twitch channel id (digits only)."
-        ))
-    })?;
+    let broadcaster_id = TwitchId::parse(broadcaster_id)
+        .map_err(|_| AppError::BadRequest(t1("error-channel-id", "id", broadcaster_id)))?;
     state
         .twitch
         .channels(&user.twitch_user_id)
         .await?
         .into_iter()
         .find(|c| c.broadcaster_id == broadcaster_id.as_str())
-        .ok_or_else(|| {
-            AppError::Forbidden(
-                "You can only capture your own channel and channels you moderate; this one is neither.".into(),
-            )
-        })
+        .ok_or_else(|| AppError::Forbidden(t("error-not-your-channel")))
 }
 
 /// The user's active session (created if none) with the channel in it, in an open
@@ -231,10 +225,7 @@ async fn set_auto_capture(
         .ok()
         .filter(|n| (1..=1440).contains(n))
         .ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "The interval must be a whole number of minutes from 1 to 1440, not '{}'.",
-                form.interval
-            ))
+            AppError::BadRequest(t1("error-interval", "value", form.interval.as_str()))
         })?;
     let enabled = form.enabled.is_some();
     let only_live = form.only_live.is_some();
@@ -252,7 +243,8 @@ async fn set_auto_capture(
         )?;
         jobs::enqueue(&mut *tx, &job, now).await?;
     } else {
-        session_channels::stop_auto_capture(&mut *tx, session_channel, "Turned off by you.", now)
+        // Stored as a message key: each reader sees it in their language.
+        session_channels::stop_auto_capture(&mut *tx, session_channel, "auto-stop-off", now)
             .await?;
     }
     tx.commit().await?;

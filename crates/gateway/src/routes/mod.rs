@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sessions::router())
         .merge(analysis::router())
         .merge(activity::router())
+        .merge(crate::i18n::router())
         .nest_service("/static", static_files)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
@@ -32,6 +33,8 @@ pub fn router(state: AppState) -> Router {
             security_headers,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), limit_auth))
+        // Outermost: every response, error pages included, is in the request's language.
+        .layer(middleware::from_fn(crate::i18n::language))
         .with_state(state)
 }
 

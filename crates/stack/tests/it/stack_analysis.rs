@@ -169,7 +169,7 @@ async fn the_wave_is_the_top_day_and_the_score_separates_the_cohort_from_the_hum
         "{first}"
     );
     let evidence = first["evidence"].as_str().expect("evidence");
-    assert!(evidence.contains("created 2024-03-14"), "{evidence}");
+    assert!(evidence.contains("created Mar 14, 2024"), "{evidence}");
     let cohort_id = first["cohort_id"].as_u64().expect("id");
     let size = first["size"].as_u64().expect("size");
     let mut members: HashSet<String> = HashSet::new();

@@ -195,7 +195,8 @@ async fn auto_capture_stops_when_the_twitch_authorization_is_revoked(pool: MySql
         .fetch_one(&pool)
         .await
         .expect("error");
-    assert!(error.contains("authorization"), "{error}");
+    // Stored as a message key, shown in each reader's language.
+    assert_eq!(error, "capture-error-reauth");
     let (enabled, reason): (bool, Option<String>) =
         sqlx::query_as("SELECT auto_capture_enabled, auto_capture_stopped_reason FROM session_channels WHERE id = ?")
             .bind(channel)
@@ -203,7 +204,7 @@ async fn auto_capture_stops_when_the_twitch_authorization_is_revoked(pool: MySql
             .await
             .expect("channel");
     assert!(!enabled, "auto-capture stopped");
-    assert!(reason.expect("reason").contains("authorization"));
+    assert_eq!(reason.as_deref(), Some("capture-error-reauth"));
     // The next slot sees it disabled and ends the recurring job without capturing.
     wait_auto_job_settled(&pool).await;
     fast_forward(&pool).await;

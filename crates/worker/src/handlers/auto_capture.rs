@@ -134,12 +134,11 @@ async fn stop_for_ended_session(
     channel: &SessionChannel,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    // A message key (locales/*/channels.ftl): each reader sees it in their language.
     let reason = match session.status {
-        SessionStatus::Saved => {
-            "Auto-capture stopped: the session was saved. Resume it to capture again."
-        }
-        SessionStatus::Expired => "Auto-capture stopped: the session expired.",
-        _ => "Auto-capture stopped: the session was deleted.",
+        SessionStatus::Saved => "auto-stop-saved",
+        SessionStatus::Expired => "auto-stop-expired",
+        _ => "auto-stop-deleted",
     };
     session_channels::stop_auto_capture(&ctx.pool, channel.id, reason, now).await?;
     record_stop(

@@ -195,6 +195,10 @@ impl DayPage {
     pub fn previous_page(&self) -> String {
         self.link(self.accounts.page.saturating_sub(1).max(1))
     }
+    /// The day written the reader's way ("Mar 14, 2024", "14 mars 2024").
+    pub fn day_text(&self) -> String {
+        tca_common::i18n::day(crate::i18n::current(), self.day)
+    }
     pub fn busiest_hour(&self) -> u64 {
         self.hours.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1)
     }

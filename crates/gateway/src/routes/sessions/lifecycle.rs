@@ -13,6 +13,7 @@ use tca_common::db::sessions::{self, Session, SessionStatus};
 use super::{expiry, owned_session};
 use crate::auth::{NoFields, Posted};
 use crate::error::{AppError, AppResult};
+use crate::i18n::{t, t1};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -23,9 +24,7 @@ pub struct NameForm {
 pub(super) fn valid_name(raw: &str) -> AppResult<String> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::BadRequest(
-            "A session name has 1 to 100 characters.".into(),
-        ));
+        return Err(AppError::BadRequest(t("error-session-name")));
     }
     Ok(name.to_string())
 }
@@ -48,17 +47,13 @@ pub(super) async fn save_session(
 ) -> AppResult<Response> {
     let session = owned_session(&state, &user, &id).await?;
     if session.status != SessionStatus::Active {
-        return Err(AppError::Conflict(
-            "Only the active session can be saved.".into(),
-        ));
+        return Err(AppError::Conflict(t("error-save-not-active")));
     }
     let now = Utc::now();
     let mut tx = state.pool.begin().await?;
     let saved = sessions::count_saved_locked(&mut tx, user.id).await?;
     if saved >= i64::from(state.config.saved_sessions_limit) {
-        return Err(AppError::Conflict(format!(
-            "You already have {saved} saved sessions, the most allowed. Delete one you no longer need, then save this one. Nothing was deleted for you."
-        )));
+        return Err(AppError::Conflict(t1("error-saved-limit", "saved", saved)));
     }
     sessions::save(&mut *tx, session.id, now).await?;
     let target = format!("/sessions/{}", session.public_id);
@@ -94,18 +89,14 @@ pub(super) async fn resume_session(
 ) -> AppResult<Response> {
     let session = owned_session(&state, &user, &id).await?;
     if session.status != SessionStatus::Saved {
-        return Err(AppError::Conflict(
-            "Only a saved session can be resumed.".into(),
-        ));
+        return Err(AppError::Conflict(t("error-resume-not-saved")));
     }
     let now = Utc::now();
     let mut tx = state.pool.begin().await?;
     match sessions::resume(&mut *tx, session.id, now, expiry(&state, now)).await {
         Ok(()) => {}
         Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::Conflict(
-                "You have another active session. Save it or delete it first; one session is active at a time.".into(),
-            ));
+            return Err(AppError::Conflict(t("error-another-active")));
         }
         Err(e) => return Err(e.into()),
     }

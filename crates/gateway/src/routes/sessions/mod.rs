@@ -19,6 +19,7 @@ use tca_common::db::sessions::{self, Session, SessionStatus};
 
 use crate::auth::{CurrentUser, Posted};
 use crate::error::{AppError, AppResult};
+use crate::i18n::{current, t, t1};
 use crate::state::AppState;
 use crate::views::{self, Layout, Time};
 
@@ -80,7 +81,13 @@ pub async fn active_session(
         sessions::touch(&mut **tx, session.id, now, expiry(state, now)).await?;
         return Ok(session);
     }
-    let name = format!("Session of {}", now.format("%Y-%m-%d %H:%M UTC"));
+    // Named in the language of the request that opened it (a name, not a label: it stays).
+    let lang = current();
+    let name = t1(
+        "session-default-name",
+        "when",
+        tca_common::i18n::date_time(lang, now),
+    );
     let session =
         sessions::create_active(&mut *tx, user_id, &name, state.config.session_ttl, now).await?;
     audit::record(
@@ -98,8 +105,8 @@ pub struct SessionRow {
     pub name: String,
     pub created: Time,
     pub expires: Option<Time>,
-    pub captures: String,
-    pub accounts: String,
+    pub captures: u64,
+    pub accounts: u64,
 }
 
 #[derive(Template)]
@@ -130,8 +137,8 @@ async fn list_sessions(State(state): State<AppState>, user: CurrentUser) -> AppR
             name: row.name,
             created: Time::new(row.created_at),
             expires: views::time(row.expires_at),
-            captures: views::count(row.captures.max(0) as u64),
-            accounts: views::count(row.accounts.max(0) as u64),
+            captures: row.captures.max(0) as u64,
+            accounts: row.accounts.max(0) as u64,
         };
         match row.status {
             SessionStatus::Active => page.active.push(view),
@@ -154,10 +161,7 @@ async fn create_session(
     let session = match created {
         Ok(session) => session,
         Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::Conflict(
-                "You already have an active session. Save it (to keep it) or delete it before starting another."
-                    .into(),
-            ));
+            return Err(AppError::Conflict(t("error-already-active")));
         }
         Err(e) => return Err(e.into()),
     };

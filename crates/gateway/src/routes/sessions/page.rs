@@ -17,17 +17,23 @@ use tca_common::db::sessions::SessionStatus;
 use super::owned_session;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, JsonError};
+use crate::i18n::{coded, current, in_language, stored_text, t, t1};
 use crate::state::AppState;
 use crate::views::{self, Layout, Time};
 
+/// A capture as the page and its live updates show it: codes (`status`, `trigger`) stay
+/// stable for scripts and tests; the `*_label` fields and numbers are in the reader's language.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaptureView {
     pub id: u64,
     pub channel: String,
     pub trigger: &'static str,
+    pub trigger_label: String,
     pub status: &'static str,
+    pub status_label: String,
     pub chatters: Option<String>,
     pub new_in_session: Option<String>,
+    /// The viewer count, or "offline" (in words) for a capture of an offline channel.
     pub viewers: Option<String>,
     pub live: Option<bool>,
     pub queued: Time,
@@ -37,18 +43,23 @@ pub struct CaptureView {
 
 impl From<Capture> for CaptureView {
     fn from(c: Capture) -> Self {
+        let lang = current();
+        let number = |n: Option<u32>| n.map(|n| lang.number(u64::from(n)));
         Self {
             id: c.id,
             channel: c.broadcaster_login,
             trigger: c.capture_trigger.as_str(),
+            trigger_label: coded("capture-trigger", c.capture_trigger.as_str()),
             status: c.status.as_str(),
-            chatters: c.chatters_count.map(|n| views::count(u64::from(n))),
-            new_in_session: c.new_in_session_count.map(|n| views::count(u64::from(n))),
-            viewers: c.viewer_count.map(|n| views::count(u64::from(n))),
+            status_label: coded("capture-status", c.status.as_str()),
+            chatters: number(c.chatters_count),
+            new_in_session: number(c.new_in_session_count),
+            viewers: number(c.viewer_count)
+                .or_else(|| (c.stream_live == Some(false)).then(|| t("capture-offline"))),
             live: c.stream_live,
             queued: Time::new(c.queued_at),
             finished: views::time(c.finished_at),
-            error: c.error,
+            error: c.error.as_deref().map(stored_text),
         }
     }
 }
@@ -86,7 +97,7 @@ async fn progress(state: &AppState, session_id: u64) -> Result<Progress, sqlx::E
             .iter()
             .any(|c| c.status == "queued" || c.status == "running"),
         captures,
-        distinct_accounts: views::count(distinct),
+        distinct_accounts: current().number(distinct),
     })
 }
 
@@ -129,7 +140,7 @@ pub(super) async fn show_session(
                 auto_enabled: c.auto_capture_enabled,
                 auto_interval: c.auto_capture_interval_min,
                 auto_only_live: c.auto_capture_only_live,
-                auto_stopped_reason: c.auto_capture_stopped_reason,
+                auto_stopped_reason: c.auto_capture_stopped_reason.as_deref().map(stored_text),
             })
             .collect(),
         progress: progress(&state, session.id).await?,
@@ -149,6 +160,8 @@ pub(super) async fn session_events(
 ) -> AppResult<Response> {
     let session = owned_session(&state, &user, &id).await?;
     let stop = state.shutdown.clone();
+    // The stream is polled after this handler returns: it keeps the request's language.
+    let lang = current();
     let started = tokio::time::Instant::now();
     let stream = futures::stream::unfold((state, String::new()), move |(state, last)| {
         let stop = stop.clone();
@@ -157,7 +170,7 @@ pub(super) async fn session_events(
                 if stop.is_cancelled() || started.elapsed() > EVENTS_FOR {
                     return None;
                 }
-                let snapshot = match progress(&state, session.id).await {
+                let snapshot = match in_language(lang, progress(&state, session.id)).await {
                     Ok(p) => serde_json::to_string(&p).unwrap_or_default(),
                     Err(e) => {
                         tracing::warn!(error = %e, "live update failed");
@@ -189,7 +202,7 @@ pub(super) async fn show_capture(
     let session = owned_session(&state, &user, &id).await?;
     let capture_id: u64 = capture_id
         .parse()
-        .map_err(|_| AppError::BadRequest(format!("'{capture_id}' is not a capture number.")))?;
+        .map_err(|_| AppError::BadRequest(t1("error-capture-id", "id", capture_id.as_str())))?;
     let capture = captures::find_in_session(&state.pool, capture_id, session.id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -43,12 +43,12 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> JobResult {
         capture.session_status,
         SessionStatus::Expired | SessionStatus::Deleted
     ) {
-        let message = "The session ended before this capture could run.";
+        let message = "capture-error-session-ended";
         fail_capture(&ctx, &capture, message, false).await?;
         return Ok(Default::default());
     }
     let Some(moderator) = capture.moderator_twitch_id.clone() else {
-        let message = "The account that asked for this capture no longer exists.";
+        let message = "capture-error-requester-gone";
         fail_capture(&ctx, &capture, message, false).await?;
         return Ok(Default::default());
     };
@@ -93,23 +93,12 @@ async fn on_twitch_error(
     error: TwitchApiError,
 ) -> JobError {
     let channel = &capture.broadcaster_login;
-    // (message for the user, stop auto-capture too)
+    // (message key for the user — locales/*/sessions.ftl, stored as the key so each reader
+    // sees it in their language; the page names the channel —, stop auto-capture too)
     let permanent = match &error {
-        TwitchApiError::NotModerator(_) => Some((
-            format!(
-                "You are not a moderator of {channel} (any more), so Twitch does not show its chatters."
-            ),
-            true,
-        )),
-        TwitchApiError::ReauthRequired(_) => Some((
-            "Your Twitch authorization has ended (revoked or expired). Log in again to capture."
-                .to_string(),
-            true,
-        )),
-        TwitchApiError::NotFound(_) => Some((
-            format!("The channel {channel} no longer exists on Twitch."),
-            true,
-        )),
+        TwitchApiError::NotModerator(_) => Some(("capture-error-not-moderator", true)),
+        TwitchApiError::ReauthRequired(_) => Some(("capture-error-reauth", true)),
+        TwitchApiError::NotFound(_) => Some(("capture-error-channel-gone", true)),
         TwitchApiError::RateLimited { retry_after } => {
             return JobError::Defer {
                 until: Utc::now()
@@ -118,10 +107,9 @@ async fn on_twitch_error(
                 reason: format!("Twitch rate limit: capture of {channel} waits for the bucket"),
             };
         }
-        TwitchApiError::BadRequest(_) | TwitchApiError::Unauthorized => Some((
-            "The capture failed because of an internal error; it was logged.".to_string(),
-            false,
-        )),
+        TwitchApiError::BadRequest(_) | TwitchApiError::Unauthorized => {
+            Some(("capture-error-internal", false))
+        }
         TwitchApiError::Unavailable(_)
         | TwitchApiError::Internal(_)
         | TwitchApiError::Transport(_)
@@ -129,7 +117,7 @@ async fn on_twitch_error(
     };
     match permanent {
         Some((message, stop_auto)) => {
-            if let Err(e) = fail_capture(ctx, capture, &message, stop_auto).await {
+            if let Err(e) = fail_capture(ctx, capture, message, stop_auto).await {
                 return JobError::Retry(e.into());
             }
             if matches!(
@@ -138,15 +126,19 @@ async fn on_twitch_error(
             ) {
                 JobError::Fatal(anyhow::anyhow!("capture {} failed: {error}", capture.id))
             } else {
-                JobError::Fail(message)
+                JobError::Fail(message.to_string())
             }
         }
         None if job.is_last_attempt() => {
-            let message = format!(
-                "Twitch was unavailable after {} attempts; try again later. ({error})",
-                job.attempts
+            tracing::warn!(
+                capture_id = capture.id,
+                attempts = job.attempts,
+                error = %error,
+                "Twitch unavailable on every attempt: the capture fails"
             );
-            if let Err(e) = fail_capture(ctx, capture, &message, false).await {
+            if let Err(e) =
+                fail_capture(ctx, capture, "capture-error-twitch-unavailable", false).await
+            {
                 return JobError::Retry(e.into());
             }
             JobError::Retry(anyhow::anyhow!(error))

@@ -1,0 +1,24 @@
+# The activity page: the user's own audit log.
+
+activity-title = Activity
+activity-heading = Your activity
+activity-none = Nothing yet.
+col-when = When
+col-what = What
+activity-login = Logged in with Twitch
+activity-logout = Logged out
+activity-session-create = Started session “{ $name }”
+activity-session-save = Saved session “{ $name }”
+activity-session-resume = Resumed session “{ $name }”
+activity-session-delete = Deleted session “{ $name }”
+activity-session-expire = An unsaved session expired
+activity-capture-request = Asked for a capture of { $channel }
+activity-capture-complete = Capture of { $channel } finished: { $chatters ->
+    [one] { $chatters } chatter
+   *[other] { $chatters } chatters
+}
+activity-capture-fail = Capture of { $channel } failed: { $error }
+activity-auto-stop = Auto-capture of { $channel } stopped: { $reason }
+activity-rename = Rename seen: { $from } → { $to }
+activity-token-invalidated = Twitch authorization ended: { $reason }
+activity-export = Exported { $what }

@@ -1,0 +1,27 @@
+# The channels page.
+
+channels-title = Channels
+channels-heading = Your channels
+channels-intro = Your own channel and every channel you moderate.
+channels-active-session = Captures go into your active session,
+channels-first-capture = Your first capture starts a new session.
+channels-none = Twitch lists no channel for you — not even your own. Try again in a minute.
+channel-own = your channel
+channel-live-viewers = { $count ->
+    [one] Live · { $count } viewer
+   *[other] Live · { $count } viewers
+}
+channel-offline = Offline
+channel-last-capture = Last capture
+channel-not-captured = Not captured yet.
+capture-now = Capture now
+auto-capture-every = Auto-capture every
+auto-capture-interval = Minutes between captures
+auto-capture-only-live = only while live
+auto-stop-off = Turned off by you.
+auto-stop-saved = Auto-capture stopped: the session was saved. Resume it to capture again.
+auto-stop-expired = Auto-capture stopped: the session expired.
+auto-stop-deleted = Auto-capture stopped: the session was deleted.
+error-channel-id = “{ $id }” is not a Twitch channel id (digits only).
+error-not-your-channel = You can only capture your own channel and channels you moderate; this one is neither.
+error-interval = The interval must be a whole number of minutes from 1 to 1440, not “{ $value }”.

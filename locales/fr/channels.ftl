@@ -1,0 +1,27 @@
+# La page des chaînes.
+
+channels-title = Chaînes
+channels-heading = Vos chaînes
+channels-intro = Votre propre chaîne et toutes celles que vous modérez.
+channels-active-session = Les captures vont dans votre session active,
+channels-first-capture = Votre première capture ouvre une nouvelle session.
+channels-none = Twitch ne vous attribue aucune chaîne — pas même la vôtre. Réessayez dans une minute.
+channel-own = votre chaîne
+channel-live-viewers = { $count ->
+    [one] En direct · { $count } spectateur
+   *[other] En direct · { $count } spectateurs
+}
+channel-offline = Hors ligne
+channel-last-capture = Dernière capture
+channel-not-captured = Pas encore capturée.
+capture-now = Capturer maintenant
+auto-capture-every = Capture automatique toutes les
+auto-capture-interval = Minutes entre deux captures
+auto-capture-only-live = seulement en direct
+auto-stop-off = Désactivée par vous.
+auto-stop-saved = Capture automatique arrêtée : la session a été enregistrée. Reprenez-la pour capturer à nouveau.
+auto-stop-expired = Capture automatique arrêtée : la session a expiré.
+auto-stop-deleted = Capture automatique arrêtée : la session a été supprimée.
+error-channel-id = « { $id } » n'est pas un identifiant de chaîne Twitch (uniquement des chiffres).
+error-not-your-channel = Vous ne pouvez capturer que votre propre chaîne et celles que vous modérez ; celle-ci n'en fait pas partie.
+error-interval = L'intervalle doit être un nombre entier de minutes entre 1 et 1440, pas « { $value } ».
