@@ -39,3 +39,19 @@ login-refused-message = Twitch did not let you log in: { $reason }.
 login-link-unusable = This login link cannot be used
 login-link-unusable-message = It was already used, has expired (logins must finish within 10 minutes), or was started in another browser. Start again from this browser.
 login-refused = Twitch refused the login
+
+# Parameters of pages and of the analysis service (the service answers in the caller's
+# language too).
+error-day = “{ $raw }” is not a day (YYYY-MM-DD, e.g. 2024-03-14).
+error-twitch-user-id = “{ $raw }” is not a Twitch user id (digits).
+error-cohort-id = “{ $raw }” is not a cohort id (digits).
+error-session-id = “{ $raw }” is not a session id (a UUID like 0b6f…-…).
+error-export-file = “{ $raw }” is not an export: accounts, cohorts, creation or timeline, as .csv or .json.
+error-page = page must be a whole number from 1, got “{ $raw }”.
+error-param-day = { $name } must be a date like 2024-03-14, got “{ $raw }”.
+error-param-broadcaster = broadcaster_id must be Twitch ids (digits).
+error-param-period-and-range = Give period or from/to, not both.
+error-param-period = period must be 7d, 30d, 90d or all, got “{ $raw }”.
+error-param-from-after-to = from must be on or before to.
+error-param-sort = sort must be one of { $sorts }, got “{ $raw }”.
+error-param-number = { $key } must be a whole number from { $min } to { $max }, got “{ $raw }”.

@@ -39,3 +39,19 @@ login-refused-message = Twitch a refusé la connexion : { $reason }.
 login-link-unusable = Ce lien de connexion n'est plus utilisable
 login-link-unusable-message = Il a déjà servi, a expiré (une connexion doit aboutir en 10 minutes) ou a été ouvert dans un autre navigateur. Recommencez depuis ce navigateur.
 login-refused = Twitch a refusé la connexion
+
+# Paramètres des pages et du service d'analyse (le service répond lui aussi dans la langue de
+# l'appelant).
+error-day = « { $raw } » n'est pas un jour (AAAA-MM-JJ, p. ex. 2024-03-14).
+error-twitch-user-id = « { $raw } » n'est pas un identifiant d'utilisateur Twitch (des chiffres).
+error-cohort-id = « { $raw } » n'est pas un numéro de cohorte (des chiffres).
+error-session-id = « { $raw } » n'est pas un identifiant de session (un UUID comme 0b6f…-…).
+error-export-file = « { $raw } » n'est pas un export : accounts, cohorts, creation ou timeline, en .csv ou .json.
+error-page = page doit être un nombre entier à partir de 1, et non « { $raw } ».
+error-param-day = { $name } doit être une date comme 2024-03-14, et non « { $raw } ».
+error-param-broadcaster = broadcaster_id doit contenir des identifiants Twitch (des chiffres).
+error-param-period-and-range = Indiquez period ou from/to, pas les deux.
+error-param-period = period doit valoir 7d, 30d, 90d ou all, et non « { $raw } ».
+error-param-from-after-to = from doit être antérieur ou égal à to.
+error-param-sort = sort doit être l'une des valeurs { $sorts }, et non « { $raw } ».
+error-param-number = { $key } doit être un nombre entier de { $min } à { $max }, et non « { $raw } ».

@@ -72,7 +72,15 @@ impl QueryString {
                 .ok()
                 .filter(|n| (min..=max).contains(n))
                 .ok_or_else(|| {
-                    format!("{key} must be a whole number from {min} to {max}, got '{raw}'")
+                    crate::i18n::current().t_args(
+                        "error-param-number",
+                        &[
+                            ("key", key.into()),
+                            ("min", min.to_string().into()),
+                            ("max", max.to_string().into()),
+                            ("raw", raw.into()),
+                        ],
+                    )
                 }),
         }
     }

@@ -4,15 +4,21 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 
+use crate::i18n;
 use crate::query::QueryString;
 use crate::twitch_id::TwitchId;
 
 type Pairs = url::form_urlencoded::Serializer<'static, String>;
 
-/// A day parameter (`YYYY-MM-DD`); the error names the parameter.
+/// A day parameter (`YYYY-MM-DD`); the error names the parameter. Errors are sentences in
+/// the request's language (they reach the user).
 pub fn parse_day(raw: &str, name: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| format!("{name} must be a date like 2024-03-14, got '{raw}'"))
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+        i18n::current().t_args(
+            "error-param-day",
+            &[("name", name.into()), ("raw", raw.into())],
+        )
+    })
 }
 
 /// Which accounts' creation dates a view keeps.
@@ -46,18 +52,18 @@ impl AnalysisFilter {
         let broadcaster_ids = query
             .all("broadcaster_id")
             .into_iter()
-            .map(|b| TwitchId::parse(b).map_err(|_| "broadcaster_id must be Twitch ids (digits)"))
+            .map(|b| TwitchId::parse(b).map_err(|_| i18n::current().t("error-param-broadcaster")))
             .collect::<Result<Vec<_>, _>>()?;
         let period = match (query.one("period"), query.one("from"), query.one("to")) {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                return Err("give period or from/to, not both".into());
+                return Err(i18n::current().t("error-param-period-and-range"));
             }
             (Some("all") | None, None, None) => Period::All,
             (Some("7d"), _, _) => Period::LastDays(7),
             (Some("30d"), _, _) => Period::LastDays(30),
             (Some("90d"), _, _) => Period::LastDays(90),
             (Some(other), _, _) => {
-                return Err(format!("period must be 7d, 30d, 90d or all, got '{other}'"));
+                return Err(i18n::current().t_args("error-param-period", &[("raw", other.into())]));
             }
             (None, from, to) => {
                 let from = from.map(|f| parse_day(f, "from")).transpose()?;
@@ -65,7 +71,7 @@ impl AnalysisFilter {
                 if let (Some(f), Some(t)) = (from, to)
                     && f > t
                 {
-                    return Err("from must be on or before to".into());
+                    return Err(i18n::current().t("error-param-from-after-to"));
                 }
                 Period::Range { from, to }
             }
@@ -158,13 +164,15 @@ pub const MAX_PAGE: u32 = 1_000_000;
 
 impl AccountsQuery {
     pub fn parse(query: &QueryString) -> Result<Self, String> {
-        let sort =
-            match query.one("sort") {
-                None => "score",
-                Some(raw) => SORTS.iter().copied().find(|s| *s == raw).ok_or_else(|| {
-                    format!("sort must be one of {}, got '{raw}'", SORTS.join(", "))
-                })?,
-            };
+        let sort = match query.one("sort") {
+            None => "score",
+            Some(raw) => SORTS.iter().copied().find(|s| *s == raw).ok_or_else(|| {
+                i18n::current().t_args(
+                    "error-param-sort",
+                    &[("sorts", SORTS.join(", ").into()), ("raw", raw.into())],
+                )
+            })?,
+        };
         Ok(Self {
             search: query.one("q").map(str::to_ascii_lowercase),
             flagged_only: query.one("flagged") == Some("true"),

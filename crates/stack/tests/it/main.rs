@@ -11,6 +11,7 @@ mod stack_capture;
 mod stack_eval;
 mod stack_gateway;
 mod stack_housekeeping;
+mod stack_i18n;
 mod stack_monitoring;
 mod stack_web;
 mod stack_worker_processes;

@@ -69,10 +69,17 @@ async fn start_driver() -> Driver {
 }
 
 async fn browser(driver: &Driver) -> Client {
+    browser_in(driver, "en-US", "").await
+}
+
+/// A browser whose languages are `accept_language` (what it sends as `Accept-Language`), with
+/// its own profile (`profile` names it: another profile is another browser, no cookies).
+async fn browser_in(driver: &Driver, accept_language: &str, profile: &str) -> Client {
     let chromium = find_program(
         "chromium",
         &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
     );
+    let primary = accept_language.split(',').next().unwrap_or("en-US");
     let capabilities = serde_json::json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -81,8 +88,10 @@ async fn browser(driver: &Driver) -> Client {
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--window-size=1280,900",
-                format!("--user-data-dir={}", driver.profile.display()),
-            ]
+                format!("--lang={primary}"),
+                format!("--user-data-dir={}{profile}", driver.profile.display()),
+            ],
+            "prefs": { "intl.accept_languages": accept_language }
         }
     });
     let serde_json::Value::Object(capabilities) = capabilities else {
@@ -515,10 +524,7 @@ async fn a_moderator_reads_the_dashboard_drills_into_the_wave_filters_and_downlo
             .starts_with("brook_fan")
     );
     let reasons = text_of(&client, "#account-reasons").await;
-    assert!(
-        reasons.contains("created Mar 14, 2024"),
-        "{reasons}"
-    );
+    assert!(reasons.contains("created Mar 14, 2024"), "{reasons}");
     assert_eq!(
         client
             .find_all(Locator::Css("#account-captures tbody tr"))
@@ -697,4 +703,155 @@ async fn the_launch_day_crowd_shows_as_a_burst_without_a_bot_cohort(pool: MySqlP
     );
     snap(&client, "crowd-03-dashboard").await;
     client.close().await.expect("close browser");
+}
+
+/// A French moderator's whole journey is in French — the fake Twitch's consent page, the
+/// channels, the live capture, the dashboard with its charts' titles, legends and axes, a
+/// reason on an account's page — until they switch to English from the header: the same page
+/// comes back in English, and the choice follows them to a new browser at the next login.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_french_moderator_reads_everything_in_french_and_switches_to_english(pool: MySqlPool) {
+    let scenario = world(&wave_audience(300, 0.0, 10, 60));
+    let stack = Stack::start(pool.clone(), scenario, Options::default())
+        .await
+        .expect("stack");
+    let driver = start_driver().await;
+    let client = browser_in(&driver, "fr-FR,fr", "-fr").await;
+    let wait = Duration::from_secs(30);
+    let lang = "return document.documentElement.lang";
+
+    // Twitch's (fake) consent page speaks the browser's language.
+    client
+        .goto(&format!("{}/", stack.public_url))
+        .await
+        .expect("landing");
+    assert_eq!(client.execute(lang, vec![]).await.expect("lang"), "fr");
+    assert_eq!(text_of(&client, "#login").await, "Se connecter avec Twitch");
+    click(&client, "#login").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#authorize"))
+        .await
+        .expect("consent page");
+    assert_eq!(text_of(&client, "#authorize").await, "Autoriser");
+    snap(&client, "fr-01-consent").await;
+    click(&client, "#authorize").await;
+
+    // The channels page, then a capture followed live.
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("button.capture-now[data-channel='watched']"))
+        .await
+        .expect("channels");
+    assert_eq!(text_of(&client, "h1").await, "Vos chaînes");
+    assert_eq!(
+        text_of(&client, "button.capture-now[data-channel='watched']").await,
+        "Capturer maintenant"
+    );
+    click(&client, "button.capture-now[data-channel='watched']").await;
+    wait_for_script(
+        &client,
+        "return document.querySelectorAll(\"#capture-rows tr[data-status='done']\").length >= 1",
+        "capture done",
+    )
+    .await;
+    let status = text_of(&client, "#capture-rows tr[data-status='done'] .status").await;
+    assert_eq!(status, "terminée", "the live progress is in French too");
+    stack
+        .wait_idle("enrich_accounts", Duration::from_secs(60))
+        .await
+        .expect("enriched");
+    snap(&client, "fr-02-session").await;
+
+    // The dashboard: headings, charts' titles, legends and axes in French.
+    click(&client, "#open-analysis").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#dashboard"))
+        .await
+        .expect("dashboard");
+    assert_eq!(text_of(&client, "h1").await, "Analyse");
+    assert_eq!(text_of(&client, "#cohorts-title").await, "Cohortes");
+    assert!(
+        text_of(&client, "#cohorts article:first-of-type")
+            .await
+            .contains("cohorte de bots"),
+    );
+    wait_for_script(&client, &points_in("chart-creation"), "creation chart").await;
+    let legends = client
+        .execute(
+            "const names = id => echarts.getInstanceByDom(document.getElementById(id)).getOption() \
+               .series.map(s => s.name); \
+             return [names('chart-creation'), names('chart-timeline'), \
+               echarts.getInstanceByDom(document.getElementById('chart-timeline')).getOption().yAxis[0].name];",
+            vec![],
+        )
+        .await
+        .expect("legends");
+    assert_eq!(
+        legends,
+        serde_json::json!([
+            ["comptes", "attendus"],
+            ["chatteurs de watched", "spectateurs de watched"],
+            "comptes"
+        ]),
+    );
+    let headings = text_of(&client, "#dashboard").await;
+    for title in [
+        "Chatteurs et spectateurs au fil du temps",
+        "Dates de création des comptes",
+        "Scores de suspicion",
+    ] {
+        assert!(headings.contains(title), "{title}: {headings}");
+    }
+    snap(&client, "fr-03-dashboard").await;
+
+    // An account's reasons, in French.
+    click(&client, "#flagged-accounts tbody tr:first-child a").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#account-reasons"))
+        .await
+        .expect("account page");
+    let reasons = text_of(&client, "#account-reasons").await;
+    assert!(
+        reasons.contains("Membre de la cohorte n°") && reasons.contains("créés le 14 mars 2024"),
+        "{reasons}"
+    );
+    let account_url = client.current_url().await.expect("url");
+    snap(&client, "fr-04-account").await;
+
+    // The header's switch: the same page, in English.
+    click(&client, "#language-switch").await;
+    wait_for_script(
+        &client,
+        "return document.documentElement.lang === 'en'",
+        "English page",
+    )
+    .await;
+    assert_eq!(client.current_url().await.expect("url"), account_url);
+    let reasons = text_of(&client, "#account-reasons").await;
+    assert!(
+        reasons.contains("Member of cohort #") && reasons.contains("created Mar 14, 2024"),
+        "{reasons}"
+    );
+    snap(&client, "fr-05-switched").await;
+    client.close().await.expect("close browser");
+
+    // A new browser, still French, no cookie: after the next login, English follows.
+    let other = browser_in(&driver, "fr-FR,fr", "-fr-2").await;
+    log_in(&other, &stack, "fr-06-").await;
+    other
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("button.capture-now"))
+        .await
+        .expect("channels");
+    assert_eq!(other.execute(lang, vec![]).await.expect("lang"), "en");
+    assert_eq!(text_of(&other, "h1").await, "Your channels");
+    other.close().await.expect("close browser");
 }

@@ -13,10 +13,23 @@ pub use tca_stack::eval::location;
 
 impl Web {
     pub fn new(stack: &Stack) -> Self {
+        Self::speaking(stack, None)
+    }
+
+    /// A browser sending `Accept-Language: accept_language` with every request.
+    pub fn speaking(stack: &Stack, accept_language: Option<&str>) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(languages) = accept_language {
+            headers.insert(
+                reqwest::header::ACCEPT_LANGUAGE,
+                languages.parse().expect("a header value"),
+            );
+        }
         Self {
             http: Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
                 .build()
                 .expect("client"),
             base: format!("http://{}", stack.gateway),

@@ -38,7 +38,7 @@ impl Filter {
     /// The filter the analysis service takes; a bad value is a 400 that says what is accepted.
     pub fn checked(&self) -> AppResult<AnalysisFilter> {
         AnalysisFilter::parse(&QueryString::parse(Some(&self.query())))
-            .map_err(|message| AppError::BadRequest(format!("{message}.")))
+            .map_err(AppError::BadRequest)
     }
 
     /// The filter as a query string for links ("" when none).
@@ -92,7 +92,7 @@ pub fn page_number(rest: &[(String, String)]) -> AppResult<u32> {
             .ok()
             .filter(|n| (1..=1_000_000).contains(n))
             .ok_or_else(|| {
-                AppError::BadRequest(format!("page must be a whole number from 1, got '{raw}'."))
+                AppError::BadRequest(crate::i18n::t1("error-page", "raw", raw.as_str()))
             }),
     }
 }

@@ -14,6 +14,7 @@ use tca_common::analysis_api::request::parse_day;
 use tca_common::twitch_id::TwitchId;
 
 use crate::error::{AppError, AppResult};
+use crate::i18n::t1;
 use crate::state::AppState;
 
 pub use filter::Filter;
@@ -34,21 +35,16 @@ pub fn router() -> Router<AppState> {
 }
 
 fn creation_day(raw: &str) -> AppResult<NaiveDate> {
-    parse_day(raw, "day").map_err(|_| {
-        AppError::BadRequest(format!(
-            "'{raw}' is not a day (YYYY-MM-DD, e.g. 2024-03-14)."
-        ))
-    })
+    parse_day(raw, "day").map_err(|_| AppError::BadRequest(t1("error-day", "raw", raw)))
 }
 
 fn twitch_user_id(raw: &str) -> AppResult<TwitchId> {
-    TwitchId::parse(raw)
-        .map_err(|_| AppError::BadRequest(format!("'{raw}' is not a Twitch user id (digits).")))
+    TwitchId::parse(raw).map_err(|_| AppError::BadRequest(t1("error-twitch-user-id", "raw", raw)))
 }
 
 fn cohort_id(raw: &str) -> AppResult<u64> {
     raw.parse()
-        .map_err(|_| AppError::BadRequest(format!("'{raw}' is not a cohort id (digits).")))
+        .map_err(|_| AppError::BadRequest(t1("error-cohort-id", "raw", raw)))
 }
 
 #[cfg(test)]

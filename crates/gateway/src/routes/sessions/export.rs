@@ -21,8 +21,10 @@ pub(super) async fn export_session(
 ) -> AppResult<Response> {
     let session = owned_session(&state, &user, &id).await?;
     if ExportKind::parse_file(&file).is_err() {
-        return Err(AppError::BadRequest(format!(
-            "'{file}' is not an export: accounts, cohorts, creation or timeline, as .csv or .json."
+        return Err(AppError::BadRequest(crate::i18n::t1(
+            "error-export-file",
+            "raw",
+            file.as_str(),
         )));
     }
     let upstream = state

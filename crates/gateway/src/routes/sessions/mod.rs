@@ -45,11 +45,7 @@ pub fn router() -> Router<AppState> {
 fn parse_session_id(raw: &str) -> AppResult<String> {
     uuid::Uuid::parse_str(raw)
         .map(|u| u.hyphenated().to_string())
-        .map_err(|_| {
-            AppError::BadRequest(format!(
-                "'{raw}' is not a session id (a UUID like 0b6f…-…)."
-            ))
-        })
+        .map_err(|_| AppError::BadRequest(t1("error-session-id", "raw", raw)))
 }
 
 /// The user's session by public id; another user's is a 404, never a 403.
