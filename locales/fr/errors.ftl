@@ -55,3 +55,7 @@ error-param-period = period doit valoir 7d, 30d, 90d ou all, et non « { $raw } 
 error-param-from-after-to = from doit être antérieur ou égal à to.
 error-param-sort = sort doit être l'une des valeurs { $sorts }, et non « { $raw } ».
 error-param-number = { $key } doit être un nombre entier de { $min } à { $max }, et non « { $raw } ».
+error-param-limit = limit doit être un nombre positif, et non « { $raw } ».
+error-param-creation-bucket = Les exports des jours de création se font par jour ou par mois.
+error-param-bucket = bucket doit valoir day, week ou month, et non « { $raw } ».
+error-param-day-required = day est obligatoire (AAAA-MM-JJ).

@@ -114,7 +114,10 @@ pub async fn renames(ask: Ask) -> ApiResult<Response> {
                 .ok()
                 .filter(|&n| n > 0)
                 .ok_or_else(|| {
-                    ApiError::bad(format!("limit must be a positive number, got '{raw}'"))
+                    ApiError::bad(
+                        tca_common::i18n::current()
+                            .t_args("error-param-limit", &[("raw", raw.into())]),
+                    )
                 })?,
         };
         let mut renamed: Vec<&Scored> = p

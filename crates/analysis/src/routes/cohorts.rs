@@ -58,8 +58,9 @@ pub(super) fn kept(p: &Prepared) -> Vec<Cohort> {
 }
 
 fn parse_cohort_id(raw: &str) -> ApiResult<u64> {
-    raw.parse()
-        .map_err(|_| ApiError::bad("cohort_id is a whole number (a cohort's id)"))
+    raw.parse().map_err(|_| {
+        ApiError::bad(tca_common::i18n::current().t_args("error-cohort-id", &[("raw", raw.into())]))
+    })
 }
 
 /// One cohort (its members kept by the filter): the list's row, the members' creation times

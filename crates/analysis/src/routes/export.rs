@@ -50,7 +50,9 @@ pub async fn export(
         }
         ExportKind::Creation => {
             if !matches!(query.one("bucket"), None | Some("day" | "month")) {
-                return Err(ApiError::bad("creation exports are by day or month"));
+                return Err(ApiError::bad(
+                    tca_common::i18n::current().t("error-param-creation-bucket"),
+                ));
             }
             // Buckets are few (one per day at most); they come from the cached population.
             let p = ask.prepare_with(&probe).await?;

@@ -70,7 +70,9 @@ pub(super) fn buckets(
     let granularity = match query.one("bucket") {
         None => Granularity::Day,
         Some(raw) => Granularity::parse(raw).ok_or_else(|| {
-            ApiError::bad(format!("bucket must be day, week or month, got '{raw}'"))
+            ApiError::bad(
+                tca_common::i18n::current().t_args("error-param-bucket", &[("raw", raw.into())]),
+            )
         })?,
     };
     Ok(histogram::build(
@@ -94,7 +96,7 @@ pub async fn hours(ask: Ask) -> ApiResult<Json<Hours>> {
     let day = p
         .query
         .one("day")
-        .ok_or_else(|| ApiError::bad("day is required (YYYY-MM-DD)"))?;
+        .ok_or_else(|| ApiError::bad(tca_common::i18n::current().t("error-param-day-required")))?;
     let wanted = parse_day(day, "day").map_err(ApiError::bad)?;
     let mut hours = vec![0u64; 24];
     for a in p.selection.of(&p.population) {
