@@ -25,6 +25,10 @@ use crate::telemetry::metrics_handle;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// A service's own readiness condition beyond its database (twitch-api: id.twitch.tv
+/// accepts the app's credentials); the error says what to fix.
+pub type ReadinessCheck = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+
 /// What `/readyz` checks.
 #[derive(Clone)]
 pub enum Readiness {
@@ -32,12 +36,18 @@ pub enum Readiness {
     Database(MySqlPool),
     /// Ready as soon as it serves (a service without a database).
     Serving,
+    /// Both of one of the above and a service's own condition.
+    With(Box<Readiness>, ReadinessCheck),
 }
 
 impl Readiness {
     async fn check(&self) -> Result<(), String> {
         match self {
             Self::Serving => Ok(()),
+            Self::With(first, own) => {
+                Box::pin(first.check()).await?;
+                own()
+            }
             Self::Database(pool) => {
                 let pending =
                     tokio::time::timeout(Duration::from_secs(3), db::pending_migrations(pool))
@@ -202,6 +212,7 @@ pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
 pub struct HttpCore {
     listener: TcpListener,
     pool: Option<MySqlPool>,
+    own_readiness: Option<ReadinessCheck>,
 }
 
 impl HttpCore {
@@ -221,6 +232,7 @@ impl HttpCore {
             Self {
                 listener,
                 pool: Some(pool.clone()),
+                own_readiness: None,
             },
             pool,
         ))
@@ -230,7 +242,14 @@ impl HttpCore {
         Ok(Self {
             listener: bind(addr).await?,
             pool: None,
+            own_readiness: None,
         })
+    }
+
+    /// Adds the service's own condition to `/readyz`.
+    pub fn with_readiness(mut self, check: ReadinessCheck) -> Self {
+        self.own_readiness = Some(check);
+        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
@@ -249,10 +268,13 @@ impl HttpCore {
         options: HttpOptions,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
-        let readiness = match &self.pool {
+        let mut readiness = match &self.pool {
             Some(pool) => Readiness::Database(pool.clone()),
             None => Readiness::Serving,
         };
+        if let Some(own) = self.own_readiness.clone() {
+            readiness = Readiness::With(Box::new(readiness), own);
+        }
         let app = with_middleware(routes.merge(ops_router(readiness)), &options);
         serve(self.listener, app, shutdown).await?;
         if let Some(pool) = self.pool {

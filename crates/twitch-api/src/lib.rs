@@ -45,8 +45,13 @@ impl Service for TwitchApi {
             ("twitch_rate_limit_waits_total", &[("bucket", "user")]),
             ("twitch_rate_limit_deadline_exceeded_total", &[]),
         ]);
+        // 0 until id.twitch.tv rejects the app's credentials (the alert needs the series).
+        metrics::gauge!("twitch_credentials_rejected").set(0.0);
         let tokens = TokenStore::new(pool, config.sealer.clone());
         let twitch = Arc::new(Twitch::new(config.twitch.clone(), tokens)?);
+        // Not ready while id.twitch.tv rejects the app's credentials (docs/operations.md).
+        let watched = twitch.clone();
+        let core = core.with_readiness(Arc::new(move || watched.readiness()));
         Ok(Self {
             core,
             state: AppState {

@@ -101,22 +101,58 @@ pub type OauthClient = oauth2::Client<
     EndpointSet,
 >;
 
-/// How an OAuth request failed.
+/// How an OAuth request failed (docs/twitch-api-reference §16; docs/operations.md).
 #[derive(Debug, thiserror::Error)]
 pub enum OauthFailure {
-    /// Twitch answered and said no (bad code, dead refresh token, wrong secret).
+    /// Twitch refused the *grant*: an invalid refresh token or authorization code (a 400 that
+    /// is not about the client). The user's authorization is gone.
     #[error("Twitch refused: {0}")]
     Refused(String),
-    /// Twitch could not be reached or answered nonsense: worth retrying later.
+    /// Twitch refused the *app's own credentials* (400 invalid client, 403 invalid client
+    /// secret, 401): the operator's configuration is wrong or being rotated. Nobody's
+    /// authorization is at fault.
+    #[error("Twitch rejects the app's credentials: {0}")]
+    Misconfigured(String),
+    /// Twitch could not be reached, was overloaded (5xx, 429) or answered nonsense: worth
+    /// retrying later, with every token kept.
     #[error("Twitch unreachable: {0}")]
     Unreachable(String),
 }
 
 type HttpError = oauth2::HttpClientError<reqwest::Error>;
 
+/// The messages Twitch gives a 400 about the client rather than the grant.
+const CLIENT_PROBLEMS: [&str; 3] = [
+    "invalid client",
+    "missing client id",
+    "missing client secret",
+];
+
+/// What an error answer of id.twitch.tv means, from its status (Twitch repeats it in the
+/// body, the only place the `oauth2` crate leaves it) and, for a 400, which of its documented
+/// messages it is.
+pub fn classify_answer(answer: &TwitchOauthError) -> OauthFailure {
+    let text = answer.to_string();
+    match answer.status {
+        Some(400) => {
+            let message = answer.message.trim().to_ascii_lowercase();
+            if CLIENT_PROBLEMS.iter().any(|p| message.starts_with(p)) {
+                OauthFailure::Misconfigured(text)
+            } else {
+                OauthFailure::Refused(text)
+            }
+        }
+        // On the token endpoint, 401 and 403 are about the client's credentials, and a 404
+        // means the configured URL is wrong.
+        Some(401 | 403 | 404) => OauthFailure::Misconfigured(text),
+        // 429, 5xx, anything else or no status at all: transient, keep everything.
+        _ => OauthFailure::Unreachable(text),
+    }
+}
+
 fn classify(error: RequestTokenError<HttpError, TwitchOauthError>) -> OauthFailure {
     match error {
-        RequestTokenError::ServerResponse(refusal) => OauthFailure::Refused(refusal.to_string()),
+        RequestTokenError::ServerResponse(answer) => classify_answer(&answer),
         RequestTokenError::Request(e) => OauthFailure::Unreachable(e.to_string()),
         RequestTokenError::Parse(e, _body) => {
             OauthFailure::Unreachable(format!("unreadable answer: {e}"))
@@ -202,5 +238,37 @@ impl Oauth {
             .await
             .map(TwitchTokenResponse::into_fresh)
             .map_err(classify)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: Option<u16>, message: &str) -> TwitchOauthError {
+        TwitchOauthError {
+            status,
+            message: message.into(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn only_a_refused_grant_is_a_refusal() {
+        let kind = |status, message| match classify_answer(&answer(status, message)) {
+            OauthFailure::Refused(_) => "refused",
+            OauthFailure::Misconfigured(_) => "misconfigured",
+            OauthFailure::Unreachable(_) => "transient",
+        };
+        assert_eq!(kind(Some(400), "Invalid refresh token"), "refused");
+        assert_eq!(kind(Some(400), "Invalid authorization code"), "refused");
+        assert_eq!(kind(Some(400), "invalid client"), "misconfigured");
+        assert_eq!(kind(Some(400), "Missing client secret"), "misconfigured");
+        assert_eq!(kind(Some(403), "invalid client secret"), "misconfigured");
+        assert_eq!(kind(Some(401), "unauthorized"), "misconfigured");
+        assert_eq!(kind(Some(500), "Internal Server Error"), "transient");
+        assert_eq!(kind(Some(503), "Service Unavailable"), "transient");
+        assert_eq!(kind(Some(429), "Too Many Requests"), "transient");
+        assert_eq!(kind(None, "oops"), "transient");
     }
 }

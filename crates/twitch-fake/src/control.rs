@@ -27,6 +27,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_fake/codes", post(mint_code))
         .route("/_fake/ratelimit/reset", post(reset_buckets))
         .route("/_fake/faults", get(show_faults).post(set_faults))
+        .route("/_fake/app/secret", post(rotate_secret))
         .route("/_fake/stats", get(show_stats))
         .with_state(state)
 }
@@ -308,6 +309,24 @@ async fn set_faults(
 ) -> Response {
     state.lock().faults = faults.clone();
     Json(faults).into_response()
+}
+
+#[derive(Deserialize)]
+struct SecretBody {
+    /// The app's new client secret; absent or null: back to the scenario's.
+    #[serde(default)]
+    client_secret: Option<String>,
+}
+
+/// Rotates the app's client secret, as an operator does in Twitch's console: from now on
+/// `/oauth2/token` answers 403 `invalid client secret` to the old one.
+async fn rotate_secret(
+    AxumState(state): AxumState<Arc<State>>,
+    Json(body): Json<SecretBody>,
+) -> Response {
+    let rotated = body.client_secret.is_some();
+    state.lock().rotate_secret(body.client_secret);
+    Json(serde_json::json!({ "rotated": rotated })).into_response()
 }
 
 async fn show_stats(AxumState(state): AxumState<Arc<State>>) -> Response {

@@ -35,6 +35,36 @@ pub fn error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
+/// An id.twitch.tv fault from the current `Faults` (`oauth_*`), if one is set: the answer to
+/// give instead of the real one, after the configured stall.
+async fn oauth_fault(state: &State) -> Option<Response> {
+    let (status, drop, stall) = {
+        let faults = &state.lock().faults;
+        (
+            faults.oauth_status,
+            faults.oauth_drop,
+            faults.oauth_stall_ms,
+        )
+    };
+    if stall > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(stall)).await;
+    }
+    if drop {
+        state.lock().stats.count_fault("oauth-drop");
+        return Some(crate::helix::dropped_connection());
+    }
+    let status = StatusCode::from_u16(status)
+        .ok()
+        .filter(|s| !s.is_success())?;
+    state.lock().stats.count_fault("oauth-status");
+    let message = match status {
+        StatusCode::TOO_MANY_REQUESTS => "Too Many Requests",
+        s if s.is_server_error() => "Internal Server Error",
+        _ => "injected fault",
+    };
+    Some(error(status, message))
+}
+
 fn scopes_of(raw: Option<&str>) -> Vec<String> {
     raw.unwrap_or("")
         .split_whitespace()
@@ -228,12 +258,17 @@ async fn token(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
+    if let Some(fault) = oauth_fault(&state).await {
+        return fault;
+    }
     let pairs = QueryString::parse_with_body(raw.as_deref(), &body);
     let app = &state.scenario.app;
     if pairs.last("client_id") != Some(app.client_id.as_str()) {
         return error(StatusCode::BAD_REQUEST, "invalid client");
     }
-    if pairs.last("client_secret") != Some(app.client_secret.as_str()) {
+    // The secret the app has now: the scenario's, or the one a "rotation" set.
+    let secret = state.lock().client_secret(&app.client_secret);
+    if pairs.last("client_secret") != Some(secret.as_str()) {
         return error(StatusCode::FORBIDDEN, "invalid client secret");
     }
     let lifetimes = &state.scenario.tokens;
@@ -267,6 +302,9 @@ async fn token(
 }
 
 async fn validate(AxumState(state): AxumState<Arc<State>>, headers: HeaderMap) -> Response {
+    if let Some(fault) = oauth_fault(&state).await {
+        return fault;
+    }
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -313,6 +351,9 @@ async fn revoke(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
+    if let Some(fault) = oauth_fault(&state).await {
+        return fault;
+    }
     let pairs = QueryString::parse_with_body(raw.as_deref(), &body);
     if pairs.last("client_id") != Some(state.scenario.app.client_id.as_str()) {
         return error(StatusCode::NOT_FOUND, "client does not exist");

@@ -34,16 +34,18 @@ impl Twitch {
         {
             return Ok(token.clone());
         }
-        let fresh = self
+        // A refusal of the client-credentials grant is about the app itself.
+        let result = self
             .oauth
             .client_credentials(&self.http)
             .await
             .map_err(|e| match e {
-                OauthFailure::Refused(m) => {
-                    TwitchError::Internal(format!("Twitch refused our client credentials: {m}"))
-                }
-                OauthFailure::Unreachable(m) => TwitchError::Unavailable(m),
-            })?;
+                OauthFailure::Refused(m) => OauthFailure::Misconfigured(m),
+                other => other,
+            });
+        let fresh = self
+            .credentials_answer(result)
+            .map_err(|e| TwitchError::Unavailable(e.to_string()))?;
         let lifetime = Duration::from_secs(fresh.expires_in.unwrap_or(3600));
         *cached = Some((fresh.access.clone(), Instant::now() + lifetime));
         Ok(fresh.access)
@@ -92,7 +94,8 @@ impl Twitch {
                 "the Twitch authorization expired".into(),
             ));
         };
-        match self.oauth.refresh(&self.http, &refresh).await {
+        let answer = self.oauth.refresh(&self.http, &refresh).await;
+        match self.credentials_answer(answer) {
             Ok(fresh) => {
                 self.tokens
                     .store_refreshed(&mut tx, user_id, &fresh, now)
@@ -119,11 +122,20 @@ impl Twitch {
                     "Twitch no longer accepts this authorization; log in again".into(),
                 ))
             }
+            // The app's credentials are rejected (an operator's mistake or a secret being
+            // rotated) or Twitch is down: the user's tokens are kept, the caller retries.
+            Err(failure @ OauthFailure::Misconfigured(_)) => {
+                metrics::counter!("twitch_token_refreshes_total", "outcome" => "misconfigured")
+                    .increment(1);
+                Err(TwitchError::Unavailable(format!(
+                    "refreshing the token failed, the token is kept: {failure}"
+                )))
+            }
             Err(OauthFailure::Unreachable(reason)) => {
                 metrics::counter!("twitch_token_refreshes_total", "outcome" => "unreachable")
                     .increment(1);
                 Err(TwitchError::Unavailable(format!(
-                    "refreshing the token failed: {reason}"
+                    "refreshing the token failed, the token is kept: {reason}"
                 )))
             }
         }

@@ -96,6 +96,9 @@ pub struct Twitch {
     pub tokens: TokenStore,
     app_token: tokio::sync::Mutex<Option<(String, Instant)>>,
     channels_cache: Mutex<HashMap<String, (Instant, Vec<Channel>)>>,
+    /// Why id.twitch.tv last rejected the app's own credentials, until it accepts them again:
+    /// readiness fails with it (docs/operations.md), and nobody is logged out for it.
+    credentials_rejected: Mutex<Option<String>>,
 }
 
 impl Twitch {
@@ -114,7 +117,54 @@ impl Twitch {
             tokens,
             app_token: tokio::sync::Mutex::new(None),
             channels_cache: Mutex::new(HashMap::new()),
+            credentials_rejected: Mutex::new(None),
         })
+    }
+
+    /// Ready unless id.twitch.tv rejects the app's credentials: then the message names the
+    /// variables to fix.
+    pub fn readiness(&self) -> Result<(), String> {
+        match self
+            .credentials_rejected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            None => Ok(()),
+            Some(why) => Err(format!(
+                "id.twitch.tv rejects the app's credentials ({why}): check TWITCH_CLIENT_ID and \
+                 TWITCH_CLIENT_SECRET (after rotating the secret, restart twitch-api with the new \
+                 one); users' authorizations are kept"
+            )),
+        }
+    }
+
+    /// Remembers what an answer of the token endpoint says of the app's credentials, and
+    /// turns a failure into the error callers see: a refused grant stays a refusal; rejected
+    /// credentials and outages are "unavailable" (the caller retries; nobody is logged out).
+    fn credentials_answer<T>(&self, result: Result<T, OauthFailure>) -> Result<T, OauthFailure> {
+        let mut rejected = self
+            .credentials_rejected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match &result {
+            Ok(_) | Err(OauthFailure::Refused(_)) => {
+                if rejected.take().is_some() {
+                    tracing::info!("id.twitch.tv accepts the app's credentials again");
+                    metrics::gauge!("twitch_credentials_rejected").set(0.0);
+                }
+            }
+            Err(OauthFailure::Misconfigured(why)) => {
+                if rejected.is_none() {
+                    tracing::error!(%why, "id.twitch.tv rejects the app's credentials: check TWITCH_CLIENT_ID and TWITCH_CLIENT_SECRET");
+                }
+                *rejected = Some(why.clone());
+                metrics::counter!("twitch_credentials_rejected_total").increment(1);
+                metrics::gauge!("twitch_credentials_rejected").set(1.0);
+            }
+            Err(OauthFailure::Unreachable(_)) => {}
+        }
+        result
     }
 
     pub fn config(&self) -> &TwitchConfig {
@@ -131,15 +181,18 @@ impl Twitch {
         code: &str,
         redirect_uri: &str,
     ) -> Result<FreshTokens, TwitchError> {
-        self.oauth
+        let result = self
+            .oauth
             .exchange_code(&self.http, code, redirect_uri)
-            .await
-            .map_err(|e| match e {
-                OauthFailure::Refused(m) => {
-                    TwitchError::BadRequest(format!("Twitch refused the code: {m}"))
-                }
-                OauthFailure::Unreachable(m) => TwitchError::Unavailable(m),
-            })
+            .await;
+        self.credentials_answer(result).map_err(|e| match e {
+            OauthFailure::Refused(m) => {
+                TwitchError::BadRequest(format!("Twitch refused the code: {m}"))
+            }
+            OauthFailure::Misconfigured(_) | OauthFailure::Unreachable(_) => {
+                TwitchError::Unavailable(e.to_string())
+            }
+        })
     }
 
     pub fn forget_channels(&self, user_id: &str) {

@@ -285,3 +285,141 @@ async fn authorize_url_points_at_twitch_with_state_scopes_and_redirect(pool: MyS
     assert!(matches!(error, TwitchApiError::BadRequest(_)));
     let _ = INTERNAL_TOKEN;
 }
+
+/// Whether the stored authorization of the only user is still good.
+async fn still_authorized(pool: &MySqlPool) -> bool {
+    let invalid: Option<String> = sqlx::query_scalar("SELECT invalid_reason FROM twitch_tokens")
+        .fetch_one(pool)
+        .await
+        .expect("row");
+    invalid.is_none()
+}
+
+async fn readyz(stack: &Stack) -> (u16, String) {
+    let response = stack
+        .http
+        .get(format!("http://{}/readyz", stack.api))
+        .send()
+        .await
+        .expect("readyz");
+    (
+        response.status().as_u16(),
+        response.text().await.expect("body"),
+    )
+}
+
+/// id.twitch.tv answers 503 (then 429, then drops connections) while a user's token needs a
+/// refresh: the call is "unavailable", the authorization is kept, twitch-api stays ready (an
+/// outage is nobody's configuration), and the next call after the outage refreshes and works.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn an_outage_of_id_twitch_tv_during_a_refresh_keeps_the_authorization(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world(""), |_| {}).await;
+    stack.authorize("mossy_mod").await;
+    stack
+        .fake_post(
+            "/_fake/tokens/expire",
+            serde_json::json!({"login": "mossy_mod"}),
+        )
+        .await;
+    for fault in [
+        serde_json::json!({"oauth_status": 503}),
+        serde_json::json!({"oauth_status": 500}),
+        serde_json::json!({"oauth_status": 429}),
+        serde_json::json!({"oauth_drop": true}),
+    ] {
+        stack.fake_post("/_fake/faults", fault.clone()).await;
+        let error = stack
+            .client
+            .channels("538211094")
+            .await
+            .expect_err("Twitch is down");
+        assert!(
+            matches!(error, TwitchApiError::Unavailable(_)),
+            "{fault}: {error:?}"
+        );
+        assert!(
+            still_authorized(&pool).await,
+            "{fault}: nobody is logged out"
+        );
+        assert_eq!(
+            readyz(&stack).await.0,
+            200,
+            "{fault}: an outage is not ours"
+        );
+    }
+    stack
+        .fake_post("/_fake/faults", serde_json::json!({}))
+        .await;
+    let channels = stack
+        .client
+        .channels("538211094")
+        .await
+        .expect("after the outage");
+    assert_eq!(channels.len(), 3);
+    assert!(still_authorized(&pool).await);
+}
+
+/// The operator rotates the client secret in Twitch's console before restarting twitch-api:
+/// meanwhile refreshes get 403 `invalid client secret`. Nobody is logged out; twitch-api is
+/// not ready and says which variable to fix; once the secrets agree again, the same stored
+/// authorization works without the user consenting again.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_secret_rotation_window_logs_nobody_out(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world(""), |_| {}).await;
+    stack.authorize("mossy_mod").await;
+    assert_eq!(readyz(&stack).await.0, 200);
+    stack
+        .fake_post(
+            "/_fake/app/secret",
+            serde_json::json!({"client_secret": "rotated-secret"}),
+        )
+        .await;
+    stack
+        .fake_post(
+            "/_fake/tokens/expire",
+            serde_json::json!({"login": "mossy_mod"}),
+        )
+        .await;
+    let error = stack
+        .client
+        .channels("538211094")
+        .await
+        .expect_err("the refresh is refused for the app's secret");
+    assert!(matches!(error, TwitchApiError::Unavailable(_)), "{error:?}");
+    assert!(
+        still_authorized(&pool).await,
+        "the user's authorization is kept"
+    );
+    let (status, body) = readyz(&stack).await;
+    assert_eq!(status, 503);
+    assert!(
+        body.contains("TWITCH_CLIENT_SECRET") && body.contains("invalid client secret"),
+        "{body}"
+    );
+    let metrics = stack
+        .http
+        .get(format!("http://{}/metrics", stack.api))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("twitch_credentials_rejected 1"),
+        "{metrics}"
+    );
+
+    // The secrets agree again (twitch-api restarted with the new one; here, the old one back).
+    stack
+        .fake_post("/_fake/app/secret", serde_json::json!({}))
+        .await;
+    let channels = stack
+        .client
+        .channels("538211094")
+        .await
+        .expect("no re-consent needed");
+    assert_eq!(channels.len(), 3);
+    assert_eq!(readyz(&stack).await.0, 200);
+    assert!(still_authorized(&pool).await);
+}

@@ -176,7 +176,7 @@ async fn helix(
 
 /// Headers go out, then the connection dies mid-body: what a client sees when Twitch's edge
 /// drops it.
-fn dropped_connection() -> Response {
+pub(crate) fn dropped_connection() -> Response {
     let stream = futures::stream::once(async {
         Err::<Bytes, std::io::Error>(std::io::Error::new(
             std::io::ErrorKind::ConnectionReset,

@@ -135,6 +135,14 @@ pub struct Faults {
     /// Share of Helix requests that stall `stall_ms` before answering.
     pub stall_rate: f64,
     pub stall_ms: u64,
+    /// id.twitch.tv's bad days: every `/oauth2/token`, `/oauth2/validate` and
+    /// `/oauth2/revoke` request answers this status (500, 503, 429…) with Twitch's
+    /// `{"status", "message"}` body. 0: off.
+    pub oauth_status: u16,
+    /// Every id.twitch.tv request's connection drops before an answer.
+    pub oauth_drop: bool,
+    /// Every id.twitch.tv request stalls this long before answering.
+    pub oauth_stall_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

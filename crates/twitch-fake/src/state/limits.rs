@@ -85,7 +85,7 @@ impl Inner {
             Fault::Drop => Some("drop"),
         };
         if let Some(kind) = kind {
-            *self.stats.faults_injected.entry(kind).or_default() += 1;
+            self.stats.count_fault(kind);
         }
         (fault, delay)
     }

@@ -88,6 +88,13 @@ pub enum Fault {
     Drop,
 }
 
+impl Stats {
+    /// Counts one injected fault of `kind`.
+    pub fn count_fault(&mut self, kind: &'static str) {
+        *self.faults_injected.entry(kind).or_default() += 1;
+    }
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct Stats {
     pub helix_requests: u64,
@@ -116,9 +123,26 @@ pub struct Inner {
     refresh: HashMap<String, RefreshGrant>,
     buckets: HashMap<Subject, Bucket>,
     pub faults: Faults,
+    /// The app's client secret after a "rotation" (`/_fake/app/secret`); the scenario's until
+    /// then.
+    rotated_secret: Option<String>,
     helix_counter: u64,
     pub stats: Stats,
     token_rng: Rng,
+}
+
+impl Inner {
+    /// The client secret `/oauth2/token` accepts now.
+    pub fn client_secret(&self, scenario_secret: &str) -> String {
+        self.rotated_secret
+            .clone()
+            .unwrap_or_else(|| scenario_secret.to_string())
+    }
+
+    /// Rotates the app's client secret (`None`: back to the scenario's).
+    pub fn rotate_secret(&mut self, secret: Option<String>) {
+        self.rotated_secret = secret;
+    }
 }
 
 pub struct State {
@@ -154,6 +178,7 @@ impl State {
             refresh: HashMap::new(),
             buckets: HashMap::new(),
             faults,
+            rotated_secret: None,
             helix_counter: 0,
             stats: Stats::default(),
             // Tokens need only be unpredictable enough for tests; mixing in the clock keeps
