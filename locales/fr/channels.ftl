@@ -25,3 +25,4 @@ auto-stop-deleted = Capture automatique arrêtée : la session a été supprimé
 error-channel-id = « { $id } » n'est pas un identifiant de chaîne Twitch (uniquement des chiffres).
 error-not-your-channel = Vous ne pouvez capturer que votre propre chaîne et celles que vous modérez ; celle-ci n'en fait pas partie.
 error-interval = L'intervalle doit être un nombre entier de minutes entre 1 et 1440, pas « { $value } ».
+auto-stop-reauth = Capture automatique en pause : votre autorisation Twitch a pris fin. Reconnectez-vous pour la reprendre.

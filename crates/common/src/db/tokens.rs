@@ -163,3 +163,20 @@ pub async fn stale(
     .fetch_all(executor)
     .await
 }
+
+/// Users whose token was marked invalid (by a refused refresh, a call, a validation) and who
+/// still have a web session or an enabled auto-capture: (Twitch user id, why it was marked).
+pub async fn invalid_with_access(
+    executor: impl Executor<'_, Database = MySql>,
+) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.twitch_user_id, t.invalid_reason FROM twitch_tokens t \
+         JOIN users u ON u.twitch_user_id = t.twitch_user_id \
+         WHERE t.invalid_since IS NOT NULL AND ( \
+           EXISTS (SELECT 1 FROM web_sessions w WHERE w.user_id = u.id) \
+           OR EXISTS (SELECT 1 FROM session_channels sc JOIN analysis_sessions s ON s.id = sc.session_id \
+                      WHERE s.user_id = u.id AND sc.auto_capture_enabled))",
+    )
+    .fetch_all(executor)
+    .await
+}

@@ -207,11 +207,7 @@ async fn a_token_twitch_refuses_at_validation_ends_web_sessions_and_pauses_auto_
             .await
             .expect("channel");
     assert!(!enabled);
-    assert!(
-        reason
-            .expect("reason")
-            .contains("Twitch authorization ended")
-    );
+    assert_eq!(reason.as_deref(), Some("auto-stop-reauth"));
     let audited: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_logs WHERE event = 'token_invalidated' AND user_id = ?",
     )
@@ -255,4 +251,99 @@ async fn a_valid_token_is_revalidated_and_nothing_else_changes(pool: MySqlPool) 
             .await
             .expect("audit");
     assert_eq!(audited, 0);
+}
+
+/// A token found invalid outside the hourly check — a refresh Twitch refuses during a call —
+/// ends every web session of its user and pauses their auto-captures at the next housekeeping
+/// run (within a minute), with one audit entry; the next run finds nothing more to do.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_token_refused_during_a_call_ends_every_web_session_at_the_next_housekeeping(
+    pool: MySqlPool,
+) {
+    let stack = Stack::start(pool.clone(), world("humans = 20"), Options::default())
+        .await
+        .expect("stack");
+    let user = stack.login("mossy_mod").await.expect("login");
+    let (_, channel) = stack
+        .session_with_channel(user, "watched")
+        .await
+        .expect("session");
+    tca_common::db::session_channels::enable_auto_capture(&pool, channel, 5, true, Utc::now())
+        .await
+        .expect("enable");
+    let later = Utc::now() + chrono::Duration::days(1);
+    for browser in ["laptop", "phone"] {
+        sqlx::query(
+            "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, absolute_expires_at) \
+             VALUES (UNHEX(SHA2(?, 256)), ?, UNHEX(SHA2('c', 256)), ?, ?, ?, ?)",
+        )
+        .bind(browser)
+        .bind(user)
+        .bind(Utc::now())
+        .bind(Utc::now())
+        .bind(later)
+        .bind(later)
+        .execute(&pool)
+        .await
+        .expect("web session");
+    }
+    // Validated a minute ago: the hourly check has nothing to do. Then the user disconnects
+    // the app on Twitch, and the next call's refresh is refused.
+    sqlx::query("UPDATE twitch_tokens SET validated_at = ?")
+        .bind(Utc::now())
+        .execute(&pool)
+        .await
+        .expect("fresh");
+    stack
+        .fake_post(
+            "/_fake/tokens/revoke-grants",
+            serde_json::json!({"login": "mossy_mod"}),
+        )
+        .await
+        .expect("revoke");
+    let error = stack
+        .twitch
+        .channels(crate::stack_worlds::MOD_ID)
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(
+            error,
+            tca_common::twitch_api::TwitchApiError::ReauthRequired(_)
+        ),
+        "{error:?}"
+    );
+
+    for _ in 0..2 {
+        housekeeping::ensure_scheduled(&pool, Utc::now())
+            .await
+            .expect("schedule");
+        stack
+            .wait_idle("housekeeping", Duration::from_secs(60))
+            .await
+            .expect("ran");
+    }
+    let web: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM web_sessions WHERE user_id = ?")
+        .bind(user)
+        .fetch_one(&pool)
+        .await
+        .expect("web");
+    assert_eq!(web, 0, "every browser of the user is logged out");
+    let (enabled, reason): (bool, Option<String>) = sqlx::query_as(
+        "SELECT auto_capture_enabled, auto_capture_stopped_reason FROM session_channels WHERE id = ?",
+    )
+    .bind(channel)
+    .fetch_one(&pool)
+    .await
+    .expect("channel");
+    assert!(!enabled);
+    assert_eq!(reason.as_deref(), Some("auto-stop-reauth"));
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_logs WHERE event = 'token_invalidated' AND user_id = ?",
+    )
+    .bind(user)
+    .fetch_one(&pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited, 1, "once, though housekeeping ran twice");
 }

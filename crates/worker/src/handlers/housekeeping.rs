@@ -12,7 +12,7 @@ use sqlx::MySqlPool;
 use tca_common::db::audit::{self, Event, Subject};
 use tca_common::db::jobs::{self, ClaimedJob, JobKind, JobStatus, NewJob, QueueError};
 use tca_common::db::{
-    captures, oauth_states, presence, session_channels, sessions, users, web_sessions,
+    captures, oauth_states, presence, session_channels, sessions, tokens, users, web_sessions,
 };
 
 use crate::context::Context;
@@ -154,6 +154,23 @@ async fn validate_tokens(ctx: &Context, now: DateTime<Utc>) -> u64 {
             }
         }
     }
+    // Tokens found invalid elsewhere (a refused refresh during a call): their users' access
+    // ends here too, within one housekeeping interval.
+    match tokens::invalid_with_access(&ctx.pool).await {
+        Ok(found) => {
+            for (twitch_user_id, reason) in found {
+                let reason =
+                    reason.unwrap_or_else(|| "Twitch no longer accepts the authorization".into());
+                match end_user_access(&ctx.pool, &twitch_user_id, &reason, now).await {
+                    Ok(()) => invalidated += 1,
+                    Err(e) => {
+                        tracing::warn!(error = %e, twitch_user_id, "could not end the access of an invalid token")
+                    }
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not list invalid tokens still in use"),
+    }
     metrics::counter!("tokens_invalidated_total").increment(invalidated);
     invalidated
 }
@@ -169,11 +186,10 @@ async fn end_user_access(
     let Some(user) = users::find_by_twitch_id(pool, twitch_user_id).await? else {
         return Ok(());
     };
-    let stop_reason =
-        format!("Auto-capture paused: your Twitch authorization ended ({reason}). Log in again.");
     let mut tx = pool.begin().await?;
     web_sessions::delete_for_user(&mut *tx, user.id).await?;
-    session_channels::stop_all_of_user(&mut *tx, user.id, &stop_reason, now).await?;
+    // A message key: the moderator reads it in their language (the audit entry keeps why).
+    session_channels::stop_all_of_user(&mut *tx, user.id, "auto-stop-reauth", now).await?;
     audit::record(
         &mut *tx,
         &Event::TokenInvalidated {
