@@ -62,3 +62,4 @@ capture-error-reauth = Your Twitch authorization has ended (revoked or expired).
 capture-error-channel-gone = This channel no longer exists on Twitch.
 capture-error-internal = The capture failed because of an internal error; it was logged.
 capture-error-twitch-unavailable = Twitch was unavailable at every attempt; try again later.
+capture-error-paging = Twitch sent the chatter list in pages that went in circles (or never ended); the capture stopped instead of looping. The next capture starts afresh.

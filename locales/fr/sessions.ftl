@@ -62,3 +62,4 @@ capture-error-reauth = Votre autorisation Twitch a pris fin (révoquée ou expir
 capture-error-channel-gone = Cette chaîne n'existe plus sur Twitch.
 capture-error-internal = La capture a échoué à cause d'une erreur interne ; elle a été enregistrée.
 capture-error-twitch-unavailable = Twitch était indisponible à chaque tentative ; réessayez plus tard.
+capture-error-paging = Twitch a envoyé la liste des chatteurs en pages qui tournaient en rond (ou sans fin) ; la capture s'est arrêtée au lieu de boucler. La prochaine capture repart de zéro.

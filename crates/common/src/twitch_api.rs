@@ -159,6 +159,9 @@ pub enum ErrorCode {
     RateLimited,
     /// Twitch kept failing (5xx, timeouts, dropped connections) after retries.
     TwitchUnavailable,
+    /// Twitch's paging went wrong (a cursor came back twice, more pages than the list can
+    /// have): the listing was abandoned rather than looped over.
+    PagingBroken,
     Internal,
 }
 
@@ -171,7 +174,7 @@ impl ErrorCode {
             Self::NotModerator => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::TwitchUnavailable => StatusCode::BAD_GATEWAY,
+            Self::TwitchUnavailable | Self::PagingBroken => StatusCode::BAD_GATEWAY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -202,6 +205,8 @@ pub enum TwitchApiError {
     Unauthorized,
     #[error("Twitch is unavailable: {0}")]
     Unavailable(String),
+    #[error("Twitch's paging went wrong: {0}")]
+    PagingBroken(String),
     #[error("twitch-api failed: {0}")]
     Internal(String),
     #[error("cannot reach twitch-api: {0}")]
@@ -223,6 +228,7 @@ impl From<ApiErrorBody> for TwitchApiError {
                 retry_after: Duration::from_millis(body.retry_after_ms.unwrap_or(1000)),
             },
             ErrorCode::TwitchUnavailable => Self::Unavailable(message),
+            ErrorCode::PagingBroken => Self::PagingBroken(message),
             ErrorCode::Internal => Self::Internal(message),
         }
     }

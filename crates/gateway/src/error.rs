@@ -70,6 +70,7 @@ impl From<TwitchApiError> for AppError {
             TwitchApiError::NotFound(_) => Self::NotFound,
             TwitchApiError::RateLimited { .. }
             | TwitchApiError::Unavailable(_)
+            | TwitchApiError::PagingBroken(_)
             | TwitchApiError::Transport(_) => Self::Unavailable(t("error-twitch-down")),
             other => Self::Internal(anyhow::anyhow!(other)),
         }

@@ -23,6 +23,7 @@ use tca_common::twitch_api::{
 };
 use tca_common::twitch_id::TwitchId;
 
+use crate::twitch::paging::Pager;
 use crate::twitch::{Actor, Twitch, TwitchError};
 
 #[derive(Clone)]
@@ -256,6 +257,18 @@ fn ndjson_line(line: &ChattersLine, out: &mut Vec<u8>) {
     }
 }
 
+/// Ends a chatters stream under way with an error line.
+async fn end_with_error(tx: &tokio::sync::mpsc::Sender<Bytes>, e: TwitchError) {
+    let mut chunk = Vec::new();
+    ndjson_line(
+        &ChattersLine::Error {
+            error: ApiError::from(e).0,
+        },
+        &mut chunk,
+    );
+    let _ = tx.send(Bytes::from(chunk)).await;
+}
+
 /// Streams every chatter once, page by page (NDJSON), then a summary line. Errors before the
 /// first page are HTTP errors; later ones end the stream with an error line.
 async fn get_chatters(
@@ -277,9 +290,11 @@ async fn get_chatters(
         let total = first.total;
         let mut seen: HashSet<String> = HashSet::with_capacity(total as usize);
         let mut pages = 0u32;
+        let mut pager = Pager::new("chatters", 1000, Pager::chatters_pages(total));
         let mut page = first;
         loop {
             pages += 1;
+            let len = page.data.len();
             let mut chunk = Vec::with_capacity(page.data.len() * 64);
             for c in page.data {
                 // Twitch's list is live: a chatter may repeat across pages.
@@ -297,23 +312,17 @@ async fn get_chatters(
             if tx.send(Bytes::from(chunk)).await.is_err() {
                 return; // The caller went away.
             }
-            let Some(cursor) = page.cursor else { break };
+            let next = match pager.next(len, page.cursor) {
+                Ok(next) => next,
+                Err(e) => return end_with_error(&tx, e).await,
+            };
+            let Some(cursor) = next else { break };
             page = match twitch
                 .chatters_page(&broadcaster, &moderator, Some(&cursor), deadline)
                 .await
             {
                 Ok(next) => next,
-                Err(e) => {
-                    let mut chunk = Vec::new();
-                    ndjson_line(
-                        &ChattersLine::Error {
-                            error: ApiError::from(e).0,
-                        },
-                        &mut chunk,
-                    );
-                    let _ = tx.send(Bytes::from(chunk)).await;
-                    return;
-                }
+                Err(e) => return end_with_error(&tx, e).await,
             };
         }
         metrics::histogram!("chatters_stream_size").record(seen.len() as f64);

@@ -450,3 +450,50 @@ async fn a_100k_chatter_capture_completes(pool: MySqlPool) {
     assert_eq!(presence, 100_002);
     println!("100,002-chatter capture: queued to done in {elapsed:?}");
 }
+
+/// Twitch's chatter pages go in circles (a page answered with the cursor it was asked with):
+/// the capture ends failed with a readable reason after one repeat, and is not retried into
+/// the same loop; nothing is half-written.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_repeated_cursor_ends_the_capture_with_a_clear_failure(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world("humans = 2500"), Options::default())
+        .await
+        .expect("stack");
+    let user = stack.login("mossy_mod").await.expect("login");
+    let (_, channel_id) = stack
+        .session_with_channel(user, WATCHED)
+        .await
+        .expect("session");
+    stack
+        .fake_post("/_fake/faults", serde_json::json!({"repeat_cursor": true}))
+        .await
+        .expect("faults");
+    let capture = stack.capture(channel_id, user).await.expect("capture");
+    let (status, error) = stack
+        .wait_capture(capture, Duration::from_secs(30))
+        .await
+        .expect("finished");
+    assert_eq!(status, CaptureStatus::Failed);
+    assert_eq!(error.as_deref(), Some("capture-error-paging"));
+    stack
+        .wait_idle("capture_chatters", Duration::from_secs(10))
+        .await
+        .expect("job ended");
+    let (job_status, attempts): (String, u32) =
+        sqlx::query_as("SELECT status, attempts FROM jobs WHERE kind = 'capture_chatters'")
+            .fetch_one(&pool)
+            .await
+            .expect("job");
+    assert_eq!(
+        (job_status.as_str(), attempts),
+        ("failed", 1),
+        "not retried"
+    );
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM capture_chatters WHERE capture_id = ?")
+            .bind(capture)
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(rows, 0, "a failed capture keeps no partial list");
+}

@@ -7,7 +7,13 @@ use serde::Deserialize;
 use tca_common::twitch_api::{Channel, TwitchUser};
 
 use super::helix::Paged;
+use super::paging::Pager;
 use super::{Actor, Twitch, TwitchError};
+
+/// Get Moderated Channels pages (100 channels each) one pass may take: 10,000 channels.
+const MODERATED_CHANNELS_MAX_PAGES: u32 = 100;
+/// How long listing a user's channels may take, all pages included.
+const MODERATED_CHANNELS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct HelixChatter {
@@ -112,6 +118,9 @@ impl Twitch {
         }];
         let actor = Actor::User(user_id.to_string());
         let mut cursor: Option<String> = None;
+        let mut pager = Pager::new("moderated_channels", 100, MODERATED_CHANNELS_MAX_PAGES);
+        // The whole list within a deadline: a slow Twitch must not hold the page forever.
+        let deadline = Some(Instant::now() + MODERATED_CHANNELS_DEADLINE);
         loop {
             let mut query = vec![("user_id", user_id), ("first", "100")];
             if let Some(c) = &cursor {
@@ -123,9 +132,10 @@ impl Twitch {
                     "moderated_channels",
                     "moderation/channels",
                     &query,
-                    None,
+                    deadline,
                 )
                 .await?;
+            let len = page.data.len();
             channels.extend(
                 page.data
                     .into_iter()
@@ -137,7 +147,7 @@ impl Twitch {
                         own: false,
                     }),
             );
-            match page.pagination.cursor.filter(|c| !c.is_empty()) {
+            match pager.next(len, page.pagination.cursor.filter(|c| !c.is_empty()))? {
                 Some(next) => cursor = Some(next),
                 None => break,
             }

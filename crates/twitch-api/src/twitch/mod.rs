@@ -8,6 +8,7 @@
 mod auth;
 mod endpoints;
 mod helix;
+pub mod paging;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -54,6 +55,8 @@ pub enum TwitchError {
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
+    PagingBroken(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -66,6 +69,7 @@ impl TwitchError {
             Self::BadRequest(_) => ErrorCode::BadRequest,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Unavailable(_) => ErrorCode::TwitchUnavailable,
+            Self::PagingBroken(_) => ErrorCode::PagingBroken,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

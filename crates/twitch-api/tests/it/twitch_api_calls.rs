@@ -247,13 +247,14 @@ async fn bad_parameters_are_refused_with_a_clear_400(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn channel_list_has_the_users_own_channel_first_then_every_moderated_page(pool: MySqlPool) {
-    let extra: String = (0..123)
+    // A moderator of 250 channels (issue 17): every one listed, three pages of 100.
+    let extra: String = (0..250)
         .map(|n| format!("[[channels]]\nlogin = \"modded_{n:03}\"\nmoderators = [\"mossy_mod\"]\n"))
         .collect();
     let stack = Stack::start(pool, world(&extra), |_| {}).await;
     stack.authorize("mossy_mod").await;
     let channels = stack.client.channels("538211094").await.expect("channels");
-    assert_eq!(channels.len(), 1 + 2 + 123);
+    assert_eq!(channels.len(), 1 + 2 + 250);
     assert!(channels[0].own);
     assert_eq!(channels[0].broadcaster_login, "mossy_mod");
     assert!(channels[1..].iter().all(|c| !c.own));
@@ -262,16 +263,16 @@ async fn channel_list_has_the_users_own_channel_first_then_every_moderated_page(
         .map(|c| c.broadcaster_login.as_str())
         .collect();
     assert_eq!(logins.len(), channels.len());
-    assert!(logins.contains("modded_122") && logins.contains("pixelbrookgames"));
+    assert!(logins.contains("modded_249") && logins.contains("pixelbrookgames"));
     let stats = stack.fake_get("/_fake/stats").await;
     assert_eq!(
-        stats["by_endpoint"]["moderated_channels"], 2,
-        "two pages of 100: {stats}"
+        stats["by_endpoint"]["moderated_channels"], 3,
+        "three pages of 100: {stats}"
     );
     // Cached briefly: asking again costs nothing.
     stack.client.channels("538211094").await.expect("cached");
     let stats = stack.fake_get("/_fake/stats").await;
-    assert_eq!(stats["by_endpoint"]["moderated_channels"], 2);
+    assert_eq!(stats["by_endpoint"]["moderated_channels"], 3);
 }
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
@@ -309,5 +310,51 @@ async fn users_by_login_and_as_a_user(pool: MySqlPool) {
     assert_eq!(
         stats["max_calls_per_window"]["538211094"], 2,
         "on the user's bucket (+ the profile at login)"
+    );
+}
+
+/// Twitch answers a page with the cursor it was asked with: the chatters stream and the
+/// channel list stop with a clear "paging broken" error after one repeat, instead of looping.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_repeated_cursor_stops_the_listing_with_a_clear_error(pool: MySqlPool) {
+    let extra: String = (0..150)
+        .map(|n| format!("[[channels]]\nlogin = \"modded_{n:03}\"\nmoderators = [\"mossy_mod\"]\n"))
+        .collect();
+    let stack = Stack::start(pool, world(&format!("{extra}{}", big_channel())), |_| {}).await;
+    stack.authorize("mossy_mod").await;
+    stack
+        .fake_post("/_fake/faults", json!({"repeat_cursor": true}))
+        .await;
+
+    let mut stream = stack
+        .client
+        .chatters("900000001", "538211094", None)
+        .await
+        .expect("the first page arrives");
+    let error = loop {
+        match stream.next().await {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the stream ended as if complete"),
+            Err(error) => break error,
+        }
+    };
+    assert!(
+        matches!(&error, TwitchApiError::PagingBroken(m) if m.contains("same chatters cursor twice")),
+        "{error:?}"
+    );
+    let stats = stack.fake_get("/_fake/stats").await;
+    assert_eq!(
+        stats["by_endpoint"]["chatters"], 2,
+        "page 2 came back with page 1's cursor, and nothing more was asked: {stats}"
+    );
+
+    let error = stack
+        .client
+        .channels("538211094")
+        .await
+        .expect_err("paging broken");
+    assert!(
+        matches!(&error, TwitchApiError::PagingBroken(_)),
+        "{error:?}"
     );
 }

@@ -89,8 +89,11 @@ pub(super) async fn get_chatters(
                 }
             })
             .collect();
-        let next = (end < members.len())
+        let mut next = (end < members.len())
             .then(|| encode_cursor(&format!("chatters:{channel}:{listing}:{end}")));
+        if inner.faults.repeat_cursor && query.one("after").is_some() {
+            next = query.one("after").map(str::to_string);
+        }
         Ok(json!({ "data": data, "pagination": pagination(next), "total": members.len() }))
     })
     .await
@@ -150,7 +153,11 @@ pub(super) async fn get_moderated_channels(
                 json!({ "broadcaster_id": id, "broadcaster_login": login, "broadcaster_name": name })
             })
             .collect();
-        let next = (end < channels.len()).then(|| encode_cursor(&format!("moderated:{me}:{end}")));
+        let mut next =
+            (end < channels.len()).then(|| encode_cursor(&format!("moderated:{me}:{end}")));
+        if inner.faults.repeat_cursor && query.one("after").is_some() {
+            next = query.one("after").map(str::to_string);
+        }
         Ok(json!({ "data": data, "pagination": pagination(next) }))
     })
     .await

@@ -143,6 +143,9 @@ pub struct Faults {
     pub oauth_drop: bool,
     /// Every id.twitch.tv request stalls this long before answering.
     pub oauth_stall_ms: u64,
+    /// Cursor-paged lists (Get Chatters, Get Moderated Channels) answer a page with the very
+    /// cursor they were asked with: a client that trusts cursors loops forever.
+    pub repeat_cursor: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -110,6 +110,9 @@ async fn on_twitch_error(
         TwitchApiError::BadRequest(_) | TwitchApiError::Unauthorized => {
             Some(("capture-error-internal", false))
         }
+        // Twitch's paging looped or ran past what the list can hold: a clear failure, not a
+        // retry of the same loop (the next capture starts a fresh pass).
+        TwitchApiError::PagingBroken(_) => Some(("capture-error-paging", false)),
         TwitchApiError::Unavailable(_)
         | TwitchApiError::Internal(_)
         | TwitchApiError::Transport(_)
