@@ -116,7 +116,8 @@ pub async fn request(
         10
     } else {
         5
-    });
+    })
+    .max_attempts(CAPTURE_MAX_ATTEMPTS);
     jobs::enqueue(&mut *conn, &job, now).await?;
     let (session_id, channel): (u64, String) =
         sqlx::query_as("SELECT session_id, broadcaster_login FROM captures WHERE id = ?")
@@ -241,6 +242,11 @@ pub async fn unfinished_for_channel(
     .fetch_one(conn)
     .await
 }
+
+/// Attempts of a capture job. With the worker's default backoff (5 s doubling, jittered,
+/// at most 10 min) eight attempts span about ten minutes: an outage of Twitch or id.twitch.tv
+/// that long — refreshes failing included — loses no capture (it completes afterwards).
+pub const CAPTURE_MAX_ATTEMPTS: u32 = 8;
 
 /// Account enrichment is a singleton (one dedupe key) any capture can kick.
 pub const ENRICH_DEDUPE_KEY: &str = "enrich";

@@ -497,3 +497,94 @@ async fn a_repeated_cursor_ends_the_capture_with_a_clear_failure(pool: MySqlPool
             .expect("count");
     assert_eq!(rows, 0, "a failed capture keeps no partial list");
 }
+
+/// id.twitch.tv is down (503, then dropped connections) exactly when the moderator's token
+/// needs a refresh: the capture waits and retries, nobody is logged out (housekeeping included),
+/// and once Twitch is back the capture completes with the same authorization.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn an_id_twitch_tv_outage_during_refreshes_logs_nobody_out_and_the_capture_completes(
+    pool: MySqlPool,
+) {
+    let stack = Stack::start(pool.clone(), world("humans = 50"), Options::default())
+        .await
+        .expect("stack");
+    let user = stack.login("mossy_mod").await.expect("login");
+    let later = chrono::Utc::now() + chrono::Duration::days(1);
+    sqlx::query(
+        "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, absolute_expires_at) \
+         VALUES (UNHEX(SHA2('browser', 256)), ?, UNHEX(SHA2('c', 256)), NOW(6), NOW(6), ?, ?)",
+    )
+    .bind(user)
+    .bind(later)
+    .bind(later)
+    .execute(&pool)
+    .await
+    .expect("web session");
+    let (_, channel_id) = stack
+        .session_with_channel(user, WATCHED)
+        .await
+        .expect("session");
+    stack
+        .fake_post(
+            "/_fake/tokens/expire",
+            serde_json::json!({"login": "mossy_mod"}),
+        )
+        .await
+        .expect("expire");
+    stack
+        .fake_post("/_fake/faults", serde_json::json!({"oauth_status": 503}))
+        .await
+        .expect("outage");
+    let capture = stack.capture(channel_id, user).await.expect("capture");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stack
+        .fake_post("/_fake/faults", serde_json::json!({"oauth_drop": true}))
+        .await
+        .expect("outage, worse");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tca_worker::handlers::housekeeping::ensure_scheduled(&pool, chrono::Utc::now())
+        .await
+        .expect("schedule");
+    stack
+        .wait_idle("housekeeping", Duration::from_secs(30))
+        .await
+        .expect("housekeeping ran during the outage");
+    let (status, error): (CaptureStatus, Option<String>) =
+        sqlx::query_as("SELECT status, error FROM captures WHERE id = ?")
+            .bind(capture)
+            .fetch_one(&pool)
+            .await
+            .expect("capture");
+    assert!(
+        !status.is_finished(),
+        "still waiting for Twitch: {status:?} {error:?}"
+    );
+    let retried: u32 =
+        sqlx::query_scalar("SELECT attempts FROM jobs WHERE kind = 'capture_chatters'")
+            .fetch_one(&pool)
+            .await
+            .expect("job");
+    assert!(retried >= 2, "the capture retried: {retried} attempts");
+
+    stack
+        .fake_post("/_fake/faults", serde_json::json!({}))
+        .await
+        .expect("Twitch is back");
+    let (status, error) = stack
+        .wait_capture(capture, Duration::from_secs(60))
+        .await
+        .expect("finished");
+    assert_eq!(status, CaptureStatus::Done, "{error:?}");
+    let invalid: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM twitch_tokens WHERE invalid_since IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .expect("tokens");
+    assert_eq!(invalid, 0, "the authorization was never given up");
+    let web: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM web_sessions WHERE user_id = ?")
+        .bind(user)
+        .fetch_one(&pool)
+        .await
+        .expect("web");
+    assert_eq!(web, 1, "nobody was logged out");
+}
