@@ -4,8 +4,11 @@
 //! 1. a GCRA bucket (governor) of `limit` points refilled over `window` — Twitch's own model;
 //! 2. at most `limit` calls in any rolling `window` — so no minute ever sees more than the
 //!    bucket holds, even when our bucket starts full while Twitch's is not;
-//! 3. what Twitch last said: `Ratelimit-Remaining: 0` or a 429 blocks the bucket until
-//!    `Ratelimit-Reset`; a different `Ratelimit-Limit` replaces our assumption.
+//! 3. what Twitch last said: `Ratelimit-Remaining: 0` or a 429 blocks the bucket until the
+//!    next point is back — points refill continuously, and `Ratelimit-Reset` is when the
+//!    bucket is *full* again, so a call needing one point waits `reset / limit`, not until
+//!    the reset (`wait_for_points`); repeated 429s back off exponentially from there. A
+//!    different `Ratelimit-Limit` replaces our assumption.
 //!
 //! A caller with a deadline gets `Err(wait)` instead of waiting past it.
 
@@ -172,7 +175,8 @@ impl Limiter {
                 state.recent = recent;
             }
             if remaining == Some(0) {
-                let until = Instant::now() + reset_in.unwrap_or(Duration::from_secs(1));
+                let wait = wait_for_points(state.limit, Some(0), reset_in, 1);
+                let until = Instant::now() + wait;
                 state.blocked_until = Some(state.blocked_until.map_or(until, |b| b.max(until)));
             }
             if let Some(remaining) = remaining {
@@ -182,18 +186,77 @@ impl Limiter {
         });
     }
 
-    /// After a 429: nothing more from this bucket until `reset_in` has passed.
-    pub fn block(&self, bucket: &Bucket, reset_in: Duration) {
-        let until = Instant::now() + reset_in;
+    /// After a 429 (the `consecutive`-th in a row for this call): blocks the bucket until the
+    /// point the call needs is back, doubled for each repeat; returns the wait.
+    pub fn block_after_429(
+        &self,
+        bucket: &Bucket,
+        limit: Option<u32>,
+        remaining: Option<u32>,
+        reset_in: Option<Duration>,
+        consecutive: u32,
+    ) -> Duration {
+        let mut wait = Duration::ZERO;
         self.with_bucket(bucket, |state| {
+            let limit = limit.filter(|&l| l > 0).unwrap_or(state.limit);
+            wait = wait_for_points(limit, remaining, reset_in, consecutive);
+            let until = Instant::now() + wait;
             state.blocked_until = Some(state.blocked_until.map_or(until, |b| b.max(until)));
         });
+        wait
     }
+}
+
+/// The shortest wait Twitch's answer allows before one more point is in the bucket.
+const MIN_WAIT: Duration = Duration::from_millis(100);
+
+/// How long until the one point a call needs is back: the bucket refills `limit` points by
+/// `reset_in` (when it is full again), so one point takes `reset_in / (limit - remaining)` at
+/// worst — `reset_in / limit` from empty. The `consecutive`-th 429 in a row doubles it each
+/// time (Twitch disagrees with our arithmetic: back off), never past the full reset.
+pub fn wait_for_points(
+    limit: u32,
+    remaining: Option<u32>,
+    reset_in: Option<Duration>,
+    consecutive: u32,
+) -> Duration {
+    let reset = reset_in.unwrap_or(Duration::from_secs(1));
+    let missing = limit.max(1).saturating_sub(remaining.unwrap_or(0)).max(1);
+    let one_point = (reset / missing).max(MIN_WAIT);
+    let doubled = one_point.saturating_mul(1u32 << consecutive.saturating_sub(1).min(16));
+    doubled.min(reset.max(MIN_WAIT))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn after_a_429_a_call_waits_for_its_point_not_for_the_full_bucket() {
+        let reset = Some(Duration::from_secs(60));
+        // 800 points a minute, empty: one point is back in 75 ms (the floor is 100 ms).
+        assert_eq!(wait_for_points(800, Some(0), reset, 1), MIN_WAIT);
+        // 30 points a minute, empty: 2 s.
+        assert_eq!(
+            wait_for_points(30, Some(0), reset, 1),
+            Duration::from_secs(2)
+        );
+        // Repeated 429s double it, never past the reset.
+        assert_eq!(
+            wait_for_points(30, Some(0), reset, 2),
+            Duration::from_secs(4)
+        );
+        assert_eq!(
+            wait_for_points(30, Some(0), reset, 3),
+            Duration::from_secs(8)
+        );
+        assert_eq!(
+            wait_for_points(30, Some(0), reset, 20),
+            Duration::from_secs(60)
+        );
+        // No headers: a second at most.
+        assert!(wait_for_points(800, None, None, 1) <= Duration::from_secs(1));
+    }
 
     #[tokio::test]
     async fn never_admits_more_than_the_limit_in_any_window() {
@@ -240,14 +303,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn twitchs_headers_block_until_reset() {
-        let limiter = Limiter::new(800, Duration::from_secs(60));
+    async fn twitchs_headers_block_until_the_next_point_not_the_full_reset() {
+        let limiter = Limiter::new(30, Duration::from_secs(60));
         let bucket = Bucket::App;
-        limiter.observe(&bucket, Some(800), Some(0), Some(Duration::from_secs(30)));
+        // Empty, full again in 30 s at 30 points a minute: one point is back in 1 s.
+        limiter.observe(&bucket, Some(30), Some(0), Some(Duration::from_secs(30)));
         let wait = limiter
-            .acquire(&bucket, Some(Instant::now() + Duration::from_secs(1)))
+            .acquire(&bucket, Some(Instant::now() + Duration::from_millis(200)))
             .await
-            .expect_err("blocked until the reset");
-        assert!(wait > Duration::from_secs(25));
+            .expect_err("blocked until the next point");
+        assert!(
+            wait > Duration::from_millis(700) && wait <= Duration::from_secs(1),
+            "{wait:?}"
+        );
+        let started = Instant::now();
+        limiter
+            .acquire(&bucket, Some(Instant::now() + Duration::from_secs(5)))
+            .await
+            .expect("admitted once the point is back");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "not the 30 s reset"
+        );
     }
 }

@@ -58,8 +58,8 @@ enum Attempt<T> {
     Done(T),
     /// A transient failure (network, 5xx, unreadable body): back off, try again.
     Transient(&'static str, String),
-    /// The bucket is empty: the limiter now waits for its reset.
-    RateLimited(Duration),
+    /// Twitch said 429, with its `Ratelimit-*` headers (limit, remaining, reset).
+    RateLimited(Option<u32>, Option<u32>, Option<Duration>),
     /// The token was refused: renew it once, try again.
     Unauthorized(String),
 }
@@ -117,8 +117,17 @@ impl Twitch {
                     self.pause_before_retry(endpoint, reason, &mut failures, deadline, &detail)
                         .await?;
                 }
-                Attempt::RateLimited(wait) => {
+                Attempt::RateLimited(limit, remaining, reset) => {
                     rate_limited += 1;
+                    // Blocked until the point this call needs is back (doubling on repeats),
+                    // not until the bucket is full again.
+                    let wait = self.limiter.block_after_429(
+                        &bucket,
+                        limit,
+                        remaining,
+                        reset,
+                        rate_limited,
+                    );
                     if rate_limited > MAX_RATE_LIMITED_RETRIES {
                         return Err(TwitchError::Unavailable("Twitch kept answering 429".into()));
                     }
@@ -203,11 +212,13 @@ impl Twitch {
                 Err(e) => Attempt::Transient("body", e.to_string()),
             },
             StatusCode::TOO_MANY_REQUESTS => {
-                let wait = reset_in(&response).unwrap_or(Duration::from_secs(1));
-                self.limiter.block(&bucket, wait);
                 metrics::counter!("twitch_retries_total", "endpoint" => endpoint, "reason" => "429")
                     .increment(1);
-                Attempt::RateLimited(wait)
+                Attempt::RateLimited(
+                    header_u32(&response, "ratelimit-limit"),
+                    header_u32(&response, "ratelimit-remaining"),
+                    reset_in(&response),
+                )
             }
             StatusCode::UNAUTHORIZED => Attempt::Unauthorized(helix_message(response).await),
             s if s.is_server_error() => {

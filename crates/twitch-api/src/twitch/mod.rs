@@ -89,7 +89,7 @@ impl From<sqlx::Error> for TwitchError {
 
 /// App tokens are renewed this long before they expire.
 const APP_TOKEN_MARGIN: Duration = Duration::from_secs(300);
-/// 429s tolerated for one call before giving up (each waits for the bucket's reset).
+/// 429s tolerated for one call before giving up (each waits for its point, doubling).
 const MAX_RATE_LIMITED_RETRIES: u32 = 20;
 
 pub struct Twitch {

@@ -358,3 +358,35 @@ async fn a_repeated_cursor_stops_the_listing_with_a_clear_error(pool: MySqlPool)
         "{error:?}"
     );
 }
+
+/// Injected 429s say the bucket is full again only in a minute: a call waits for the point it
+/// needs (points refill continuously), not for the reset, and completes in seconds.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_429_with_a_minute_long_reset_waits_for_a_point_not_for_the_minute(pool: MySqlPool) {
+    let stack = Stack::start(pool, world(""), |_| {}).await;
+    stack.authorize("mossy_mod").await;
+    stack
+        .fake_post(
+            "/_fake/faults",
+            json!({"burst_429_every": 2, "burst_429_length": 2, "reset_429_secs": 60}),
+        )
+        .await;
+    let started = Instant::now();
+    for _ in 0..3 {
+        stack
+            .client
+            .users_by_id(&["771043215".into()], Some("538211094"), None)
+            .await
+            .expect("through the 429s");
+    }
+    let took = started.elapsed();
+    let stats = stack.fake_get("/_fake/stats").await;
+    assert!(
+        stats["faults_injected"]["429"].as_u64().unwrap_or(0) >= 2,
+        "429s were injected: {stats}"
+    );
+    assert!(
+        took < Duration::from_secs(20),
+        "took {took:?}, not the minute-long resets"
+    );
+}

@@ -118,7 +118,11 @@ async fn helix(
     handle: impl FnOnce(&mut Inner, &World, Caller) -> Result<Value, HelixError>,
 ) -> Response {
     let limit = state.points_per_minute;
-    let (fault, delay) = state.lock().next_fault(state.world.seed);
+    let (fault, delay, reset_429) = {
+        let mut inner = state.lock();
+        let (fault, delay) = inner.next_fault(state.world.seed);
+        (fault, delay, inner.faults.reset_429_secs.max(1) as i64)
+    };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -132,7 +136,7 @@ async fn helix(
         Fault::TooManyRequests => {
             let reading = BucketReading {
                 remaining: 0,
-                reset: chrono::Utc::now().timestamp() + 1,
+                reset: chrono::Utc::now().timestamp() + reset_429,
                 ..idle
             };
             with_rate_headers(

@@ -130,6 +130,9 @@ pub struct Faults {
     /// After every `burst_429_every` Helix requests, the next `burst_429_length` get 429.
     pub burst_429_every: u64,
     pub burst_429_length: u64,
+    /// Seconds until the injected 429s say the bucket is full again (`Ratelimit-Reset`);
+    /// 0: one second. Twitch's own resets reach a minute.
+    pub reset_429_secs: u64,
     /// Share of Helix requests whose connection drops mid-answer.
     pub drop_rate: f64,
     /// Share of Helix requests that stall `stall_ms` before answering.
