@@ -45,3 +45,4 @@ count-captures = { $count ->
     [one] { $count } capture
    *[other] { $count } captures
 }
+login-other-account = Use another Twitch account

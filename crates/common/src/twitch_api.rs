@@ -303,15 +303,19 @@ impl TwitchApiClient {
         }
     }
 
+    /// Where to send the browser to log in; `force_verify` when the user asked to log in as
+    /// another Twitch account (Twitch then shows its consent page again).
     pub async fn authorize_url(
         &self,
         state: &str,
         redirect_uri: &str,
+        force_verify: bool,
     ) -> Result<String, TwitchApiError> {
         let mut url = self.url("v1/oauth/authorize-url")?;
         url.query_pairs_mut()
             .append_pair("state", state)
-            .append_pair("redirect_uri", redirect_uri);
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("force_verify", if force_verify { "true" } else { "false" });
         let answer: AuthorizeUrl = self
             .send(self.request(reqwest::Method::GET, url, None))
             .await?;

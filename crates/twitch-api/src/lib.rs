@@ -22,6 +22,9 @@ use crate::routes::AppState;
 use crate::tokens::TokenStore;
 use crate::twitch::Twitch;
 
+/// How often the app token is validated (Twitch: at least hourly).
+const APP_TOKEN_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
 pub struct TwitchApi {
     core: HttpCore,
     state: AppState,
@@ -62,6 +65,31 @@ impl Service for TwitchApi {
     }
 
     async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        // Twitch's rule: validate tokens at start-up and hourly. Users' tokens are due for
+        // validation now (the worker's housekeeping validates them within its interval, then
+        // hourly); the app token is checked here, now and every hour.
+        if let Err(e) =
+            tca_common::db::tokens::due_for_validation(self.state.twitch.tokens.pool()).await
+        {
+            tracing::warn!(error = %e, "could not mark the stored tokens due for validation");
+        }
+        let twitch = self.state.twitch.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = twitch.check_app_token().await {
+                    tracing::warn!(error = %e, "checking the app token failed; trying again in a minute");
+                    tokio::select! {
+                        () = stop.cancelled() => return,
+                        () = tokio::time::sleep(std::time::Duration::from_secs(60)) => continue,
+                    }
+                }
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(APP_TOKEN_CHECK_INTERVAL) => {}
+                }
+            }
+        });
         let routes = routes::router(self.state);
         self.core
             .serve(routes, HttpOptions::default(), shutdown)

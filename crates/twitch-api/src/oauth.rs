@@ -177,12 +177,15 @@ impl Oauth {
         Ok(Self { client })
     }
 
-    /// The URL to send the browser to; `force_verify` shows the consent page every time.
+    /// The URL to send the browser to. `force_verify` makes Twitch show its consent page even
+    /// to a user who already authorized the app — only when they ask to log in as another
+    /// account (otherwise a returning moderator would click Authorize every time).
     pub fn authorize_url(
         &self,
         state: &str,
         redirect_uri: &str,
         scopes: &[&str],
+        force_verify: bool,
     ) -> anyhow::Result<String> {
         let state = state.to_string();
         let (url, _) = self
@@ -192,7 +195,7 @@ impl Oauth {
                 redirect_uri.to_string(),
             )?))
             .add_scopes(scopes.iter().map(|s| Scope::new((*s).to_string())))
-            .add_extra_param("force_verify", "true")
+            .add_extra_param("force_verify", if force_verify { "true" } else { "false" })
             .url();
         Ok(url.to_string())
     }

@@ -149,9 +149,10 @@ async fn authorize_url(
     }
     let redirect_uri = query.first("redirect_uri").unwrap_or_default().to_string();
     valid_redirect(&redirect_uri)?;
+    let force_verify = query.first("force_verify") == Some("true");
     let url = state
         .twitch
-        .authorize_url(&csrf_state, &redirect_uri)
+        .authorize_url(&csrf_state, &redirect_uri, force_verify)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok(Json(AuthorizeUrl { url }))
 }

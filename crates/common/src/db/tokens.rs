@@ -180,3 +180,16 @@ pub async fn invalid_with_access(
     .fetch_all(executor)
     .await
 }
+
+/// Makes every valid token due for validation (twitch-api's start: Twitch wants tokens
+/// validated at start-up; the worker's housekeeping does it within its interval).
+pub async fn due_for_validation(
+    executor: impl Executor<'_, Database = MySql>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE twitch_tokens SET validated_at = NULL WHERE invalid_since IS NULL AND validated_at IS NOT NULL",
+    )
+    .execute(executor)
+    .await?
+    .rows_affected())
+}

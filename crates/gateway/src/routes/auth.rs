@@ -55,12 +55,24 @@ async fn show_landing(
     Ok(Html(LandingPage { notice }.render()?).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    /// `other`: the user wants another Twitch account than the one their browser is signed
+    /// in with: Twitch shows its consent (and account) page again.
+    #[serde(default)]
+    account: Option<String>,
+}
+
 /// Sends the browser to Twitch with a fresh single-use state bound to it.
-async fn start_login(State(state): State<AppState>) -> AppResult<Response> {
+async fn start_login(
+    State(state): State<AppState>,
+    Query(query): Query<LoginQuery>,
+) -> AppResult<Response> {
     let (oauth_state, login_cookie) = auth::new_login_state(&state).await?;
+    let another_account = query.account.as_deref() == Some("other");
     let url = state
         .twitch
-        .authorize_url(&oauth_state, &state.config.redirect_uri())
+        .authorize_url(&oauth_state, &state.config.redirect_uri(), another_account)
         .await?;
     Ok((
         StatusCode::SEE_OTHER,

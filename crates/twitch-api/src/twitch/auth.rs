@@ -141,6 +141,18 @@ impl Twitch {
         }
     }
 
+    /// Validates the app token (Twitch asks for it at start-up and hourly), renewing it when
+    /// Twitch no longer accepts it. Getting one also tells at once whether id.twitch.tv
+    /// accepts the app's credentials (readiness says so).
+    pub async fn check_app_token(&self) -> Result<(), TwitchError> {
+        let token = self.app_token(false).await?;
+        if self.validate_token(&token).await?.is_none() {
+            tracing::info!("Twitch no longer accepts the app token: renewing it");
+            self.app_token(true).await?;
+        }
+        Ok(())
+    }
+
     /// `GET /oauth2/validate`: `Ok(None)` when Twitch says the token is invalid.
     pub async fn validate_token(
         &self,

@@ -175,9 +175,18 @@ impl Twitch {
         &self.config
     }
 
-    pub fn authorize_url(&self, state: &str, redirect_uri: &str) -> anyhow::Result<String> {
-        self.oauth
-            .authorize_url(state, redirect_uri, tca_common::twitch_api::SCOPES)
+    pub fn authorize_url(
+        &self,
+        state: &str,
+        redirect_uri: &str,
+        force_verify: bool,
+    ) -> anyhow::Result<String> {
+        self.oauth.authorize_url(
+            state,
+            redirect_uri,
+            tca_common::twitch_api::SCOPES,
+            force_verify,
+        )
     }
 
     pub async fn exchange_code(

@@ -253,7 +253,7 @@ async fn authorize_url_points_at_twitch_with_state_scopes_and_redirect(pool: MyS
     let stack = Stack::start(pool, world(""), |_| {}).await;
     let url = stack
         .client
-        .authorize_url("st4te", REDIRECT)
+        .authorize_url("st4te", REDIRECT, false)
         .await
         .expect("url");
     let parsed = url::Url::parse(&url).expect("url");
@@ -265,6 +265,19 @@ async fn authorize_url_points_at_twitch_with_state_scopes_and_redirect(pool: MyS
     assert_eq!(query["redirect_uri"], REDIRECT);
     assert_eq!(query["response_type"], "code");
     assert_eq!(query["scope"], SCOPES.join(" "));
+    assert_eq!(
+        query["force_verify"], "false",
+        "a returning moderator is not asked to authorize again"
+    );
+    let other = stack
+        .client
+        .authorize_url("st4te", REDIRECT, true)
+        .await
+        .expect("url");
+    assert!(
+        other.contains("force_verify=true"),
+        "another account: Twitch asks again"
+    );
     // The fake's consent page accepts it.
     assert_eq!(
         stack.http.get(&url).send().await.expect("page").status(),
@@ -279,7 +292,7 @@ async fn authorize_url_points_at_twitch_with_state_scopes_and_redirect(pool: MyS
     assert!(matches!(error, TwitchApiError::BadRequest(_)), "{error:?}");
     let error = stack
         .client
-        .authorize_url("", REDIRECT)
+        .authorize_url("", REDIRECT, false)
         .await
         .expect_err("empty state");
     assert!(matches!(error, TwitchApiError::BadRequest(_)));
@@ -422,4 +435,24 @@ async fn a_secret_rotation_window_logs_nobody_out(pool: MySqlPool) {
     assert_eq!(channels.len(), 3);
     assert_eq!(readyz(&stack).await.0, 200);
     assert!(still_authorized(&pool).await);
+}
+
+/// A wrong client secret is found at start-up, when twitch-api validates the app token
+/// (Twitch's rule): readiness says which variable to fix before any user is affected.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_wrong_client_secret_is_found_at_start_up(pool: MySqlPool) {
+    let stack = Stack::start(pool, world(""), |twitch| {
+        twitch.client_secret = tca_common::config::Secret::new("a-typo".to_string());
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let (status, body) = loop {
+        let (status, body) = readyz(&stack).await;
+        if status != 200 || started.elapsed() > std::time::Duration::from_secs(10) {
+            break (status, body);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("TWITCH_CLIENT_SECRET"), "{body}");
 }
