@@ -48,6 +48,10 @@ redirect_uris = ["{redirect_uri}"]
 [[users]]
 login = "chaos_mod"
 id = "538211095"
+[tokens]
+# Short-lived access tokens: users' tokens are refreshed all through the storm, also while
+# id.twitch.tv is failing.
+user_token_lifetime = "20s"
 [[channels]]
 login = "riverside"
 moderators = ["chaos_mod"]
@@ -79,10 +83,23 @@ humans = 700
     )
 }
 
+/// id.twitch.tv's bad moments, in turn, 6 seconds each: fine, answering 503, fine, answering
+/// 429, fine, stalling past twitch-api's 2 s timeout. Refreshes that meet them must keep
+/// every authorization (issue 17).
+fn oauth_fault(tick: u64) -> Value {
+    match (tick / 6) % 6 {
+        1 => json!({"oauth_status": 503}),
+        3 => json!({"oauth_status": 429}),
+        5 => json!({"oauth_stall_ms": 2500}),
+        _ => json!({}),
+    }
+}
+
 /// Twitch at its worst, short of an outage: every 40th request starts a burst of three 429s,
-/// 5 % 5xx, 2 % dropped connections, 2 % stalls past twitch-api's 2 s timeout.
-fn faults() -> Value {
-    json!({
+/// 5 % 5xx, 2 % dropped connections, 2 % stalls past twitch-api's 2 s timeout; and
+/// id.twitch.tv's fault of the moment (`oauth_fault`).
+fn faults(tick: u64) -> Value {
+    let mut faults = json!({
         "burst_429_every": 40,
         "burst_429_length": 3,
         "error_rate": 0.05,
@@ -91,7 +108,11 @@ fn faults() -> Value {
         "stall_ms": 3000,
         "latency_ms": 100,
         "latency_jitter_ms": 100,
-    })
+    });
+    if let (Some(all), Value::Object(oauth)) = (faults.as_object_mut(), oauth_fault(tick)) {
+        all.extend(oauth);
+    }
+    faults
 }
 
 pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
@@ -145,7 +166,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
             .await
             .map_err(|e| anyhow::anyhow!("schedule auto-capture: {e:?}"))?;
     }
-    driver.fake_post("/_fake/faults", faults()).await?;
+    driver.fake_post("/_fake/faults", faults(0)).await?;
 
     // The storm.
     let duration = Duration::from_secs(args.seconds);
@@ -158,6 +179,10 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     while started.elapsed() < duration {
         tokio::time::sleep(Duration::from_secs(1)).await;
         tick += 1;
+        if tick.is_multiple_of(6) {
+            // id.twitch.tv's next moment (a failed post is retried at the next change).
+            let _ = driver.fake_post("/_fake/faults", faults(tick)).await;
+        }
         if tick.is_multiple_of(3) {
             let login = CHANNELS[(tick / 3) as usize % CHANNELS.len()];
             // The gateway refuses a second capture while one of the channel is unfinished;
@@ -240,6 +265,20 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
         baseline: None,
     }];
     let mut problems = verify(&deployment, &pool, session_id, &mut figures).await?;
+    // Nobody may lose their authorization to a transient fault: no token given up, no
+    // access ended (the grant was never revoked in this storm).
+    let logged_out: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM twitch_tokens WHERE invalid_since IS NOT NULL) + \
+         (SELECT COUNT(*) FROM audit_logs WHERE event = 'token_invalidated')",
+    )
+    .fetch_one(&pool)
+    .await?;
+    problems += logged_out as u64;
+    figures.push(check(
+        "lost",
+        "users logged out by a transient Twitch fault (id.twitch.tv 503, 429, stalls during refreshes)",
+        logged_out as u64,
+    ));
     let http = reqwest::Client::new();
     let mut not_ready = Vec::new();
     for process in deployment.processes() {
