@@ -201,7 +201,11 @@ impl Twitch {
             .await
             .map_err(|e| TwitchError::Unavailable(format!("revoking the token failed: {e}")))?;
         match response.status() {
-            s if s.is_success() || s == StatusCode::BAD_REQUEST => Ok(()),
+            // Revoked; or the token was already invalid (400 `Invalid token`); or Twitch does
+            // not know our client (404): nothing more revoking can do — logging out goes on.
+            s if s.is_success() || s == StatusCode::BAD_REQUEST || s == StatusCode::NOT_FOUND => {
+                Ok(())
+            }
             other => Err(TwitchError::Unavailable(format!("revoke answered {other}"))),
         }
     }

@@ -178,7 +178,16 @@ impl Twitch {
         }
         let page: Paged<HelixChatter> = self
             .helix_get(&actor, "chatters", "chat/chatters", &query, deadline)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // Our parameters are checked (ids are digits, `first` in range): Get Chatters'
+                // 400 (documented: broadcaster_id or moderator_id invalid) is a channel that
+                // does not exist.
+                TwitchError::BadRequest(m) => {
+                    TwitchError::NotFound(format!("the channel does not exist: {m}"))
+                }
+                other => other,
+            })?;
         Ok(ChattersPage {
             total: page.total.unwrap_or(page.data.len() as u64),
             cursor: page.pagination.cursor.filter(|c| !c.is_empty()),

@@ -74,12 +74,8 @@ async fn refusal(response: reqwest::Response) -> TwitchError {
         return TwitchError::NotFound(helix_message(response).await);
     }
     if status == StatusCode::BAD_REQUEST {
-        let message = helix_message(response).await;
-        return if message.contains("broadcaster_id") {
-            TwitchError::NotFound(format!("the channel does not exist: {message}"))
-        } else {
-            TwitchError::BadRequest(message)
-        };
+        // What a 400 means depends on the endpoint (its caller decides), never on the text.
+        return TwitchError::BadRequest(helix_message(response).await);
     }
     TwitchError::Unavailable(format!("unexpected answer {status}"))
 }
@@ -145,15 +141,11 @@ impl Twitch {
                         )),
                     });
                 }
-                Attempt::Unauthorized(message) => {
+                Attempt::Unauthorized(_) => {
+                    // Renewed once whatever Twitch's words (an expired token, a missing scope):
+                    // a second 401 with the fresh token is the refusal, above.
                     renewed = true;
                     token = match actor {
-                        // A missing scope is not cured by a refresh.
-                        Actor::User(_) if message.starts_with("Missing scope") => {
-                            return Err(TwitchError::ReauthRequired(format!(
-                                "Twitch refused the user's token: {message}"
-                            )));
-                        }
                         Actor::User(id) => self.refresh_after_401(id, &token).await?,
                         Actor::App => self.app_token(true).await?,
                     };
