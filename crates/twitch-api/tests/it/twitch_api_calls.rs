@@ -390,3 +390,41 @@ async fn a_429_with_a_minute_long_reset_waits_for_a_point_not_for_the_minute(poo
         "took {took:?}, not the minute-long resets"
     );
 }
+
+/// The chatter list changes between the pages of one pass (churn mid-pass): the stream still
+/// completes, every chatter once, whoever moved between pages notwithstanding.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_list_that_churns_between_pages_streams_every_chatter_once(pool: MySqlPool) {
+    let churning = r#"
+[[channels]]
+login = "bigchannel"
+id = "900000001"
+moderators = ["mossy_mod"]
+live = true
+[channels.audience]
+humans = 3500
+churn = 0.3
+"#;
+    let stack = Stack::start(pool, world(churning), |_| {}).await;
+    stack.authorize("mossy_mod").await;
+    stack
+        .fake_post("/_fake/faults", json!({"churn_mid_pass": true}))
+        .await;
+    let mut stream = stack
+        .client
+        .chatters("900000001", "538211094", None)
+        .await
+        .expect("stream");
+    let mut seen = HashSet::new();
+    while let Some(chatter) = stream.next().await.expect("no error mid-stream") {
+        assert!(
+            seen.insert(chatter.user_id.clone()),
+            "{} twice",
+            chatter.user_id
+        );
+    }
+    let summary = stream.summary().expect("summary");
+    assert_eq!(summary.chatters as usize, seen.len());
+    assert!(summary.pages >= 4, "{summary:?}");
+    assert!(seen.len() > 3000, "most of the audience: {}", seen.len());
+}

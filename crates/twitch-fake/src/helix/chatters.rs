@@ -72,7 +72,13 @@ pub(super) async fn get_chatters(
                 let (listing, offset) = decode_cursor(cursor)
                     .and_then(|c| parse_chatters_cursor(&c, channel))
                     .ok_or_else(invalid_cursor)?;
-                (listing, offset, inner.listing(world, channel, listing))
+                if inner.faults.churn_mid_pass {
+                    // The audience moved on since the last page.
+                    let (number, members) = inner.start_listing(world, channel);
+                    (number, offset, members)
+                } else {
+                    (listing, offset, inner.listing(world, channel, listing))
+                }
             }
         };
         let end = (offset + first).min(members.len());

@@ -149,6 +149,9 @@ pub struct Faults {
     /// Cursor-paged lists (Get Chatters, Get Moderated Channels) answer a page with the very
     /// cursor they were asked with: a client that trusts cursors loops forever.
     pub repeat_cursor: bool,
+    /// Get Chatters' list changes between the pages of one pass (as Twitch's live list does
+    /// under churn): each page after the first comes from a fresh listing, at the same offset.
+    pub churn_mid_pass: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -645,3 +645,45 @@ async fn truth_matches_what_helix_serves_for_the_demo() {
 fn crate_rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
+
+/// `churn_mid_pass`: each page after the first is cut from a fresh listing, so one pass reads
+/// a list that moved under it (what Twitch's live list does) — the pass is no longer any one
+/// listing, and a later listing was started by the pages.
+#[tokio::test]
+async fn churn_mid_pass_cuts_each_page_from_a_fresh_listing() {
+    let scenario = fixture_world("");
+    let truth = World::generate(&scenario, scenario.seed).truth(12);
+    let twitch = Twitch::start(scenario).await;
+    let token = twitch.user_token("mossy_mod").await;
+    twitch
+        .control("/faults", serde_json::json!({"churn_mid_pass": true}))
+        .await;
+    let mut pass = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut query = format!("{PIXELBROOK}&first=7");
+        if let Some(c) = &after {
+            query.push_str(&format!("&after={c}"));
+        }
+        let page = json(twitch.helix(&token, &query).send().await.expect("page")).await;
+        pass.extend(
+            page["data"]
+                .as_array()
+                .expect("data")
+                .iter()
+                .map(|c| c["user_id"].as_str().expect("id").to_string()),
+        );
+        match page["pagination"]["cursor"].as_str() {
+            Some(c) => after = Some(c.to_string()),
+            None => break,
+        }
+    }
+    let listings = &truth.channels[0].listings;
+    assert_ne!(&pass, &listings[0], "the list moved between pages");
+    let later: HashSet<&String> = listings[1..].iter().flatten().collect();
+    assert!(
+        pass.iter()
+            .any(|id| !listings[0].contains(id) && later.contains(id)),
+        "chatters of later listings came in mid-pass"
+    );
+}
