@@ -131,6 +131,19 @@ fn closing(format: ExportFormat) -> Bytes {
     }
 }
 
+/// A CSV cell a spreadsheet will not run as a formula (OWASP, "CSV injection"): a cell that
+/// begins with `=`, `+`, `-`, `@`, a tab or a carriage return — a display name such as
+/// `=HYPERLINK(…)` — gets a leading `'`. Numbers (`-3.5`, an excess below the baseline) are
+/// left as they are: a spreadsheet reads them as numbers, never as formulas. JSON is unchanged.
+fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// One chunk of rows as bytes; `first` tracks the JSON array's commas across chunks.
 fn encode<R: ExportRow>(format: ExportFormat, chunk: &[R], first: &mut bool) -> Bytes {
     let mut out = Vec::with_capacity(chunk.len() * 160);
@@ -138,7 +151,11 @@ fn encode<R: ExportRow>(format: ExportFormat, chunk: &[R], first: &mut bool) -> 
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
             for row in chunk {
-                let _ = w.write_record(row.cells());
+                let _ = w.write_record(
+                    row.cells()
+                        .iter()
+                        .map(|cell| spreadsheet_safe(cell).into_owned()),
+                );
             }
             let _ = w.flush();
         }
@@ -264,4 +281,29 @@ pub fn timeline(points: Vec<CapturePoint>, format: ExportFormat) -> ByteStream {
         })
         .collect();
     stream(format, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_neutralised() {
+        for (cell, safe) in [
+            (
+                "=HYPERLINK(\"http://evil\",\"x\")",
+                "'=HYPERLINK(\"http://evil\",\"x\")",
+            ),
+            ("+1+1", "'+1+1"),
+            ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("brook_fan48213", "brook_fan48213"),
+            ("-3.5", "-3.5"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(cell), safe, "{cell:?}");
+        }
+    }
 }

@@ -712,7 +712,14 @@ async fn one_account_renames_login_reuse_and_timeline(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn exports_hold_exactly_the_filtered_rows_with_the_documented_columns(pool: MySqlPool) {
-    let f = fixture(pool).await;
+    // A display name a spreadsheet would run as a formula.
+    let formula = "=HYPERLINK(\"http://evil.example\",\"click\")";
+    let f = fixture(pool.clone()).await;
+    sqlx::query("UPDATE twitch_accounts SET display_name = ? WHERE twitch_user_id = '1003'")
+        .bind(formula)
+        .execute(&pool)
+        .await
+        .expect("rename");
     let (status, csv) = f.get("export/accounts.csv?broadcaster_id=200").await;
     assert_eq!(status, 200);
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
@@ -750,6 +757,11 @@ async fn exports_hold_exactly_the_filtered_rows_with_the_documented_columns(pool
     ids.sort();
     assert_eq!(ids, ["1003", "1004"]);
     let carol = rows.iter().find(|r| &r[0] == "1003").expect("carol");
+    assert_eq!(
+        &carol[2],
+        format!("'{formula}"),
+        "neutralised for spreadsheets"
+    );
     assert_eq!(&carol[13], "35");
     assert_eq!(
         &carol[14],
@@ -769,6 +781,10 @@ async fn exports_hold_exactly_the_filtered_rows_with_the_documented_columns(pool
     assert!(
         json_rows.iter().all(|r| r["reasons"].is_array()),
         "JSON keeps full reasons"
+    );
+    assert!(
+        json_rows.iter().any(|r| r["display_name"] == formula),
+        "JSON keeps the name as it is"
     );
 
     let (_, months) = f.get("export/creation.csv?bucket=month").await;

@@ -118,6 +118,11 @@ async fn checked_callback<'q>(
         return problem(&t("login-incomplete"), &t("login-no-state"));
     };
     let valid = auth::consume_login_state(state, oauth_state, browser).await?;
+    // Before the state is known to be ours, nothing of the query is shown: anyone can craft a
+    // link to this page with an `error_description` of their choosing.
+    if !valid {
+        return problem(&t("login-link-unusable"), &t("login-link-unusable-message"));
+    }
     if let Some(error) = query.error.as_deref() {
         let message = if error == "access_denied" {
             t("login-cancelled-message")
@@ -129,9 +134,6 @@ async fn checked_callback<'q>(
             )
         };
         return problem(&t("login-cancelled"), &message);
-    }
-    if !valid {
-        return problem(&t("login-link-unusable"), &t("login-link-unusable-message"));
     }
     match query
         .code

@@ -28,6 +28,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::i18n::router())
         .nest_service("/static", static_files)
         .fallback(not_found)
+        .layer(middleware::from_fn(no_store))
+        .layer(middleware::from_fn(static_names))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security_headers,
@@ -40,6 +42,32 @@ pub fn router(state: AppState) -> Router {
 
 async fn not_found() -> AppError {
     AppError::NotFound
+}
+
+/// The longest file name a file system takes (ext4, and most others): a longer `/static`
+/// segment cannot name a file, and asking the file system would be an error, not a 404.
+const MAX_FILE_NAME: usize = 255;
+
+/// `/static/<a segment longer than a file name can be>` is a 404 like any missing file.
+async fn static_names(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/static/") && path.split('/').any(|s| s.len() > MAX_FILE_NAME) {
+        return AppError::NotFound.into_response();
+    }
+    next.run(request).await
+}
+
+/// Pages, data and exports are a user's own: no cache (the browser's, a proxy's) keeps them.
+/// Static files (scripts, styles, vendored charts) may be cached.
+async fn no_store(request: Request, next: Next) -> Response {
+    let cacheable = request.uri().path().starts_with("/static/");
+    let mut response = next.run(request).await;
+    if !cacheable {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// At most `AUTH_RATE_LIMIT` requests a minute per IP to `/auth/*`.

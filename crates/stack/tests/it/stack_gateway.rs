@@ -385,6 +385,52 @@ async fn a_login_state_works_once_and_only_in_the_browser_that_started_it(pool: 
         page.contains("You cancelled") && page.contains("Log in with Twitch again"),
         "{page}"
     );
+
+    // A crafted link with an error of the attacker's wording: the state is not ours, so
+    // nothing of the query is shown.
+    let forged = victim
+        .get("/auth/callback?state=made-up&error=server_error&error_description=Call+0800+FAKE+SUPPORT+now")
+        .await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    let page = forged.text().await.expect("page");
+    assert!(!page.contains("0800"), "{page}");
+    assert!(page.contains("This login link cannot be used"), "{page}");
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn pages_and_exports_are_not_cached_and_overlong_static_names_are_404(pool: MySqlPool) {
+    let stack = Stack::start(pool, world("humans = 5"), Options::default())
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    web.login("mossy_mod").await;
+    let page = web.get("/sessions").await;
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let csrf = web.csrf().await;
+    let capture = web
+        .post("/channels/900000001/capture", &[("csrf", &csrf)])
+        .await;
+    let target = location(&capture);
+    let (session, _) = target.split_once("#capture-").expect("a capture");
+    let export = web.get(&format!("{session}/export/accounts.csv")).await;
+    assert_eq!(export.status(), StatusCode::OK);
+    assert_eq!(export.headers()["cache-control"], "no-store");
+    let script = web.get("/static/js/app.js").await;
+    assert_eq!(script.status(), StatusCode::OK);
+    assert_ne!(
+        script.headers().get("cache-control").map(|v| v.as_bytes()),
+        Some(b"no-store".as_slice()),
+        "static files may be cached"
+    );
+    let long = "a".repeat(300);
+    assert_eq!(
+        web.get(&format!("/static/{long}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        web.get(&format!("/static/js/{long}.js")).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
