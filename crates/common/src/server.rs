@@ -105,12 +105,16 @@ async fn metrics() -> Response {
 pub struct HttpOptions {
     /// A request still running after this gets 408; it also bounds graceful shutdown.
     pub request_timeout: Duration,
+    /// A client must send a request's headers within this: a half-sent request is closed,
+    /// not held for ever (slowloris).
+    pub header_timeout: Duration,
 }
 
 impl Default for HttpOptions {
     fn default() -> Self {
         Self {
             request_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -190,14 +194,57 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: CancellationToken,
+    header_timeout: Duration,
 ) -> std::io::Result<()> {
-    // Connect info gives handlers the peer address (per-IP limits).
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use tower::ServiceExt;
+
+    // axum::serve sets no timer, so hyper's header-read timeout would never fire: connections
+    // are served here, with one.
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let (stream, remote) = tokio::select! {
+            () = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little, keep serving.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        // Handlers see the peer's address (per-IP limits), as `ConnectInfo`.
+        let service =
+            router
+                .clone()
+                .map_request(move |mut request: Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(remote));
+                    request.map(axum::body::Body::new)
+                });
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::trace!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Binds a listener, naming the address in the error (a port in use is the usual cause).
@@ -276,7 +323,7 @@ impl HttpCore {
             readiness = Readiness::With(Box::new(readiness), own);
         }
         let app = with_middleware(routes.merge(ops_router(readiness)), &options);
-        serve(self.listener, app, shutdown).await?;
+        serve(self.listener, app, shutdown, options.header_timeout).await?;
         if let Some(pool) = self.pool {
             pool.close().await;
         }

@@ -53,6 +53,7 @@ impl Service for Gateway {
                 routes,
                 HttpOptions {
                     request_timeout: Duration::from_secs(30),
+                    ..HttpOptions::default()
                 },
                 shutdown,
             )
