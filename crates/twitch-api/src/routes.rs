@@ -188,11 +188,25 @@ async fn exchange(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<
             "the authorization lacks the scope {missing}; log in again and accept every permission"
         )));
     }
+    // The grant this login replaces (another browser, an earlier login) is revoked at Twitch
+    // once the new one is stored: no live grant is left behind.
+    let replaced = twitch
+        .tokens
+        .load(&user_id)
+        .await
+        .map_err(TwitchError::from)?
+        .filter(|old| old.access != fresh.access);
     twitch
         .tokens
         .save(&user_id, &fresh, Utc::now())
         .await
         .map_err(TwitchError::from)?;
+    if let Some(old) = replaced
+        && let Err(e) = twitch.revoke_token(&old.access).await
+    {
+        // The old grant stays until Twitch answers again; the login itself is fine.
+        tracing::warn!(user_id, error = %e, "revoking the replaced Twitch grant failed");
+    }
     twitch.forget_channels(&user_id);
     let me = twitch.me(&user_id).await?;
     tracing::info!(user_id, login = %me.login, "user authorized the app");

@@ -456,3 +456,30 @@ async fn a_wrong_client_secret_is_found_at_start_up(pool: MySqlPool) {
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("TWITCH_CLIENT_SECRET"), "{body}");
 }
+
+/// Logging in again (another browser, the same user) revokes the grant the new one replaces:
+/// Twitch holds one live grant for the user, not one per login.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn logging_in_again_revokes_the_replaced_grant(pool: MySqlPool) {
+    let stack = Stack::start(pool, world(""), |_| {}).await;
+    stack.authorize("mossy_mod").await;
+    let first = stack.fake_get("/_fake/tokens/of/mossy_mod").await;
+    stack.authorize("mossy_mod").await;
+    let now = stack.fake_get("/_fake/tokens/of/mossy_mod").await;
+    let live = |tokens: &serde_json::Value, kind: &str| -> Vec<String> {
+        tokens[kind]
+            .as_array()
+            .expect(kind)
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(live(&now, "access_tokens").len(), 1, "{now}");
+    assert_eq!(live(&now, "refresh_tokens").len(), 1, "{now}");
+    assert!(
+        live(&first, "refresh_tokens")
+            .iter()
+            .all(|old| !live(&now, "refresh_tokens").contains(old)),
+        "the first login's grant is gone: {first} / {now}"
+    );
+}
