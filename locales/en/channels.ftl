@@ -26,3 +26,4 @@ error-channel-id = “{ $id }” is not a Twitch channel id (digits only).
 error-not-your-channel = You can only capture your own channel and channels you moderate; this one is neither.
 error-interval = The interval must be a whole number of minutes from 1 to 1440, not “{ $value }”.
 auto-stop-reauth = Auto-capture paused: your Twitch authorization ended. Log in again to resume it.
+error-capture-limit = You already have { $limit } captures queued or running, the most one moderator may have at once (so that every moderator's captures move). Wait for one to finish, then capture again.

@@ -26,3 +26,4 @@ error-channel-id = « { $id } » n'est pas un identifiant de chaîne Twitch (uni
 error-not-your-channel = Vous ne pouvez capturer que votre propre chaîne et celles que vous modérez ; celle-ci n'en fait pas partie.
 error-interval = L'intervalle doit être un nombre entier de minutes entre 1 et 1440, pas « { $value } ».
 auto-stop-reauth = Capture automatique en pause : votre autorisation Twitch a pris fin. Reconnectez-vous pour la reprendre.
+error-capture-limit = Vous avez déjà { $limit } captures en attente ou en cours, le maximum par modérateur (pour que les captures de chacun avancent). Attendez qu'une se termine, puis relancez.

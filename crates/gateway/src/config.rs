@@ -27,6 +27,8 @@ pub struct Config {
     /// …and after this long in any case.
     pub web_session_max: Duration,
     pub saved_sessions_limit: u32,
+    /// Captures one user may have queued or running at once (fairness, docs/queue.md).
+    pub captures_per_user: u32,
     /// Requests a minute one IP may make to `/auth/*`.
     pub auth_rate_limit: u32,
     /// Take the client's IP from the last `X-Forwarded-For` entry (behind Traefik).
@@ -47,6 +49,7 @@ impl FromEnv for Config {
         let web_session_max =
             env.duration_or("WEB_SESSION_MAX_AGE", Duration::from_secs(30 * 86_400));
         let saved_sessions_limit = env.u32_in("SAVED_SESSIONS_LIMIT", 10, 1, 1000);
+        let captures_per_user = env.u32_in("CAPTURES_PER_USER", 4, 1, 100);
         let auth_rate_limit = env.u32_in("AUTH_RATE_LIMIT", 30, 1, 10_000);
         let trust_forwarded_for = env.bool_or("TRUST_FORWARDED_FOR", false);
         let static_dir = PathBuf::from(env.string_or("STATIC_DIR", "web/static"));
@@ -62,6 +65,7 @@ impl FromEnv for Config {
                 web_session_idle,
                 web_session_max,
                 saved_sessions_limit,
+                captures_per_user,
                 auth_rate_limit,
                 trust_forwarded_for,
                 static_dir,

@@ -173,6 +173,7 @@ impl Stack {
             web_session_idle: Duration::from_secs(7 * 86_400),
             web_session_max: Duration::from_secs(30 * 86_400),
             saved_sessions_limit: 10,
+            captures_per_user: 4,
             auth_rate_limit: 1000,
             trust_forwarded_for: false,
             static_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/static"),

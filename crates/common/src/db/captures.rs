@@ -230,6 +230,39 @@ pub async fn latest_per_channel_of_user(
     .await
 }
 
+/// The unfinished capture of a session channel, if any, its row locked first so that two
+/// "Capture now" at once see each other (fairness: one unfinished capture per channel).
+pub async fn unfinished_of_channel_locked(
+    conn: &mut MySqlConnection,
+    session_channel_id: u64,
+) -> Result<Option<u64>, sqlx::Error> {
+    sqlx::query("SELECT id FROM session_channels WHERE id = ? FOR UPDATE")
+        .bind(session_channel_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_scalar(
+        "SELECT id FROM captures WHERE session_channel_id = ? AND status IN ('queued', 'running') \
+         ORDER BY id LIMIT 1",
+    )
+    .bind(session_channel_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Captures queued or running in any session of `user_id` (fairness: a per-user cap).
+pub async fn unfinished_of_user(
+    conn: &mut MySqlConnection,
+    user_id: u64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM captures c JOIN analysis_sessions s ON s.id = c.session_id \
+         WHERE s.user_id = ? AND c.status IN ('queued', 'running')",
+    )
+    .bind(user_id)
+    .fetch_one(conn)
+    .await
+}
+
 /// Unfinished captures of a session channel (auto-capture does not pile them up).
 pub async fn unfinished_for_channel(
     conn: &mut MySqlConnection,

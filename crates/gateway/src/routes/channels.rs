@@ -187,6 +187,24 @@ async fn capture_channel(
     let now = Utc::now();
     let (mut tx, session, session_channel, _) =
         channel_in_active_session(&state, &user, &broadcaster_id, now).await?;
+    // Fairness (docs/queue.md): one unfinished capture per channel — a second "Capture now"
+    // shows the one under way — and a few per user at most.
+    if let Some(running) = captures::unfinished_of_channel_locked(&mut tx, session_channel).await? {
+        tx.commit().await?;
+        return Ok(Redirect::to(&format!(
+            "/sessions/{}#capture-{running}",
+            session.public_id
+        ))
+        .into_response());
+    }
+    let limit = state.config.captures_per_user;
+    if captures::unfinished_of_user(&mut tx, user.id).await? >= i64::from(limit) {
+        return Err(AppError::Conflict(t1(
+            "error-capture-limit",
+            "limit",
+            limit,
+        )));
+    }
     let capture_id = captures::request(
         &mut tx,
         session_channel,

@@ -5,7 +5,7 @@ use sqlx::MySqlPool;
 use tca_stack::{Options, Stack};
 
 use crate::stack_web::{Web, location};
-use crate::stack_worlds::world;
+use crate::stack_worlds::{MOD_ID, world};
 
 const WATCHED_ID: &str = "900000001";
 
@@ -819,4 +819,61 @@ async fn analysis_pages_and_their_data_are_the_owners_validated_and_read_only(po
             "{path}"
         );
     }
+}
+
+/// Fairness at the door: a second "Capture now" of a channel whose capture is unfinished
+/// shows that capture instead of queuing another; beyond the per-user cap a capture is
+/// refused with a message that says why and what to do.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn captures_are_one_per_channel_and_capped_per_user(pool: MySqlPool) {
+    let options = Options {
+        // No worker: captures stay queued, as behind a busy queue.
+        workers: 0,
+        gateway: Box::new(|config| config.captures_per_user = 2),
+        ..Options::default()
+    };
+    let stack = Stack::start(pool.clone(), world("humans = 5"), options)
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    web.login("mossy_mod").await;
+    let csrf = web.csrf().await;
+    let first = web
+        .post("/channels/900000001/capture", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let again = web
+        .post("/channels/900000001/capture", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&again),
+        location(&first),
+        "the capture under way, not a new one"
+    );
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM captures")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(queued, 1);
+
+    // A second channel reaches the cap of two; a third is refused.
+    let second = web
+        .post("/channels/771043215/capture", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(second.status(), StatusCode::SEE_OTHER);
+    let own = web
+        .post(&format!("/channels/{MOD_ID}/capture"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(own.status(), StatusCode::CONFLICT);
+    let page = own.text().await.expect("page");
+    assert!(
+        page.contains("You already have 2 captures queued or running"),
+        "{page}"
+    );
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM captures")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(queued, 2);
 }
