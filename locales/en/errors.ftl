@@ -59,3 +59,5 @@ error-param-limit = limit must be a positive number, got “{ $raw }”.
 error-param-creation-bucket = Creation exports are by day or month.
 error-param-bucket = bucket must be day, week or month, got “{ $raw }”.
 error-param-day-required = day is required (YYYY-MM-DD).
+error-streams-session = This browser already follows { $limit } live pages of this app. Close one of them, then reload this one.
+error-streams-user = You already follow { $limit } live pages of this app across your browsers. Close one of them, then reload this one.

@@ -59,3 +59,5 @@ error-param-limit = limit doit être un nombre positif, et non « { $raw } ».
 error-param-creation-bucket = Les exports des jours de création se font par jour ou par mois.
 error-param-bucket = bucket doit valoir day, week ou month, et non « { $raw } ».
 error-param-day-required = day est obligatoire (AAAA-MM-JJ).
+error-streams-session = Ce navigateur suit déjà { $limit } pages en direct de cette application. Fermez-en une, puis rechargez celle-ci.
+error-streams-user = Vous suivez déjà { $limit } pages en direct de cette application sur vos navigateurs. Fermez-en une, puis rechargez celle-ci.

@@ -29,6 +29,9 @@ pub struct Config {
     pub saved_sessions_limit: u32,
     /// Captures one user may have queued or running at once (fairness, docs/queue.md).
     pub captures_per_user: u32,
+    /// Live-update streams one browser session, and one user, may hold open at once.
+    pub streams_per_session: u32,
+    pub streams_per_user: u32,
     /// Requests a minute one IP may make to `/auth/*`.
     pub auth_rate_limit: u32,
     /// Take the client's IP from the last `X-Forwarded-For` entry (behind Traefik).
@@ -50,6 +53,8 @@ impl FromEnv for Config {
             env.duration_or("WEB_SESSION_MAX_AGE", Duration::from_secs(30 * 86_400));
         let saved_sessions_limit = env.u32_in("SAVED_SESSIONS_LIMIT", 10, 1, 1000);
         let captures_per_user = env.u32_in("CAPTURES_PER_USER", 4, 1, 100);
+        let streams_per_session = env.u32_in("SSE_STREAMS_PER_SESSION", 4, 1, 100);
+        let streams_per_user = env.u32_in("SSE_STREAMS_PER_USER", 8, 1, 1000);
         let auth_rate_limit = env.u32_in("AUTH_RATE_LIMIT", 30, 1, 10_000);
         let trust_forwarded_for = env.bool_or("TRUST_FORWARDED_FOR", false);
         let static_dir = PathBuf::from(env.string_or("STATIC_DIR", "web/static"));
@@ -66,6 +71,8 @@ impl FromEnv for Config {
                 web_session_max,
                 saved_sessions_limit,
                 captures_per_user,
+                streams_per_session,
+                streams_per_user,
                 auth_rate_limit,
                 trust_forwarded_for,
                 static_dir,

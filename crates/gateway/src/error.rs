@@ -25,6 +25,9 @@ pub enum AppError {
     Conflict(String),
     #[error("too many requests")]
     TooManyRequests,
+    /// Too many live-update streams open; the sentence says which cap.
+    #[error("{0}")]
+    TooManyStreams(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error: {0:#}")]
@@ -156,6 +159,13 @@ impl IntoResponse for AppError {
                 "/sessions",
                 "action-sessions",
             ),
+            Self::TooManyStreams(message) => page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "error-too-many",
+                message,
+                "/sessions",
+                "action-sessions",
+            ),
             Self::TooManyRequests => page(
                 StatusCode::TOO_MANY_REQUESTS,
                 "error-too-many",
@@ -192,7 +202,7 @@ impl AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests | Self::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -234,6 +244,7 @@ impl IntoResponse for JsonError {
                 t("json-error-internal")
             }
             AppError::BadRequest(m)
+            | AppError::TooManyStreams(m)
             | AppError::Forbidden(m)
             | AppError::Conflict(m)
             | AppError::Unavailable(m) => m,

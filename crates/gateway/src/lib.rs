@@ -11,6 +11,7 @@ pub mod error;
 pub mod i18n;
 pub mod routes;
 pub mod state;
+pub mod streams;
 pub mod views;
 
 use std::time::Duration;

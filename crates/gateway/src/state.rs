@@ -22,6 +22,8 @@ pub struct AppState {
     pub auth_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// Cancelled at shutdown: live-update streams end so the server can drain.
     pub shutdown: CancellationToken,
+    /// Live-update streams open, per web session and user (capped).
+    pub streams: Arc<crate::streams::Streams>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             auth_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             config: Arc::new(config),
             shutdown,
+            streams: Arc::default(),
         })
     }
 }

@@ -174,6 +174,8 @@ impl Stack {
             web_session_max: Duration::from_secs(30 * 86_400),
             saved_sessions_limit: 10,
             captures_per_user: 4,
+            streams_per_session: 4,
+            streams_per_user: 8,
             auth_rate_limit: 1000,
             trust_forwarded_for: false,
             static_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/static"),

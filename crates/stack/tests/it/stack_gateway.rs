@@ -877,3 +877,73 @@ async fn captures_are_one_per_channel_and_capped_per_user(pool: MySqlPool) {
         .expect("count");
     assert_eq!(queued, 2);
 }
+
+/// Live-update streams are capped per browser session and per user: the one too many is a 429
+/// that says which cap, and closing a stream frees its place.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn live_update_streams_are_capped_per_session_and_per_user(pool: MySqlPool) {
+    let options = Options {
+        gateway: Box::new(|config| {
+            config.streams_per_session = 2;
+            config.streams_per_user = 3;
+        }),
+        ..Options::default()
+    };
+    let stack = Stack::start(pool, world("humans = 5"), options)
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    web.login("mossy_mod").await;
+    let csrf = web.csrf().await;
+    let session = capture_now(&web, &csrf)
+        .await
+        .split('#')
+        .next()
+        .expect("path")
+        .to_string();
+    let events = format!("{session}/events");
+    let first = web.get(&events).await;
+    let second = web.get(&events).await;
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    let third = web.get(&events).await;
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        third
+            .text()
+            .await
+            .expect("page")
+            .contains("This browser already follows 2 live pages"),
+    );
+    // Another browser of the same user: one more place, up to the user's three.
+    let other = Web::new(&stack);
+    other.login("mossy_mod").await;
+    let fourth = other.get(&events).await;
+    assert_eq!(fourth.status(), StatusCode::OK);
+    let fifth = other.get(&events).await;
+    assert_eq!(fifth.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        fifth
+            .text()
+            .await
+            .expect("page")
+            .contains("You already follow 3 live pages")
+    );
+    // A closed stream frees its place (the server sees the client go within a moment).
+    drop(first);
+    let started = tokio::time::Instant::now();
+    loop {
+        let again = web.get(&events).await;
+        if again.status() == StatusCode::OK {
+            break;
+        }
+        assert!(
+            // At the latest, the next keep-alive (15 s) finds the client gone.
+            started.elapsed() < Duration::from_secs(30),
+            "the place was not freed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -19,6 +19,7 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, JsonError};
 use crate::i18n::{coded, current, in_language, stored_text, t, t1};
 use crate::state::AppState;
+use crate::streams::Refused;
 use crate::views::{self, Layout, Time};
 
 /// A capture as the page and its live updates show it: codes (`status`, `trigger`) stay
@@ -159,12 +160,28 @@ pub(super) async fn session_events(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let session = owned_session(&state, &user, &id).await?;
+    // A place among the streams open; freed when the stream ends (it lives in the stream).
+    let place = state
+        .streams
+        .open(
+            user.web_session_id,
+            user.id,
+            state.config.streams_per_session,
+            state.config.streams_per_user,
+        )
+        .map_err(|refused| {
+            AppError::TooManyStreams(match refused {
+                Refused::WebSession(n) => t1("error-streams-session", "limit", n),
+                Refused::User(n) => t1("error-streams-user", "limit", n),
+            })
+        })?;
     let stop = state.shutdown.clone();
     // The stream is polled after this handler returns: it keeps the request's language.
     let lang = current();
     let started = tokio::time::Instant::now();
     let stream = futures::stream::unfold((state, String::new()), move |(state, last)| {
         let stop = stop.clone();
+        let _place = &place;
         async move {
             loop {
                 if stop.is_cancelled() || started.elapsed() > EVENTS_FOR {
