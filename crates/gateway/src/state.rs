@@ -24,6 +24,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Live-update streams open, per web session and user (capped).
     pub streams: Arc<crate::streams::Streams>,
+    /// One progress feed per followed session (live-update streams read from it).
+    pub feeds: Arc<crate::routes::sessions::feed::Feeds>,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
             config: Arc::new(config),
             shutdown,
             streams: Arc::default(),
+            feeds: Arc::default(),
         })
     }
 }

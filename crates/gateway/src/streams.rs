@@ -90,7 +90,10 @@ mod tests {
             Refused::WebSession(2)
         );
         let _c = streams.open(2, 7, 2, 3).expect("another browser");
-        assert_eq!(streams.open(3, 7, 2, 3).expect_err("at the cap"), Refused::User(3));
+        assert_eq!(
+            streams.open(3, 7, 2, 3).expect_err("at the cap"),
+            Refused::User(3)
+        );
         drop(a);
         streams.open(1, 7, 2, 3).expect("a place was freed");
     }

@@ -129,14 +129,20 @@ async fn click(client: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
+/// The rendered text of the element `css` selects, read in one script: live updates replace
+/// rows between two WebDriver calls (a found element would go stale before its text is read).
 async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .find(Locator::Css(css))
+    let text = client
+        .execute(
+            "const el = document.querySelector(arguments[0]); return el ? el.innerText : null;",
+            vec![serde_json::json!(css)],
+        )
         .await
-        .expect(css)
-        .text()
-        .await
-        .expect("text")
+        .expect("script");
+    match text {
+        serde_json::Value::String(text) => text.trim().to_string(),
+        other => panic!("{css}: no such element ({other})"),
+    }
 }
 
 /// From the landing page through twitch-fake's consent page (mossy_mod is preselected).
@@ -757,7 +763,14 @@ async fn a_french_moderator_reads_everything_in_french_and_switches_to_english(p
         "capture done",
     )
     .await;
-    let status = text_of(&client, "#capture-rows tr[data-status='done'] .status").await;
+    // Read in one script: the live progress may replace the rows between two WebDriver calls.
+    let status = client
+        .execute(
+            "return document.querySelector(\"#capture-rows tr[data-status='done'] .status\").textContent",
+            vec![],
+        )
+        .await
+        .expect("status");
     assert_eq!(status, "terminée", "the live progress is in French too");
     stack
         .wait_idle("enrich_accounts", Duration::from_secs(60))

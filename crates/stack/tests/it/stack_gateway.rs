@@ -947,3 +947,61 @@ async fn live_update_streams_are_capped_per_session_and_per_user(pool: MySqlPool
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Three tabs follow one session: one shared feed reads its progress once a second for all
+/// of them (not once a second each), and every tab gets the updates.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn streams_of_one_session_share_one_feed(pool: MySqlPool) {
+    let stack = Stack::start(pool, world("humans = 5"), Options::default())
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    web.login("mossy_mod").await;
+    let csrf = web.csrf().await;
+    let session = capture_now(&web, &csrf)
+        .await
+        .split('#')
+        .next()
+        .expect("path")
+        .to_string();
+    let events = format!("{session}/events");
+    let metric = |text: &str, name: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let mut tabs = Vec::new();
+    for _ in 0..3 {
+        tabs.push(web.get(&events).await);
+    }
+    // Each tab gets the session's progress.
+    for tab in &mut tabs {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), tab.chunk())
+            .await
+            .expect("an event in time")
+            .expect("stream")
+            .expect("open");
+        assert!(String::from_utf8_lossy(&chunk).contains("event: progress"));
+    }
+    let before = web.get("/metrics").await.text().await.expect("metrics");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = web.get("/metrics").await.text().await.expect("metrics");
+    assert_eq!(metric(&after, "live_feeds"), 1.0, "{after}");
+    let polls = metric(&after, "live_feed_polls_total") - metric(&before, "live_feed_polls_total");
+    assert!(
+        polls <= 5.0,
+        "{polls} reads in 3 s for three tabs: one feed, not one poll per tab"
+    );
+    // An event per change, not a stream of repeats: the session is settled now.
+    let mut repeats = 0;
+    let listen = tokio::time::Instant::now() + Duration::from_secs(2);
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(listen, tabs[0].chunk()).await {
+        repeats += String::from_utf8_lossy(&chunk)
+            .matches("event: progress")
+            .count();
+    }
+    assert!(repeats <= 2, "{repeats} events while nothing changed");
+    drop(tabs);
+}

@@ -3,6 +3,7 @@
 //! (`export`).
 
 pub mod export;
+pub mod feed;
 pub mod lifecycle;
 pub mod page;
 

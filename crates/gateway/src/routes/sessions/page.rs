@@ -17,7 +17,7 @@ use tca_common::db::sessions::SessionStatus;
 use super::owned_session;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, JsonError};
-use crate::i18n::{coded, current, in_language, stored_text, t, t1};
+use crate::i18n::{coded, current, stored_text, t, t1};
 use crate::state::AppState;
 use crate::streams::Refused;
 use crate::views::{self, Layout, Time};
@@ -85,7 +85,7 @@ pub struct Progress {
 /// Captures listed on the page.
 const CAPTURES_SHOWN: u32 = 200;
 
-async fn progress(state: &AppState, session_id: u64) -> Result<Progress, sqlx::Error> {
+pub(super) async fn progress(state: &AppState, session_id: u64) -> Result<Progress, sqlx::Error> {
     let captures: Vec<CaptureView> =
         captures::recent_of_session(&state.pool, session_id, CAPTURES_SHOWN)
             .await?
@@ -151,9 +151,9 @@ pub(super) async fn show_session(
 
 /// How long one live-update stream lasts; the browser reconnects by itself.
 const EVENTS_FOR: Duration = Duration::from_secs(600);
-const EVENTS_EVERY: Duration = Duration::from_millis(1000);
 
-/// Server-Sent Events: the session's progress whenever it changes (checked every second).
+/// Server-Sent Events: the session's progress whenever it changes, from the session's shared
+/// feed (`feed`: one read a second however many streams follow it).
 pub(super) async fn session_events(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -176,31 +176,37 @@ pub(super) async fn session_events(
             })
         })?;
     let stop = state.shutdown.clone();
-    // The stream is polled after this handler returns: it keeps the request's language.
-    let lang = current();
+    // The session's shared feed, in the request's language (the stream outlives the handler).
+    let feed = state.feeds.follow(&state, session.id, current());
     let started = tokio::time::Instant::now();
-    let stream = futures::stream::unfold((state, String::new()), move |(state, last)| {
+    // The current snapshot first (if the feed has read one), then one event per change.
+    let stream = futures::stream::unfold((feed, true), move |(mut feed, first)| {
         let stop = stop.clone();
         let _place = &place;
         async move {
+            if first {
+                let snapshot = feed.borrow_and_update().clone();
+                if !snapshot.is_empty() {
+                    let event = Event::default().event("progress").data(snapshot);
+                    return Some((Ok::<_, Infallible>(event), (feed, false)));
+                }
+            }
             loop {
-                if stop.is_cancelled() || started.elapsed() > EVENTS_FOR {
-                    return None;
-                }
-                let snapshot = match in_language(lang, progress(&state, session.id)).await {
-                    Ok(p) => serde_json::to_string(&p).unwrap_or_default(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "live update failed");
-                        String::new()
-                    }
-                };
-                if !snapshot.is_empty() && snapshot != last {
-                    let event = Event::default().event("progress").data(snapshot.clone());
-                    return Some((Ok::<_, Infallible>(event), (state, snapshot)));
-                }
+                let left = EVENTS_FOR.saturating_sub(started.elapsed());
                 tokio::select! {
                     () = stop.cancelled() => return None,
-                    () = tokio::time::sleep(EVENTS_EVERY) => {}
+                    () = tokio::time::sleep(left) => return None,
+                    changed = feed.changed() => {
+                        if changed.is_err() {
+                            return None;
+                        }
+                        // `changed` marked the new value seen: send it.
+                        let snapshot = feed.borrow_and_update().clone();
+                        if !snapshot.is_empty() {
+                            let event = Event::default().event("progress").data(snapshot);
+                            return Some((Ok::<_, Infallible>(event), (feed, false)));
+                        }
+                    }
                 }
             }
         }
