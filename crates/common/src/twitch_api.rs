@@ -17,6 +17,9 @@ pub const SCOPES: &[&str] = &["moderator:read:chatters", "user:read:moderated_ch
 /// Callers may say how long they are willing to wait (milliseconds, relative): a request
 /// that would wait longer for the rate limit answers `rate_limited` at once instead.
 pub const DEADLINE_HEADER: &str = "x-deadline-ms";
+/// How long a call may wait for Twitch's rate limit, in ms, when sooner than the deadline:
+/// past it twitch-api answers `rate_limited` with `retry_after_ms`.
+pub const MAX_WAIT_HEADER: &str = "x-max-wait-ms";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizeUrl {
@@ -399,14 +402,29 @@ impl TwitchApiClient {
         moderator_id: &str,
         deadline: Option<Duration>,
     ) -> Result<ChatterStream, TwitchApiError> {
+        self.chatters_within(broadcaster_id, moderator_id, deadline, None)
+            .await
+    }
+
+    /// `chatters`, waiting for Twitch's rate limit before the first page `max_wait` at most:
+    /// past it the answer is `RateLimited` (retry after), so that a worker gives its slot
+    /// back instead of sleeping in it.
+    pub async fn chatters_within(
+        &self,
+        broadcaster_id: &str,
+        moderator_id: &str,
+        deadline: Option<Duration>,
+        max_wait: Option<Duration>,
+    ) -> Result<ChatterStream, TwitchApiError> {
         let mut url = self.url("v1/chatters")?;
         url.query_pairs_mut()
             .append_pair("broadcaster_id", broadcaster_id)
             .append_pair("moderator_id", moderator_id);
-        let response = self
-            .request(reqwest::Method::GET, url, deadline)
-            .send()
-            .await?;
+        let mut request = self.request(reqwest::Method::GET, url, deadline);
+        if let Some(wait) = max_wait {
+            request = request.header(MAX_WAIT_HEADER, wait.as_millis().to_string());
+        }
+        let response = request.send().await?;
         Ok(ChatterStream {
             response: Self::check(response).await?,
             buffer: Vec::new(),

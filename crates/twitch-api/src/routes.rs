@@ -18,8 +18,8 @@ use tca_common::config::Secret;
 use tca_common::query::QueryString;
 use tca_common::twitch_api::{
     ApiErrorBody, AuthorizeUrl, AuthorizedUser, ChannelsResponse, Chatter, ChattersLine,
-    ChattersSummary, DEADLINE_HEADER, ErrorCode, ExchangeRequest, SCOPES, StaleTokens,
-    StreamStatus, StreamsResponse, UsersResponse, Validation,
+    ChattersSummary, DEADLINE_HEADER, ErrorCode, ExchangeRequest, MAX_WAIT_HEADER, SCOPES,
+    StaleTokens, StreamStatus, StreamsResponse, UsersResponse, Validation,
 };
 use tca_common::twitch_id::TwitchId;
 
@@ -122,6 +122,23 @@ fn deadline(headers: &HeaderMap) -> ApiResult<Option<Instant>> {
         .ok_or_else(|| {
             ApiError::bad_request(format!(
                 "{DEADLINE_HEADER} must be a number of milliseconds"
+            ))
+        })?;
+    Ok(Some(Instant::now() + Duration::from_millis(ms)))
+}
+
+/// `x-max-wait-ms`: how long the caller lets a call wait for Twitch's rate limit.
+fn max_wait(headers: &HeaderMap) -> ApiResult<Option<Instant>> {
+    let Some(raw) = headers.get(MAX_WAIT_HEADER) else {
+        return Ok(None);
+    };
+    let ms: u64 = raw
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{MAX_WAIT_HEADER} must be a number of milliseconds"
             ))
         })?;
     Ok(Some(Instant::now() + Duration::from_millis(ms)))
@@ -295,9 +312,15 @@ async fn get_chatters(
     let broadcaster = require_id("broadcaster_id", query.first("broadcaster_id"))?;
     let moderator = require_id("moderator_id", query.first("moderator_id"))?;
     let deadline = deadline(&headers)?;
+    // How long the caller lets the first page wait for the rate limit (a worker gives its
+    // slot back rather than sleep in it); later pages finish the pass within the deadline.
+    let bucket_deadline = match max_wait(&headers)? {
+        Some(wait) => Some(deadline.map_or(wait, |d| d.min(wait))),
+        None => deadline,
+    };
     let twitch = state.twitch.clone();
     let first = twitch
-        .chatters_page(&broadcaster, &moderator, None, deadline)
+        .chatters_page(&broadcaster, &moderator, None, deadline, bucket_deadline)
         .await?;
 
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
@@ -333,7 +356,7 @@ async fn get_chatters(
             };
             let Some(cursor) = next else { break };
             page = match twitch
-                .chatters_page(&broadcaster, &moderator, Some(&cursor), deadline)
+                .chatters_page(&broadcaster, &moderator, Some(&cursor), deadline, deadline)
                 .await
             {
                 Ok(next) => next,

@@ -159,13 +159,15 @@ impl Twitch {
         Ok(channels)
     }
 
-    /// One page of Get Chatters (1,000 chatters).
+    /// One page of Get Chatters (1,000 chatters); the bucket is waited for until
+    /// `bucket_deadline` at most (`helix_get_within`).
     pub async fn chatters_page(
         &self,
         broadcaster_id: &str,
         moderator_id: &str,
         after: Option<&str>,
         deadline: Option<Instant>,
+        bucket_deadline: Option<Instant>,
     ) -> Result<ChattersPage, TwitchError> {
         let actor = Actor::User(moderator_id.to_string());
         let mut query = vec![
@@ -177,7 +179,14 @@ impl Twitch {
             query.push(("after", after));
         }
         let page: Paged<HelixChatter> = self
-            .helix_get(&actor, "chatters", "chat/chatters", &query, deadline)
+            .helix_get_within(
+                &actor,
+                "chatters",
+                "chat/chatters",
+                &query,
+                deadline,
+                bucket_deadline,
+            )
             .await
             .map_err(|e| match e {
                 // Our parameters are checked (ids are digits, `first` in range): Get Chatters'

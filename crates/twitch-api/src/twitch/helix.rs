@@ -90,6 +90,22 @@ impl Twitch {
         query: &[(&str, &str)],
         deadline: Option<Instant>,
     ) -> Result<T, TwitchError> {
+        self.helix_get_within(actor, endpoint, path, query, deadline, deadline)
+            .await
+    }
+
+    /// `helix_get`, waiting for the rate-limit bucket only until `bucket_deadline` (sooner
+    /// than `deadline`): past it the caller gets `RateLimited` with how long to wait, and can
+    /// give its worker slot back instead of sleeping in it.
+    pub(super) async fn helix_get_within<T: DeserializeOwned>(
+        &self,
+        actor: &Actor,
+        endpoint: &'static str,
+        path: &str,
+        query: &[(&str, &str)],
+        deadline: Option<Instant>,
+        bucket_deadline: Option<Instant>,
+    ) -> Result<T, TwitchError> {
         let bucket = actor.bucket();
         let url = format!(
             "{}/{}",
@@ -104,7 +120,7 @@ impl Twitch {
         let mut failures = 0u32;
         let mut rate_limited = 0u32;
         loop {
-            if let Err(wait) = self.limiter.acquire(&bucket, deadline).await {
+            if let Err(wait) = self.limiter.acquire(&bucket, bucket_deadline).await {
                 return Err(TwitchError::RateLimited { retry_after: wait });
             }
             match self.attempt(actor, endpoint, &url, query, &token).await? {
@@ -127,7 +143,7 @@ impl Twitch {
                     if rate_limited > MAX_RATE_LIMITED_RETRIES {
                         return Err(TwitchError::Unavailable("Twitch kept answering 429".into()));
                     }
-                    if deadline.is_some_and(|d| Instant::now() + wait > d) {
+                    if bucket_deadline.is_some_and(|d| Instant::now() + wait > d) {
                         return Err(TwitchError::RateLimited { retry_after: wait });
                     }
                 }

@@ -428,3 +428,47 @@ churn = 0.3
     assert!(summary.pages >= 4, "{summary:?}");
     assert!(seen.len() > 3000, "most of the audience: {}", seen.len());
 }
+
+/// A caller that may wait only briefly for the rate limit (a worker, to keep its slot for
+/// others) gets `RateLimited` with how long to wait, at once, instead of sleeping until the
+/// bucket has a point again.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_caller_that_cannot_wait_long_is_told_when_to_come_back(pool: MySqlPool) {
+    // Twitch's bucket (and so ours, which follows Twitch's headers): 3 points a minute.
+    let stack = Stack::start(
+        pool,
+        world("[rate_limit]\npoints_per_minute = 3\n"),
+        |twitch| {
+            twitch.rate_limit = 3;
+            twitch.rate_window = Duration::from_secs(60);
+        },
+    )
+    .await;
+    stack.authorize("mossy_mod").await;
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let result = stack
+            .client
+            .chatters_within(
+                "771043215",
+                "538211094",
+                Some(Duration::from_secs(60)),
+                Some(Duration::from_millis(200)),
+            )
+            .await;
+        answers.push((started.elapsed(), result.map(|_| ())));
+    }
+    let (took, refused) = answers
+        .iter()
+        .find(|(_, r)| r.is_err())
+        .expect("the bucket of three ran out");
+    assert!(
+        matches!(refused, Err(TwitchApiError::RateLimited { retry_after }) if *retry_after > Duration::from_secs(1)),
+        "{refused:?}"
+    );
+    assert!(
+        *took < Duration::from_secs(2),
+        "answered at once, not after the wait: {took:?}"
+    );
+}

@@ -11,6 +11,10 @@ use tca_common::twitch_api::{Chatter, StreamStatus, TwitchApiError};
 
 use crate::context::Context;
 
+/// How long a capture may wait for Twitch's rate limit in its worker slot before it is
+/// deferred instead (docs/queue.md, fairness).
+const CAPTURE_MAX_BUCKET_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Chatters per batch of account upserts (and per multi-row statement).
 pub(super) const BATCH: usize = 1000;
 
@@ -46,9 +50,16 @@ pub(super) async fn fetch_and_upsert(
             .await?
             .into_iter()
             .next();
+        // A capture that would wait for its user's rate limit gives its worker slot back
+        // (twitch-api answers rate-limited, the job is deferred) rather than sleep in it.
         let mut listing = ctx
             .twitch
-            .chatters(&capture.broadcaster_id, moderator, deadline)
+            .chatters_within(
+                &capture.broadcaster_id,
+                moderator,
+                deadline,
+                Some(CAPTURE_MAX_BUCKET_WAIT),
+            )
             .await?;
         let mut page = Vec::with_capacity(BATCH);
         while let Some(chatter) = listing.next().await? {
