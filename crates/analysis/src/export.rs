@@ -151,11 +151,14 @@ fn encode<R: ExportRow>(format: ExportFormat, chunk: &[R], first: &mut bool) -> 
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
             for row in chunk {
-                let _ = w.write_record(
-                    row.cells()
-                        .iter()
-                        .map(|cell| spreadsheet_safe(cell).into_owned()),
-                );
+                let mut cells = row.cells();
+                // Only a risky cell is copied (with its leading `'`); the rest go as they are.
+                for cell in &mut cells {
+                    if let std::borrow::Cow::Owned(safe) = spreadsheet_safe(cell) {
+                        *cell = safe;
+                    }
+                }
+                let _ = w.write_record(&cells);
             }
             let _ = w.flush();
         }

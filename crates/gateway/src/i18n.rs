@@ -43,21 +43,14 @@ pub fn t1<'a>(key: &str, name: &str, value: impl Into<i18n::Arg<'a>>) -> String 
 }
 
 /// The message `key` with two arguments.
-pub fn t2<'a, 'b>(
+pub fn t2<'a>(
     key: &str,
     name1: &str,
     value1: impl Into<i18n::Arg<'a>>,
     name2: &str,
-    value2: impl Into<i18n::Arg<'b>>,
+    value2: impl Into<i18n::Arg<'a>>,
 ) -> String {
-    let lang = current();
-    lang.t_args(
-        key,
-        &[
-            (name1, value1.into().owned()),
-            (name2, value2.into().owned()),
-        ],
-    )
+    current().t_args(key, &[(name1, value1.into()), (name2, value2.into())])
 }
 
 /// Text stored in the database for users to read (a capture's error, why auto-capture

@@ -12,22 +12,7 @@
   const red = "#d64545";
   const blue = "#3b7dd8";
 
-  async function data(path, extra) {
-    const params = new URLSearchParams(filter);
-    for (const [k, v] of Object.entries(extra || {})) params.set(k, v);
-    const query = params.toString();
-    const response = await fetch(`${base}/data/${path}${query ? "?" + query : ""}`, {
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    });
-    if (!response.ok) {
-      let message = `${response.status}`;
-      try { message = (await response.json()).error || message; } catch (_) { /* not JSON */ }
-      throw new Error(message);
-    }
-    return response.json();
-  }
-
+  const data = sessionData(root);
 
   // A bin's or a capture's time as its axis label (UTC, as the evidence sentences).
   function label(iso, bin) {

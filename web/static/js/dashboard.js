@@ -13,21 +13,7 @@
   const blue = "#3b7dd8";
 
   // GET one of the session's read-only analysis views, with the page's filter.
-  async function data(path, extra) {
-    const params = new URLSearchParams(filter);
-    for (const [k, v] of Object.entries(extra || {})) params.set(k, v);
-    const query = params.toString();
-    const response = await fetch(`${base}/data/${path}${query ? "?" + query : ""}`, {
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    });
-    if (!response.ok) {
-      let message = `${response.status}`;
-      try { message = (await response.json()).error || message; } catch (_) { /* not JSON */ }
-      throw new Error(message);
-    }
-    return response.json();
-  }
+  const data = sessionData(root);
 
   function chart(id) {
     const el = document.getElementById(id);

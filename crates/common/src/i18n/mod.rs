@@ -100,17 +100,6 @@ impl From<String> for Arg<'_> {
     }
 }
 
-impl Arg<'_> {
-    /// The same argument, owning its text.
-    pub fn owned(self) -> Arg<'static> {
-        match self {
-            Arg::Text(s) => Arg::Text(Cow::Owned(s.into_owned())),
-            Arg::Number(n) => Arg::Number(n),
-            Arg::Percent(p) => Arg::Percent(p),
-        }
-    }
-}
-
 macro_rules! number_arg {
     ($($t:ty),*) => {$(
         impl From<$t> for Arg<'_> {
