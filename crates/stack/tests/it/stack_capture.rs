@@ -510,16 +510,7 @@ async fn an_id_twitch_tv_outage_during_refreshes_logs_nobody_out_and_the_capture
         .expect("stack");
     let user = stack.login("mossy_mod").await.expect("login");
     let later = chrono::Utc::now() + chrono::Duration::days(1);
-    sqlx::query(
-        "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, absolute_expires_at) \
-         VALUES (UNHEX(SHA2('browser', 256)), ?, UNHEX(SHA2('c', 256)), NOW(6), NOW(6), ?, ?)",
-    )
-    .bind(user)
-    .bind(later)
-    .bind(later)
-    .execute(&pool)
-    .await
-    .expect("web session");
+    crate::stack_web::insert_web_session(&pool, user, "browser", chrono::Utc::now(), later).await;
     let (_, channel_id) = stack
         .session_with_channel(user, WATCHED)
         .await

@@ -5,6 +5,7 @@ use sqlx::MySqlPool;
 use tca_stack::{Options, Stack};
 use tca_worker::handlers::housekeeping;
 
+use crate::stack_web::insert_web_session;
 use crate::stack_worlds::world;
 
 async fn count(pool: &MySqlPool, sql: &'static str, session: u64) -> i64 {
@@ -73,18 +74,7 @@ async fn housekeeping_expires_and_purges_an_idle_session_and_leaves_a_saved_one_
         .execute(&pool)
         .await
         .expect("age");
-    sqlx::query(
-        "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, absolute_expires_at) \
-         VALUES (UNHEX(SHA2('t', 256)), ?, UNHEX(SHA2('c', 256)), ?, ?, ?, ?)",
-    )
-    .bind(other_user)
-    .bind(past)
-    .bind(past)
-    .bind(past)
-    .bind(past)
-    .execute(&pool)
-    .await
-    .expect("web session");
+    insert_web_session(&pool, other_user, "t", past, past).await;
     sqlx::query("UPDATE jobs SET finished_at = ? WHERE kind = 'capture_chatters'")
         .bind(Utc::now() - chrono::Duration::days(30))
         .execute(&pool)
@@ -159,18 +149,7 @@ async fn a_token_twitch_refuses_at_validation_ends_web_sessions_and_pauses_auto_
         .await
         .expect("enable");
     let later = Utc::now() + chrono::Duration::days(1);
-    sqlx::query(
-        "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, absolute_expires_at) \
-         VALUES (UNHEX(SHA2('live', 256)), ?, UNHEX(SHA2('c', 256)), ?, ?, ?, ?)",
-    )
-    .bind(user)
-    .bind(Utc::now())
-    .bind(Utc::now())
-    .bind(later)
-    .bind(later)
-    .execute(&pool)
-    .await
-    .expect("web session");
+    insert_web_session(&pool, user, "live", Utc::now(), later).await;
 
     // Validated over an hour ago, and meanwhile the user disconnected the app on Twitch.
     sqlx::query("UPDATE twitch_tokens SET validated_at = ?")
@@ -273,19 +252,7 @@ async fn a_token_refused_during_a_call_ends_every_web_session_at_the_next_housek
         .expect("enable");
     let later = Utc::now() + chrono::Duration::days(1);
     for browser in ["laptop", "phone"] {
-        sqlx::query(
-            "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, absolute_expires_at) \
-             VALUES (UNHEX(SHA2(?, 256)), ?, UNHEX(SHA2('c', 256)), ?, ?, ?, ?)",
-        )
-        .bind(browser)
-        .bind(user)
-        .bind(Utc::now())
-        .bind(Utc::now())
-        .bind(later)
-        .bind(later)
-        .execute(&pool)
-        .await
-        .expect("web session");
+        insert_web_session(&pool, user, browser, Utc::now(), later).await;
     }
     // Validated a minute ago: the hourly check has nothing to do. Then the user disconnects
     // the app on Twitch, and the next call's refresh is refused.

@@ -98,3 +98,27 @@ impl Web {
         response
     }
 }
+
+/// A web session of `user_id` (a browser logged in), straight in the database: `token` names
+/// it, it was last seen at `seen` and lasts until `until`.
+pub async fn insert_web_session(
+    pool: &sqlx::MySqlPool,
+    user_id: u64,
+    token: &str,
+    seen: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+) {
+    sqlx::query(
+        "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, absolute_expires_at) \
+         VALUES (UNHEX(SHA2(?, 256)), ?, UNHEX(SHA2('c', 256)), ?, ?, ?, ?)",
+    )
+    .bind(token)
+    .bind(user_id)
+    .bind(seen)
+    .bind(seen)
+    .bind(until)
+    .bind(until)
+    .execute(pool)
+    .await
+    .expect("web session");
+}
