@@ -29,6 +29,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_fake/faults", get(show_faults).post(set_faults))
         .route("/_fake/app/secret", post(rotate_secret))
         .route("/_fake/stats", get(show_stats))
+        .route("/_fake/bans/{login}", get(show_bans))
         .with_state(state)
 }
 
@@ -331,4 +332,42 @@ async fn rotate_secret(
 
 async fn show_stats(AxumState(state): AxumState<Arc<State>>) -> Response {
     Json(&state.lock().stats).into_response()
+}
+
+/// The truth about a channel's bans: who is banned or timed out now, and how many times each
+/// account was banned and unbanned since the fake started (a batch that bans an account
+/// twice shows here as `bans: 2`).
+async fn show_bans(AxumState(state): AxumState<Arc<State>>, Path(login): Path<String>) -> Response {
+    let world = &state.world;
+    let inner = state.lock();
+    let Some(broadcaster) = inner
+        .resolve_login(world, &login)
+        .filter(|&idx| world.channel_by_account(idx).is_some())
+    else {
+        return bad(StatusCode::NOT_FOUND, format!("no channel '{login}'"));
+    };
+    let mut banned: Vec<_> = inner
+        .bans_in(broadcaster)
+        .into_iter()
+        .map(|(user, ban)| {
+            json!({
+                "id": world.account(user).id.to_string(),
+                "login": inner.names(world, user).0,
+                "ends_at": ban.ends_at,
+                "reason": ban.reason,
+            })
+        })
+        .collect();
+    banned.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    let counts: serde_json::Map<String, serde_json::Value> = inner
+        .ban_counts_in(broadcaster)
+        .into_iter()
+        .map(|(user, (bans, unbans))| {
+            (
+                world.account(user).id.to_string(),
+                json!({ "bans": bans, "unbans": unbans }),
+            )
+        })
+        .collect();
+    Json(json!({ "banned": banned, "counts": counts })).into_response()
 }

@@ -4,8 +4,10 @@
 //! range), production wins.
 //!
 //! Here: the router, authentication, faults and rate-limit headers every endpoint shares;
-//! the endpoints in `users`, `chatters` (Get Chatters, Get Moderated Channels), `streams`.
+//! the endpoints in `users`, `chatters` (Get Chatters, Get Moderated Channels), `streams`,
+//! `bans` (Ban User, Unban User, Get Banned Users).
 
+mod bans;
 mod chatters;
 mod streams;
 mod users;
@@ -18,7 +20,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
@@ -41,6 +43,11 @@ pub fn router(state: Arc<State>) -> Router {
             get(chatters::get_moderated_channels),
         )
         .route("/helix/streams", get(streams::get_streams))
+        .route(
+            "/helix/moderation/bans",
+            post(bans::ban_user).delete(bans::unban_user),
+        )
+        .route("/helix/moderation/banned", get(bans::get_banned_users))
         .with_state(state)
 }
 
@@ -109,8 +116,13 @@ impl Caller {
     }
 }
 
+/// Endpoints that change something: an injected connection drop lets the change happen
+/// and loses the answer, the worst case for a client's retries.
+const WRITES: &[&str] = &["ban", "unban"];
+
 /// Runs one Helix request: injected faults, then authentication, then the token's bucket,
-/// then the endpoint. Every answer carries the `Ratelimit-*` headers and is counted.
+/// then the endpoint. Every answer carries the `Ratelimit-*` headers and is counted. An
+/// endpoint answering `Value::Null` answers 204 without a body.
 async fn helix(
     state: &State,
     endpoint: &'static str,
@@ -118,11 +130,15 @@ async fn helix(
     handle: impl FnOnce(&mut Inner, &World, Caller) -> Result<Value, HelixError>,
 ) -> Response {
     let limit = state.points_per_minute;
-    let (fault, delay, reset_429) = {
+    let (mut fault, delay, reset_429) = {
         let mut inner = state.lock();
         let (fault, delay) = inner.next_fault(state.world.seed);
         (fault, delay, inner.faults.reset_429_secs.max(1) as i64)
     };
+    let drop_after = fault == Fault::Drop && WRITES.contains(&endpoint);
+    if drop_after {
+        fault = Fault::None;
+    }
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -162,6 +178,7 @@ async fn helix(
                     let reading = inner.take_point(caller.subject, bucket, limit, window);
                     let response = if reading.allowed {
                         match handle(&mut inner, &state.world, caller) {
+                            Ok(Value::Null) => StatusCode::NO_CONTENT.into_response(),
                             Ok(body) => axum::Json(body).into_response(),
                             Err(refused) => refused.into_response(),
                         }
@@ -175,6 +192,9 @@ async fn helix(
         }
     };
     state.lock().record(endpoint, response.status().as_u16());
+    if drop_after {
+        return dropped_connection();
+    }
     response
 }
 

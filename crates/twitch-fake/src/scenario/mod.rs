@@ -34,6 +34,10 @@ pub struct Scenario {
     pub faults: Faults,
     #[serde(default)]
     pub users: Vec<User>,
+    /// Chat bots (Nightbot, StreamElements…): accounts that moderate the channels naming
+    /// them in `chat_bots` and sit in their chat, but cannot log in on the consent page.
+    #[serde(default)]
+    pub chat_bots: Vec<User>,
     #[serde(default)]
     pub channels: Vec<Channel>,
 }
@@ -98,6 +102,20 @@ pub struct RateLimit {
     /// Twitch's window is a minute; tests shorten it to exercise pacing in seconds.
     #[serde(default = "default_window", deserialize_with = "duration")]
     pub window: Duration,
+    /// Ban User and Unban User calls per broadcaster per `bans_window` (Twitch's own number
+    /// is unpublished; 100 per 30 s is twitch4j's empirical one); past it: 429.
+    #[serde(default = "default_bans_per_window")]
+    pub bans_per_window: u32,
+    #[serde(default = "default_bans_window", deserialize_with = "duration")]
+    pub bans_window: Duration,
+}
+
+fn default_bans_per_window() -> u32 {
+    100
+}
+
+fn default_bans_window() -> Duration {
+    Duration::from_secs(30)
 }
 
 fn default_window() -> Duration {
@@ -113,6 +131,8 @@ impl Default for RateLimit {
         Self {
             points_per_minute: default_points_per_minute(),
             window: default_window(),
+            bans_per_window: default_bans_per_window(),
+            bans_window: default_bans_window(),
         }
     }
 }
@@ -152,6 +172,9 @@ pub struct Faults {
     /// Get Chatters' list changes between the pages of one pass (as Twitch's live list does
     /// under churn): each page after the first comes from a fresh listing, at the same offset.
     pub churn_mid_pass: bool,
+    /// Share of Ban User / Unban User calls answered 409 (someone else is changing this
+    /// user's ban state at the same moment), before anything changes.
+    pub ban_conflict_rate: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -182,6 +205,9 @@ pub struct Channel {
     /// Logins (of `[[users]]` or channels) who moderate this channel.
     #[serde(default)]
     pub moderators: Vec<String>,
+    /// Logins of `[[chat_bots]]` in this channel: moderators, present in every listing.
+    #[serde(default)]
+    pub chat_bots: Vec<String>,
     #[serde(default)]
     pub live: bool,
     #[serde(default)]
@@ -289,12 +315,26 @@ impl Scenario {
         if self.rate_limit.window.is_zero() {
             problems.push("rate_limit.window must be longer than 0".to_string());
         }
+        if self.rate_limit.bans_per_window == 0 || self.rate_limit.bans_window.is_zero() {
+            problems.push("rate_limit.bans_per_window and bans_window must be above 0".to_string());
+        }
         let known: Vec<&str> = self
             .users
             .iter()
             .map(|u| u.login.as_str())
             .chain(self.channels.iter().map(|c| c.login.as_str()))
             .collect();
+        for bot in &self.chat_bots {
+            if !is_valid_login(&bot.login) {
+                problems.push(format!("chat bot '{}' is not a Twitch login", bot.login));
+            }
+            if known.contains(&bot.login.as_str()) {
+                problems.push(format!(
+                    "chat bot '{}' is also a user or a channel",
+                    bot.login
+                ));
+            }
+        }
         for login in &known {
             if !is_valid_login(login) {
                 problems.push(format!(
@@ -311,6 +351,14 @@ impl Scenario {
                 if !known.contains(&moderator.as_str()) {
                     problems.push(format!(
                         "channel '{}': moderator '{moderator}' is neither a user nor a channel",
+                        channel.login
+                    ));
+                }
+            }
+            for bot in &channel.chat_bots {
+                if !self.chat_bots.iter().any(|b| &b.login == bot) {
+                    problems.push(format!(
+                        "channel '{}': chat bot '{bot}' is not in [[chat_bots]]",
                         channel.login
                     ));
                 }
@@ -355,6 +403,7 @@ impl Scenario {
         for (field, rate) in [
             ("error_rate", self.faults.error_rate),
             ("drop_rate", self.faults.drop_rate),
+            ("ban_conflict_rate", self.faults.ban_conflict_rate),
             ("stall_rate", self.faults.stall_rate),
         ] {
             if !(0.0..=1.0).contains(&rate) {

@@ -6,7 +6,10 @@
 //! `limits`: rate-limit buckets, faults and statistics.
 
 mod limits;
+mod moderation;
 mod oauth;
+
+pub use moderation::{Ban, BanRefusal};
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -123,6 +126,7 @@ pub struct Inner {
     refresh: HashMap<String, RefreshGrant>,
     buckets: HashMap<Subject, Bucket>,
     pub faults: Faults,
+    moderation: moderation::Moderation,
     /// The app's client secret after a "rotation" (`/_fake/app/secret`); the scenario's until
     /// then.
     rotated_secret: Option<String>,
@@ -178,6 +182,7 @@ impl State {
             refresh: HashMap::new(),
             buckets: HashMap::new(),
             faults,
+            moderation: moderation::Moderation::default(),
             rotated_secret: None,
             helix_counter: 0,
             stats: Stats::default(),

@@ -166,15 +166,51 @@ impl Builder {
         broadcasters
     }
 
-    /// A channel's moderators among the scenario's named accounts.
+    /// The scenario's `[[chat_bots]]`. Their own random stream and (usually) pinned ids keep
+    /// the rest of the world as it was without them.
+    fn chat_bots(&mut self, scenario: &Scenario, seed: u64) {
+        for (n, bot) in scenario.chat_bots.iter().enumerate() {
+            let mut rng = Rng::stream(seed, &[10, n as u64]);
+            let login = bot.login.to_ascii_lowercase();
+            self.taken_logins.insert(login.clone());
+            let created_at = match bot.created_at {
+                Some(when) => when.resolve(self.now),
+                None => self.human_created_at(&mut rng),
+            };
+            let idx = self.push(
+                Account {
+                    id: 0,
+                    display_name: bot
+                        .display_name
+                        .clone()
+                        .unwrap_or_else(|| bot.login.clone()),
+                    created_at,
+                    description: bot.description.clone().unwrap_or_default(),
+                    default_avatar: false,
+                    broadcaster_type: "",
+                    role: Role::ChatBot,
+                    home_channel: None,
+                    rename: None,
+                    suspend_at_listing: None,
+                    login: login.clone(),
+                },
+                bot.id.as_deref().and_then(|id| id.parse().ok()),
+            );
+            self.by_scenario_login.insert(login, idx);
+        }
+    }
+
+    /// A channel's moderators among the scenario's named accounts, its chat bots included.
     fn moderators(&self, spec: &scenario::Channel) -> Vec<AccountIdx> {
         spec.moderators
             .iter()
+            .chain(&spec.chat_bots)
             .filter_map(|m| self.by_scenario_login.get(&m.to_ascii_lowercase()).copied())
             .collect()
     }
 
-    /// A channel's broadcaster (present while live) and moderators (always present).
+    /// A channel's broadcaster (present while live) and moderators and chat bots (always
+    /// present).
     fn staff(&self, spec: &scenario::Channel, broadcaster: AccountIdx) -> Vec<Member> {
         let mut members = vec![Member {
             account: broadcaster,
@@ -389,6 +425,7 @@ impl World {
         // Named accounts first: they keep their names and may pin their ids.
         let users = b.named_users(scenario, seed);
         let broadcasters = b.broadcasters(scenario, seed);
+        b.chat_bots(scenario, seed);
         let mut channels: Vec<Channel> = Vec::new();
         let mut cohorts: Vec<CohortInfo> = Vec::new();
         // Cohort members who also sit in other channels (`also_in`), added once every

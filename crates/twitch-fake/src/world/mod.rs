@@ -27,6 +27,8 @@ pub enum Role {
     User,
     /// A channel's broadcaster not listed as a user.
     Broadcaster,
+    /// A `[[chat_bots]]` account (Nightbot…): a moderator of its channels, always in chat.
+    ChatBot,
     Human,
     Cohort(u16),
 }

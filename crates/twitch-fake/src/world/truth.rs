@@ -107,6 +107,7 @@ impl World {
                 role: match a.role {
                     Role::User => "user",
                     Role::Broadcaster => "broadcaster",
+                    Role::ChatBot => "chat_bot",
                     Role::Human => "human",
                     Role::Cohort(_) => "cohort",
                 },

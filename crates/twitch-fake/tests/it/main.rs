@@ -4,6 +4,7 @@
 //! the test's module path, and every crate's test binary is called `it`.
 
 mod support;
+mod twitch_fake_bans;
 mod twitch_fake_binary;
 mod twitch_fake_fixtures;
 mod twitch_fake_helix;

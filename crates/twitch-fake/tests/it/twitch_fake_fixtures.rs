@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::support::{CLIENT_ID, CLIENT_SECRET, REDIRECT, SCOPES, Twitch, fixture_world, json};
 
-fn fixture(name: &str) -> Value {
+pub(crate) fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("json")
 }
@@ -47,7 +47,7 @@ fn shape(value: &Value) -> Shape {
 }
 
 /// Same shape, where an empty array on either side matches any array.
-fn assert_same_shape(name: &str, expected: &Value, actual: &Value) {
+pub(crate) fn assert_same_shape(name: &str, expected: &Value, actual: &Value) {
     fn same(a: &Shape, b: &Shape) -> bool {
         match (a, b) {
             (Shape::Array(None), Shape::Array(_)) | (Shape::Array(_), Shape::Array(None)) => true,
