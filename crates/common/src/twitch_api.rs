@@ -14,6 +14,10 @@ use crate::config::Secret;
 /// The scopes the app asks for: reading chatters, and listing moderated channels.
 pub const SCOPES: &[&str] = &["moderator:read:chatters", "user:read:moderated_channels"];
 
+/// The scope moderator actions (ban, timeout, unban) need. Never asked at the first login:
+/// only when a moderator enables actions (incremental authorization, docs/moderation.md).
+pub const ACTIONS_SCOPE: &str = "moderator:manage:banned_users";
+
 /// Callers may say how long they are willing to wait (milliseconds, relative): a request
 /// that would wait longer for the rate limit answers `rate_limited` at once instead.
 pub const DEADLINE_HEADER: &str = "x-deadline-ms";
@@ -141,6 +145,50 @@ pub struct Validation {
     pub reason: Option<String>,
 }
 
+/// What a moderator does to one account of a channel, through Twitch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModerationAction {
+    Ban,
+    /// A ban for `duration_secs` (1 s to 14 days).
+    Timeout,
+    /// Lifts a ban or a timeout.
+    Unban,
+}
+
+/// `POST /v1/moderation`: one action on one account, with the moderator's token and bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModerationRequest {
+    pub action: ModerationAction,
+    pub broadcaster_id: String,
+    /// The moderator acting (their token, their rate-limit bucket).
+    pub moderator_id: String,
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_secs: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModerationOutcome {
+    /// Twitch did it.
+    Done,
+    /// Nothing to do: already banned (a ban), not banned (an unban). Counts as done.
+    AlreadyDone,
+    /// Twitch refused this account (it may not be banned, …): `message` says why.
+    Refused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModerationResult {
+    pub outcome: ModerationOutcome,
+    /// Twitch's words for a refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StaleTokens {
     pub user_ids: Vec<String>,
@@ -165,6 +213,8 @@ pub enum ErrorCode {
     /// Twitch's paging went wrong (a cursor came back twice, more pages than the list can
     /// have): the listing was abandoned rather than looped over.
     PagingBroken,
+    /// The user's authorization lacks a scope the call needs (actions not enabled).
+    ScopeMissing,
     Internal,
 }
 
@@ -174,7 +224,7 @@ impl ErrorCode {
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::ReauthRequired => StatusCode::CONFLICT,
-            Self::NotModerator => StatusCode::FORBIDDEN,
+            Self::NotModerator | Self::ScopeMissing => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::TwitchUnavailable | Self::PagingBroken => StatusCode::BAD_GATEWAY,
@@ -210,6 +260,8 @@ pub enum TwitchApiError {
     Unavailable(String),
     #[error("Twitch's paging went wrong: {0}")]
     PagingBroken(String),
+    #[error("a scope is missing: {0}")]
+    ScopeMissing(String),
     #[error("twitch-api failed: {0}")]
     Internal(String),
     #[error("cannot reach twitch-api: {0}")]
@@ -232,6 +284,7 @@ impl From<ApiErrorBody> for TwitchApiError {
             },
             ErrorCode::TwitchUnavailable => Self::Unavailable(message),
             ErrorCode::PagingBroken => Self::PagingBroken(message),
+            ErrorCode::ScopeMissing => Self::ScopeMissing(message),
             ErrorCode::Internal => Self::Internal(message),
         }
     }
@@ -307,18 +360,21 @@ impl TwitchApiClient {
     }
 
     /// Where to send the browser to log in; `force_verify` when the user asked to log in as
-    /// another Twitch account (Twitch then shows its consent page again).
+    /// another Twitch account (Twitch then shows its consent page again); `actions` adds
+    /// [`ACTIONS_SCOPE`] to the scopes asked (a moderator enabling actions).
     pub async fn authorize_url(
         &self,
         state: &str,
         redirect_uri: &str,
         force_verify: bool,
+        actions: bool,
     ) -> Result<String, TwitchApiError> {
         let mut url = self.url("v1/oauth/authorize-url")?;
         url.query_pairs_mut()
             .append_pair("state", state)
             .append_pair("redirect_uri", redirect_uri)
-            .append_pair("force_verify", if force_verify { "true" } else { "false" });
+            .append_pair("force_verify", if force_verify { "true" } else { "false" })
+            .append_pair("actions", if actions { "true" } else { "false" });
         let answer: AuthorizeUrl = self
             .send(self.request(reqwest::Method::GET, url, None))
             .await?;
@@ -445,6 +501,21 @@ impl TwitchApiClient {
             .send(self.request(reqwest::Method::GET, url, None))
             .await?;
         Ok(answer.data)
+    }
+
+    /// One moderator action on one account; waits for Twitch's rate limit `max_wait` at most
+    /// (past it: `RateLimited` with how long to wait).
+    pub async fn moderate(
+        &self,
+        request: &ModerationRequest,
+        max_wait: Option<Duration>,
+    ) -> Result<ModerationResult, TwitchApiError> {
+        let url = self.url("v1/moderation")?;
+        let mut builder = self.request(reqwest::Method::POST, url, None).json(request);
+        if let Some(wait) = max_wait {
+            builder = builder.header(MAX_WAIT_HEADER, wait.as_millis().to_string());
+        }
+        self.send(builder).await
     }
 
     /// Validates the user's token with Twitch now.

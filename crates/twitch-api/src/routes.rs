@@ -18,8 +18,9 @@ use tca_common::config::Secret;
 use tca_common::query::QueryString;
 use tca_common::twitch_api::{
     ApiErrorBody, AuthorizeUrl, AuthorizedUser, ChannelsResponse, Chatter, ChattersLine,
-    ChattersSummary, DEADLINE_HEADER, ErrorCode, ExchangeRequest, MAX_WAIT_HEADER, SCOPES,
-    StaleTokens, StreamStatus, StreamsResponse, UsersResponse, Validation,
+    ChattersSummary, DEADLINE_HEADER, ErrorCode, ExchangeRequest, MAX_WAIT_HEADER,
+    ModerationAction, ModerationRequest, ModerationResult, SCOPES, StaleTokens, StreamStatus,
+    StreamsResponse, UsersResponse, Validation,
 };
 use tca_common::twitch_id::TwitchId;
 
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users/{user_id}/channels", get(get_channels))
         .route("/v1/chatters", get(get_chatters))
         .route("/v1/streams", get(get_streams))
+        .route("/v1/moderation", post(moderate))
         .route("/v1/tokens", get(stale_tokens))
         .route("/v1/tokens/{user_id}/validate", post(validate_tokens))
         .route("/v1/tokens/{user_id}", delete(revoke_tokens))
@@ -167,9 +169,10 @@ async fn authorize_url(
     let redirect_uri = query.first("redirect_uri").unwrap_or_default().to_string();
     valid_redirect(&redirect_uri)?;
     let force_verify = query.first("force_verify") == Some("true");
+    let actions = query.first("actions") == Some("true");
     let url = state
         .twitch
-        .authorize_url(&csrf_state, &redirect_uri, force_verify)
+        .authorize_url(&csrf_state, &redirect_uri, force_verify, actions)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok(Json(AuthorizeUrl { url }))
 }
@@ -425,6 +428,51 @@ async fn get_streams(
         })
         .collect();
     Ok(Json(StreamsResponse { data }))
+}
+
+/// The longest reason Twitch keeps on a ban (characters).
+const MAX_REASON_CHARS: usize = 500;
+/// The longest timeout Twitch accepts: 14 days.
+const MAX_TIMEOUT_SECS: u32 = 1_209_600;
+
+/// One ban, timeout or unban (docs/twitch-api.md): checked here so that Twitch never sees a
+/// request it would refuse for its form.
+async fn moderate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<ModerationResult>> {
+    let request: ModerationRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "expected JSON {{\"action\": \"ban|timeout|unban\", \"broadcaster_id\", \"moderator_id\", \"user_id\", \"duration_secs\"?, \"reason\"?}}: {e}"
+        ))
+    })?;
+    require_id("broadcaster_id", Some(&request.broadcaster_id))?;
+    require_id("moderator_id", Some(&request.moderator_id))?;
+    require_id("user_id", Some(&request.user_id))?;
+    match (request.action, request.duration_secs) {
+        (ModerationAction::Timeout, Some(secs)) if (1..=MAX_TIMEOUT_SECS).contains(&secs) => {}
+        (ModerationAction::Timeout, _) => {
+            return Err(ApiError::bad_request(format!(
+                "a timeout needs duration_secs from 1 to {MAX_TIMEOUT_SECS}"
+            )));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::bad_request("duration_secs is only for a timeout"));
+        }
+        (_, None) => {}
+    }
+    if request
+        .reason
+        .as_deref()
+        .is_some_and(|r| r.chars().count() > MAX_REASON_CHARS)
+    {
+        return Err(ApiError::bad_request(format!(
+            "reason is longer than {MAX_REASON_CHARS} characters"
+        )));
+    }
+    let result = state.twitch.moderate(&request, max_wait(&headers)?).await?;
+    Ok(Json(result))
 }
 
 /// Validates the user's token with Twitch now; an expired one is refreshed first. A token

@@ -1,12 +1,12 @@
-//! One Helix GET with every protection: the bucket's limiter, a timeout, retries with backoff
-//! for 5xx / timeouts / dropped connections / garbled bodies, waiting out 429s, and one token
-//! renewal on a 401.
+//! One Helix call with every protection: the bucket's limiter, a timeout, retries with backoff
+//! for 5xx / 409 / timeouts / dropped connections / garbled bodies, waiting out 429s, and one
+//! token renewal on a 401.
 
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use rand::RngExt;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tca_common::db::jobs::backoff_delay;
@@ -51,6 +51,24 @@ fn reset_in(response: &reqwest::Response) -> Option<Duration> {
     Some(Duration::from_millis(
         (reset * 1000 - now_ms).max(100) as u64
     ))
+}
+
+/// One Helix request to make: the method, the endpoint's metric label, the path under
+/// `/helix/`, the query, and a JSON body for writes.
+pub(super) struct Call<'a> {
+    pub method: Method,
+    pub endpoint: &'static str,
+    pub path: &'a str,
+    pub query: &'a [(&'a str, &'a str)],
+    pub body: Option<&'a serde_json::Value>,
+}
+
+/// The wait after the `n`-th 429 in a row that is not about our bucket: 1 s, doubling, at
+/// most 30 s (Twitch publishes no figure for those limits).
+fn per_resource_wait(n: u32) -> Duration {
+    Duration::from_secs(1)
+        .saturating_mul(1u32 << n.saturating_sub(1).min(5))
+        .min(Duration::from_secs(30))
 }
 
 /// What one attempt of a Helix call came to, short of a final answer.
@@ -106,6 +124,26 @@ impl Twitch {
         deadline: Option<Instant>,
         bucket_deadline: Option<Instant>,
     ) -> Result<T, TwitchError> {
+        let call = Call {
+            method: Method::GET,
+            endpoint,
+            path,
+            query,
+            body: None,
+        };
+        self.helix_call(actor, &call, deadline, bucket_deadline)
+            .await
+    }
+
+    /// Any Helix call (`helix_get_within` for GETs). A 204 answers `T` from JSON `null`.
+    pub(super) async fn helix_call<T: DeserializeOwned>(
+        &self,
+        actor: &Actor,
+        call: &Call<'_>,
+        deadline: Option<Instant>,
+        bucket_deadline: Option<Instant>,
+    ) -> Result<T, TwitchError> {
+        let Call { endpoint, path, .. } = *call;
         let bucket = actor.bucket();
         let url = format!(
             "{}/{}",
@@ -123,11 +161,24 @@ impl Twitch {
             if let Err(wait) = self.limiter.acquire(&bucket, bucket_deadline).await {
                 return Err(TwitchError::RateLimited { retry_after: wait });
             }
-            match self.attempt(actor, endpoint, &url, query, &token).await? {
+            match self.attempt(actor, call, &url, &token).await? {
                 Attempt::Done(body) => return Ok(body),
                 Attempt::Transient(reason, detail) => {
                     self.pause_before_retry(endpoint, reason, &mut failures, deadline, &detail)
                         .await?;
+                }
+                Attempt::RateLimited(_, Some(remaining), _) if remaining > 0 => {
+                    // A 429 while the bucket still has points is another limit (Ban User's
+                    // per-broadcaster one): back off this call, leave the bucket alone.
+                    rate_limited += 1;
+                    let wait = per_resource_wait(rate_limited);
+                    if rate_limited > MAX_RATE_LIMITED_RETRIES {
+                        return Err(TwitchError::Unavailable("Twitch kept answering 429".into()));
+                    }
+                    if bucket_deadline.is_some_and(|d| Instant::now() + wait > d) {
+                        return Err(TwitchError::RateLimited { retry_after: wait });
+                    }
+                    tokio::time::sleep(wait).await;
                 }
                 Attempt::RateLimited(limit, remaining, reset) => {
                     rate_limited += 1;
@@ -175,20 +226,22 @@ impl Twitch {
     async fn attempt<T: DeserializeOwned>(
         &self,
         actor: &Actor,
-        endpoint: &'static str,
+        call: &Call<'_>,
         url: &str,
-        query: &[(&str, &str)],
         token: &str,
     ) -> Result<Attempt<T>, TwitchError> {
+        let endpoint = call.endpoint;
         let started = Instant::now();
-        let sent = self
+        let mut request = self
             .http
-            .get(url)
-            .query(query)
+            .request(call.method.clone(), url)
+            .query(call.query)
             .header("Client-Id", &self.config.client_id)
-            .bearer_auth(token)
-            .send()
-            .await;
+            .bearer_auth(token);
+        if let Some(body) = call.body {
+            request = request.json(body);
+        }
+        let sent = request.send().await;
         let response = match sent {
             Ok(response) => response,
             Err(e) => {
@@ -214,6 +267,10 @@ impl Twitch {
             reset_in(&response),
         );
         Ok(match status {
+            StatusCode::NO_CONTENT => match serde_json::from_value::<T>(serde_json::Value::Null) {
+                Ok(body) => Attempt::Done(body),
+                Err(e) => return Err(TwitchError::Internal(format!("204 for {endpoint}: {e}"))),
+            },
             s if s.is_success() => match response.json::<T>().await {
                 Ok(body) => Attempt::Done(body),
                 // The connection died mid-body, or the body is garbled: try again.
@@ -232,6 +289,11 @@ impl Twitch {
             s if s.is_server_error() => {
                 let message = helix_message(response).await;
                 Attempt::Transient("5xx", format!("{s} {message}"))
+            }
+            // Someone else changed the same thing at that moment (Ban User): try again.
+            StatusCode::CONFLICT => {
+                let message = helix_message(response).await;
+                Attempt::Transient("409", message)
             }
             _ => return Err(refusal(response).await),
         })

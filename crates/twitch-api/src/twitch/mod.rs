@@ -8,6 +8,7 @@
 mod auth;
 mod endpoints;
 mod helix;
+mod moderation;
 pub mod paging;
 
 use std::collections::HashMap;
@@ -57,6 +58,8 @@ pub enum TwitchError {
     #[error("{0}")]
     PagingBroken(String),
     #[error("{0}")]
+    ScopeMissing(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -70,6 +73,7 @@ impl TwitchError {
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Unavailable(_) => ErrorCode::TwitchUnavailable,
             Self::PagingBroken(_) => ErrorCode::PagingBroken,
+            Self::ScopeMissing(_) => ErrorCode::ScopeMissing,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -175,18 +179,21 @@ impl Twitch {
         &self.config
     }
 
+    /// Twitch's consent URL for the app's scopes, plus the actions scope when `actions`
+    /// (incremental authorization: the full set is asked each time).
     pub fn authorize_url(
         &self,
         state: &str,
         redirect_uri: &str,
         force_verify: bool,
+        actions: bool,
     ) -> anyhow::Result<String> {
-        self.oauth.authorize_url(
-            state,
-            redirect_uri,
-            tca_common::twitch_api::SCOPES,
-            force_verify,
-        )
+        let mut scopes = tca_common::twitch_api::SCOPES.to_vec();
+        if actions {
+            scopes.push(tca_common::twitch_api::ACTIONS_SCOPE);
+        }
+        self.oauth
+            .authorize_url(state, redirect_uri, &scopes, force_verify)
     }
 
     pub async fn exchange_code(

@@ -253,7 +253,7 @@ async fn authorize_url_points_at_twitch_with_state_scopes_and_redirect(pool: MyS
     let stack = Stack::start(pool, world(""), |_| {}).await;
     let url = stack
         .client
-        .authorize_url("st4te", REDIRECT, false)
+        .authorize_url("st4te", REDIRECT, false, false)
         .await
         .expect("url");
     let parsed = url::Url::parse(&url).expect("url");
@@ -271,12 +271,32 @@ async fn authorize_url_points_at_twitch_with_state_scopes_and_redirect(pool: MyS
     );
     let other = stack
         .client
-        .authorize_url("st4te", REDIRECT, true)
+        .authorize_url("st4te", REDIRECT, true, false)
         .await
         .expect("url");
     assert!(
         other.contains("force_verify=true"),
         "another account: Twitch asks again"
+    );
+    // Enabling actions asks for everything again, plus the actions scope.
+    let actions = stack
+        .client
+        .authorize_url("st4te", REDIRECT, false, true)
+        .await
+        .expect("url");
+    let scope: String = url::Url::parse(&actions)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    assert_eq!(
+        scope,
+        format!(
+            "{} {}",
+            SCOPES.join(" "),
+            tca_common::twitch_api::ACTIONS_SCOPE
+        )
     );
     // The fake's consent page accepts it.
     assert_eq!(
@@ -292,7 +312,7 @@ async fn authorize_url_points_at_twitch_with_state_scopes_and_redirect(pool: MyS
     assert!(matches!(error, TwitchApiError::BadRequest(_)), "{error:?}");
     let error = stack
         .client
-        .authorize_url("", REDIRECT, false)
+        .authorize_url("", REDIRECT, false, false)
         .await
         .expect_err("empty state");
     assert!(matches!(error, TwitchApiError::BadRequest(_)));

@@ -119,10 +119,15 @@ impl Stack {
 
     /// Logs `login` in the way the gateway will: a code from the consent flow, exchanged.
     pub async fn authorize(&self, login: &str) -> AuthorizedUser {
+        self.authorize_with(login, SCOPES).await
+    }
+
+    /// `authorize`, granting `scopes`.
+    pub async fn authorize_with(&self, login: &str, scopes: &[&str]) -> AuthorizedUser {
         let code: Value = self
             .http
             .post(self.fake.url("/_fake/codes"))
-            .json(&json!({"login": login, "scopes": SCOPES, "redirect_uri": REDIRECT}))
+            .json(&json!({"login": login, "scopes": scopes, "redirect_uri": REDIRECT}))
             .send()
             .await
             .expect("code")

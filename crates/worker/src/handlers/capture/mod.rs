@@ -107,9 +107,10 @@ async fn on_twitch_error(
                 reason: format!("Twitch rate limit: capture of {channel} waits for the bucket"),
             };
         }
-        TwitchApiError::BadRequest(_) | TwitchApiError::Unauthorized => {
-            Some(("capture-error-internal", false))
-        }
+        // A capture needs no scope beyond the login's: a missing one is our bug.
+        TwitchApiError::BadRequest(_)
+        | TwitchApiError::Unauthorized
+        | TwitchApiError::ScopeMissing(_) => Some(("capture-error-internal", false)),
         // Twitch's paging looped or ran past what the list can hold: a clear failure, not a
         // retry of the same loop (the next capture starts a fresh pass).
         TwitchApiError::PagingBroken(_) => Some(("capture-error-paging", false)),
@@ -125,7 +126,9 @@ async fn on_twitch_error(
             }
             if matches!(
                 error,
-                TwitchApiError::BadRequest(_) | TwitchApiError::Unauthorized
+                TwitchApiError::BadRequest(_)
+                    | TwitchApiError::Unauthorized
+                    | TwitchApiError::ScopeMissing(_)
             ) {
                 JobError::Fatal(anyhow::anyhow!("capture {} failed: {error}", capture.id))
             } else {
