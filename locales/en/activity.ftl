@@ -22,3 +22,19 @@ activity-auto-stop = Auto-capture of { $channel } stopped: { $reason }
 activity-rename = Rename seen: { $from } → { $to }
 activity-token-invalidated = Twitch authorization ended: { $reason }
 activity-export = Exported { $what }
+activity-actions-enabled = Enabled moderator actions (Twitch consent for bans)
+activity-mark-label = Labelled { $login } “{ $label }”
+activity-mark-note = Wrote a note on { $login }
+activity-mark-remove = Removed the label and note of { $login }
+activity-list-import = Imported the bot list “{ $name }” ({ $entries ->
+    [one] { $entries } entry
+   *[other] { $entries } entries
+})
+activity-list-delete = Deleted the bot list “{ $name }”
+activity-batch-confirm = Confirmed: { $action } of { $count ->
+    [one] { $count } account
+   *[other] { $count } accounts
+} in { $channel }
+activity-batch-account = { $login }: { $result }
+activity-batch-done = Finished: { $action } in { $channel }
+activity-batch-stopped = Stopped: { $action } in { $channel } — { $reason }

@@ -54,6 +54,7 @@ error-param-period-and-range = Give period or from/to, not both.
 error-param-period = period must be 7d, 30d, 90d or all, got “{ $raw }”.
 error-param-from-after-to = from must be on or before to.
 error-param-sort = sort must be one of { $sorts }, got “{ $raw }”.
+error-param-label = label must be one of { $labels }, got “{ $raw }”.
 error-param-number = { $key } must be a whole number from { $min } to { $max }, got “{ $raw }”.
 error-param-limit = limit must be a positive number, got “{ $raw }”.
 error-param-creation-bucket = Creation exports are by day or month.

@@ -15,6 +15,8 @@ reason-present_while_offline = In chat while the stream was offline ({ $captures
 }).
 reason-multi_channel = Seen in { $channels } of your channels.
 reason-missing = Twitch no longer returns this account (suspended or deleted).
+reason-labelled_bot = Labelled “bot” by { $by } on { $date }.
+reason-bot_list = In the list “{ $list }”, imported { $date }.
 
 evidence-created = { $members ->
     [one] { $members } account

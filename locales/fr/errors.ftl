@@ -54,6 +54,7 @@ error-param-period-and-range = Indiquez period ou from/to, pas les deux.
 error-param-period = period doit valoir 7d, 30d, 90d ou all, et non « { $raw } ».
 error-param-from-after-to = from doit être antérieur ou égal à to.
 error-param-sort = sort doit être l'une des valeurs { $sorts }, et non « { $raw } ».
+error-param-label = label doit être l'une des valeurs { $labels }, et non « { $raw } ».
 error-param-number = { $key } doit être un nombre entier de { $min } à { $max }, et non « { $raw } ».
 error-param-limit = limit doit être un nombre positif, et non « { $raw } ».
 error-param-creation-bucket = Les exports des jours de création se font par jour ou par mois.

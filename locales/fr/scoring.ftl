@@ -15,6 +15,8 @@ reason-present_while_offline = Dans le chat alors que le stream était hors lign
 }).
 reason-multi_channel = Vu sur { $channels } de vos chaînes.
 reason-missing = Twitch ne renvoie plus ce compte (suspendu ou supprimé).
+reason-labelled_bot = Étiqueté «{"\u00A0"}bot{"\u00A0"}» par { $by } le { $date }.
+reason-bot_list = Dans la liste «{"\u00A0"}{ $list }{"\u00A0"}», importée le { $date }.
 
 evidence-created = { $members ->
     [one] { $members } compte

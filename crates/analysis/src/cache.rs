@@ -1,6 +1,7 @@
 //! Populations kept in memory per session and data version. The version is what the
-//! request's probe saw (finished captures, the last finish, the last enrichment): any new
-//! data changes it, so a cached population is never stale for the request that uses it.
+//! request's probe saw (finished captures, the last finish, the last enrichment, what
+//! moderators wrote): any new data changes it, so a cached population is never stale for the
+//! request that uses it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,7 @@ struct Version {
     captures_done: i64,
     last_finished: Option<DateTime<Utc>>,
     last_enriched: Option<DateTime<Utc>>,
+    moderation: u64,
 }
 
 impl From<&Probe> for Version {
@@ -25,6 +27,7 @@ impl From<&Probe> for Version {
             captures_done: probe.captures_done,
             last_finished: probe.last_finished,
             last_enriched: probe.last_enriched,
+            moderation: probe.moderation_version,
         }
     }
 }

@@ -73,6 +73,10 @@ pub struct Probe {
     pub captures_done: i64,
     pub last_finished: Option<DateTime<Utc>>,
     pub last_enriched: Option<DateTime<Utc>>,
+    /// A checksum of what moderators wrote that applies here (marks: how many and the last
+    /// change; the owner's bot lists: how many and the last import): any change of a label,
+    /// a note or a list changes it, and so the scores.
+    pub moderation_version: u64,
 }
 
 /// One round trip per request: `None` when the session does not exist (or was deleted).
@@ -82,8 +86,22 @@ pub async fn probe(pool: &MySqlPool, session_id: u64) -> Result<Option<Probe>, s
                 (SELECT COUNT(*) FROM session_channels WHERE session_id = ?) AS channels, \
                 (SELECT COUNT(*) FROM captures WHERE session_id = ? AND status = 'done') AS captures_done, \
                 (SELECT MAX(finished_at) FROM captures WHERE session_id = ?) AS last_finished, \
-                (SELECT MAX(enriched_at) FROM twitch_accounts) AS last_enriched",
+                (SELECT MAX(enriched_at) FROM twitch_accounts) AS last_enriched, \
+                CAST(CRC32(CONCAT_WS('/', \
+                  (SELECT COUNT(*) FROM account_marks m WHERE m.user_id = (SELECT user_id FROM analysis_sessions WHERE id = ?) \
+                     OR m.shared_channel_id IN (SELECT broadcaster_id FROM session_channels WHERE session_id = ?)), \
+                  (SELECT MAX(m.updated_at) FROM account_marks m WHERE m.user_id = (SELECT user_id FROM analysis_sessions WHERE id = ?) \
+                     OR m.shared_channel_id IN (SELECT broadcaster_id FROM session_channels WHERE session_id = ?)), \
+                  (SELECT COUNT(*) FROM bot_lists l WHERE l.user_id = (SELECT user_id FROM analysis_sessions WHERE id = ?)), \
+                  (SELECT MAX(l.imported_at) FROM bot_lists l WHERE l.user_id = (SELECT user_id FROM analysis_sessions WHERE id = ?)) \
+                )) AS UNSIGNED) AS moderation_version",
     )
+    .bind(session_id)
+    .bind(session_id)
+    .bind(session_id)
+    .bind(session_id)
+    .bind(session_id)
+    .bind(session_id)
     .bind(session_id)
     .bind(session_id)
     .bind(session_id)

@@ -59,6 +59,11 @@ impl ExportRow for Account {
             codes.join(";"),
             opt(self.cohort_id),
             opt(self.cohort_strength),
+            opt(self.label.as_deref()),
+            opt(self.note.as_deref()),
+            opt(self.marked_by.as_deref()),
+            ts(self.marked_at),
+            self.trusted.to_string(),
             self.reasons
                 .iter()
                 .map(|r| r.sentence.as_str())

@@ -126,6 +126,7 @@ impl FromEnv for Config {
             ),
             multi_channel: env.u32_in("SCORE_WEIGHT_MULTI_CHANNEL", d.multi_channel, 0, 100),
             missing: env.u32_in("SCORE_WEIGHT_MISSING", d.missing, 0, 100),
+            bot_label: env.u32_in("SCORE_WEIGHT_BOT_LABEL", d.bot_label, 0, 100),
             young_days: i64::from(env.u32_in("SCORE_YOUNG_DAYS", d.young_days as u32, 1, 3650)),
             always_present_min_captures: env.u32_in(
                 "SCORE_ALWAYS_PRESENT_MIN_CAPTURES",

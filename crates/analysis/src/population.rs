@@ -16,7 +16,10 @@ use crate::cohorts::{
     evidence::{EarlierName, Member},
 };
 use crate::db::{self, AccountRow};
-use crate::scoring::{self, CohortMark, Facts, Score, ScoringConfig, SessionContext};
+use crate::scoring::{
+    self, CohortMark, Facts, Label, ListMatch, MarkView, Moderation, Score, ScoringConfig,
+    SessionContext,
+};
 
 /// One account of the session with its score.
 #[derive(Debug, Clone)]
@@ -24,6 +27,8 @@ pub struct Scored {
     pub row: AccountRow,
     pub score: Score,
     pub cohort: Option<CohortMark>,
+    /// The moderator's mark in force in the session.
+    pub mark: Option<MarkView>,
 }
 
 impl Scored {
@@ -48,8 +53,23 @@ impl Scored {
             captures_possible,
         };
         let cohort = context.cohorts.get(&row.account_id).cloned();
-        let score = scoring::score(&facts, cohort.as_ref(), config);
-        Self { row, score, cohort }
+        let moderation = context.moderation.get(&row.account_id).cloned();
+        let score = scoring::score(&facts, cohort.as_ref(), moderation.as_ref(), config);
+        Self {
+            row,
+            score,
+            cohort,
+            mark: moderation.and_then(|m| m.mark),
+        }
+    }
+
+    pub fn flagged(&self, threshold: u32) -> bool {
+        self.score.flagged(threshold)
+    }
+
+    /// The account's label, `trusted`/`bot`/`watch`.
+    pub fn label(&self) -> Option<Label> {
+        self.mark.as_ref().and_then(|m| m.label)
     }
 
     pub fn renames(&self) -> u32 {
@@ -85,6 +105,15 @@ impl Scored {
                 .collect(),
             cohort_id: self.cohort.as_ref().map(|c| c.cohort_id),
             cohort_strength: self.cohort.as_ref().map(|c| c.strength),
+            label: self.label().map(|l| l.as_str().to_string()),
+            note: self
+                .mark
+                .as_ref()
+                .map(|m| m.note.clone())
+                .filter(|n| !n.is_empty()),
+            marked_by: self.mark.as_ref().map(|m| m.by.clone()),
+            marked_at: self.mark.as_ref().map(|m| m.at),
+            trusted: self.score.trusted,
         }
     }
 }
@@ -173,8 +202,10 @@ pub async fn load(
     let rows = db::session_accounts(pool, session_id).await?;
     let possible = CapturesPossible::load(pool, session_id).await?;
     let earlier = earlier_names(pool, &rows).await?;
+    let moderation = moderation_of(pool, session_id, &rows).await?;
     let fetched = started.elapsed();
-    let (context, cohorts) = find_cohorts(&rows, &earlier, &config.cohorts);
+    let (mut context, cohorts) = find_cohorts(&rows, &earlier, &config.cohorts);
+    context.moderation = moderation;
     let found = started.elapsed();
     let accounts: Vec<Scored> = rows
         .into_iter()
@@ -199,6 +230,52 @@ pub async fn load(
         channel_accounts: Mutex::default(),
         answers: Mutex::default(),
     })
+}
+
+/// What moderators said of the session's accounts (marks in force, the owner's bot lists),
+/// by account id. Marks are keyed by Twitch id: an account renamed since keeps them.
+async fn moderation_of(
+    pool: &MySqlPool,
+    session_id: u64,
+    rows: &[AccountRow],
+) -> Result<HashMap<u64, Moderation>, sqlx::Error> {
+    let owner: Option<u64> =
+        sqlx::query_scalar("SELECT user_id FROM analysis_sessions WHERE id = ?")
+            .bind(session_id)
+            .fetch_optional(pool)
+            .await?;
+    let marks = tca_common::db::marks::in_session(pool, session_id).await?;
+    let lists = tca_common::db::bot_lists::matches_in_session(pool, session_id).await?;
+    let mut moderation: HashMap<u64, Moderation> = HashMap::new();
+    if !marks.is_empty() {
+        let by_twitch_id: HashMap<&str, u64> = rows
+            .iter()
+            .map(|r| (r.twitch_user_id.as_str(), r.account_id))
+            .collect();
+        for mark in marks {
+            if let Some(&account) = by_twitch_id.get(mark.twitch_user_id.as_str()) {
+                moderation.entry(account).or_default().mark = Some(MarkView {
+                    label: mark.label(),
+                    shared: Some(mark.user_id) != owner,
+                    note: mark.note,
+                    by: mark.author_login,
+                    at: mark.updated_at,
+                });
+            }
+        }
+    }
+    for list in lists {
+        moderation
+            .entry(list.account_id)
+            .or_default()
+            .lists
+            .push(ListMatch {
+                name: list.name,
+                points: u32::from(list.points),
+                imported_at: list.imported_at,
+            });
+    }
+    Ok(moderation)
 }
 
 /// Ledger lookups per query: an `IN` list this long stays well under the packet limit.

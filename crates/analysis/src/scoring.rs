@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use tca_common::i18n::{Arg, Lang, Texts};
 
 use crate::cohorts::CohortConfig;
+pub use tca_common::db::marks::Label;
 
 /// Weights and thresholds (configuration; defaults documented in docs/analysis.md and, for
 /// cohorts, docs/cohorts.md).
@@ -21,6 +22,8 @@ pub struct ScoringConfig {
     pub present_while_offline: u32,
     pub multi_channel: u32,
     pub missing: u32,
+    /// A moderator labelled the account `bot` (docs/moderation.md).
+    pub bot_label: u32,
     /// "Young" means created less than this many days before first seen.
     pub young_days: i64,
     /// Always present needs at least this many captures to mean anything.
@@ -40,6 +43,7 @@ impl Default for ScoringConfig {
             present_while_offline: 10,
             multi_channel: 5,
             missing: 15,
+            bot_label: 50,
             young_days: 7,
             always_present_min_captures: 3,
             flag_threshold: 50,
@@ -76,10 +80,44 @@ pub struct CohortMark {
     pub evidence: Arc<Texts>,
 }
 
-/// What the session as a whole tells about its accounts: their cohorts, by account id.
+/// What the session as a whole tells about its accounts, by account id: their cohorts, and
+/// what moderators wrote about them (labels, notes, bot lists).
 #[derive(Debug, Default)]
 pub struct SessionContext {
     pub cohorts: HashMap<u64, CohortMark>,
+    pub moderation: HashMap<u64, Moderation>,
+}
+
+/// What moderators said of one account: the mark in force in the session (the owner's, else
+/// one shared with a channel of the session), and the owner's bot lists it is on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Moderation {
+    pub mark: Option<MarkView>,
+    pub lists: Vec<ListMatch>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarkView {
+    pub label: Option<Label>,
+    pub note: String,
+    /// The author's login.
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// Written by someone else and shared with a channel of the session.
+    pub shared: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListMatch {
+    pub name: String,
+    pub points: u32,
+    pub imported_at: DateTime<Utc>,
+}
+
+impl Moderation {
+    pub fn label(&self) -> Option<Label> {
+        self.mark.as_ref().and_then(|m| m.label)
+    }
 }
 
 /// One signal: its stable code, its points, and the numbers behind it. The words are chosen
@@ -111,6 +149,14 @@ impl Reason {
 pub struct Score {
     pub score: u32,
     pub reasons: Vec<Reason>,
+    /// A moderator trusts the account: never flagged, whatever its score.
+    pub trusted: bool,
+}
+
+impl Score {
+    pub fn flagged(&self, threshold: u32) -> bool {
+        !self.trusted && self.score >= threshold
+    }
 }
 
 /// `brook_fan48213` → `brook_fan`: a login ending in 3+ digits after a 3+ letter stem.
@@ -144,8 +190,14 @@ pub fn looks_random(login: &str) -> bool {
         && distinct as f64 >= 0.7 * chars.len() as f64
 }
 
-/// The account's score: its cohort's strength if it is in a bot cohort, plus its own signals.
-pub fn score(facts: &Facts, cohort: Option<&CohortMark>, config: &ScoringConfig) -> Score {
+/// The account's score: its cohort's strength if it is in a bot cohort, plus its own signals,
+/// plus what moderators said (a `bot` label; bot lists, which alone never reach the flag).
+pub fn score(
+    facts: &Facts,
+    cohort: Option<&CohortMark>,
+    moderation: Option<&Moderation>,
+    config: &ScoringConfig,
+) -> Score {
     let mut reasons = Vec::new();
     if let Some(mark) = cohort.filter(|m| m.strength > 0) {
         reasons.push(Reason {
@@ -214,9 +266,43 @@ pub fn score(facts: &Facts, cohort: Option<&CohortMark>, config: &ScoringConfig)
     if facts.missing {
         add("missing", config.missing, Vec::new());
     }
+    if let Some(mark) = moderation.and_then(|m| m.mark.as_ref())
+        && mark.label == Some(Label::Bot)
+    {
+        add(
+            "labelled_bot",
+            config.bot_label,
+            vec![
+                ("by", mark.by.clone().into()),
+                ("date", mark.at.format("%Y-%m-%d").to_string().into()),
+            ],
+        );
+    }
+    let own: u32 = reasons.iter().map(|r| r.points).sum();
+    let mut listed = 0;
+    for list in moderation.map_or(&[][..], |m| m.lists.as_slice()) {
+        listed += list.points;
+        if list.points > 0 {
+            reasons.push(Reason {
+                code: "bot_list",
+                points: list.points,
+                args: vec![
+                    ("list", list.name.clone().into()),
+                    ("date", list.imported_at.format("%Y-%m-%d").to_string().into()),
+                ],
+                evidence: None,
+            });
+        }
+    }
+    // A list is provenance, not proof (lists accuse compromised humans too): alone it stays
+    // below the flag.
+    if own == 0 {
+        listed = listed.min(config.flag_threshold.saturating_sub(1));
+    }
     Score {
-        score: reasons.iter().map(|r| r.points).sum::<u32>().min(100),
+        score: (own + listed).min(100),
         reasons,
+        trusted: moderation.and_then(Moderation::label) == Some(Label::Trusted),
     }
 }
 
@@ -248,7 +334,7 @@ mod tests {
 
     #[test]
     fn an_ordinary_viewer_scores_zero() {
-        let s = score(&human(), None, &ScoringConfig::default());
+        let s = score(&human(), None, None, &ScoringConfig::default());
         assert_eq!(s.score, 0);
         assert!(s.reasons.is_empty());
     }
@@ -272,7 +358,7 @@ mod tests {
             names: 1,
             captures_possible: 4,
         };
-        let s = score(&bot, Some(&mark), &ScoringConfig::default());
+        let s = score(&bot, Some(&mark), None, &ScoringConfig::default());
         let codes: Vec<&str> = s.reasons.iter().map(|r| r.code).collect();
         assert_eq!(
             codes,
@@ -312,9 +398,85 @@ mod tests {
             strength: 0,
             evidence: Arc::new(Texts::new(|_| "300 accounts created …".into())),
         };
-        let s = score(&human(), Some(&crowd), &ScoringConfig::default());
+        let s = score(&human(), Some(&crowd), None, &ScoringConfig::default());
         assert_eq!(s.score, 0);
         assert!(s.reasons.is_empty());
+    }
+
+    fn marked(label: Option<Label>, lists: &[(&str, u32)]) -> Moderation {
+        Moderation {
+            mark: label.map(|label| MarkView {
+                label: Some(label),
+                note: String::new(),
+                by: "mossy_mod".into(),
+                at: at(2026, 11, 30),
+                shared: false,
+            }),
+            lists: lists
+                .iter()
+                .map(|(name, points)| ListMatch {
+                    name: (*name).into(),
+                    points: *points,
+                    imported_at: at(2026, 11, 29),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_bot_label_scores_and_names_who_set_it_trusted_is_never_flagged() {
+        let config = ScoringConfig::default();
+        let labelled = score(&human(), None, Some(&marked(Some(Label::Bot), &[])), &config);
+        assert_eq!(labelled.score, 50);
+        assert!(labelled.flagged(config.flag_threshold));
+        assert_eq!(
+            labelled.reasons[0].sentence(Lang::En),
+            "Labelled “bot” by mossy_mod on 2026-11-30."
+        );
+        let bot = Facts {
+            created_at: Some(at(2025, 12, 31)),
+            default_avatar: Some(true),
+            description_empty: Some(true),
+            captures_seen: 2,
+            ..human()
+        };
+        let mark = CohortMark {
+            cohort_id: 7,
+            strength: 60,
+            evidence: Arc::new(Texts::new(|_| "…".into())),
+        };
+        let trusted = score(&bot, Some(&mark), Some(&marked(Some(Label::Trusted), &[])), &config);
+        assert!(trusted.score >= config.flag_threshold, "the score stays visible");
+        assert!(trusted.trusted);
+        assert!(!trusted.flagged(config.flag_threshold));
+        let watched = score(&human(), None, Some(&marked(Some(Label::Watch), &[])), &config);
+        assert_eq!(watched.score, 0);
+    }
+
+    #[test]
+    fn a_list_match_is_a_reason_with_its_provenance_never_a_flag_alone() {
+        let config = ScoringConfig::default();
+        let listed = score(
+            &human(),
+            None,
+            Some(&marked(None, &[("CommanderRoot export", 30), ("old", 40)])),
+            &config,
+        );
+        assert_eq!(listed.reasons.len(), 2);
+        assert_eq!(
+            listed.reasons[0].sentence(Lang::En),
+            "In the list “CommanderRoot export”, imported 2026-11-29."
+        );
+        assert_eq!(listed.score, config.flag_threshold - 1, "alone: below the flag");
+        assert!(!listed.flagged(config.flag_threshold));
+        // With a signal of its own, the list's points count in full.
+        let young = Facts {
+            created_at: Some(at(2025, 12, 30)),
+            ..human()
+        };
+        let both = score(&young, None, Some(&marked(None, &[("old", 40)])), &config);
+        assert_eq!(both.score, 60);
+        assert!(both.flagged(config.flag_threshold));
     }
 
     #[test]

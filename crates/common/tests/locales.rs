@@ -100,6 +100,11 @@ const FAMILIES: &[&str] = &[
     "capture-trigger-",
     "reason-",
     "trait-",
+    "label-",
+    "action-",
+    "result-",
+    "excluded-",
+    "batch-status-",
 ];
 
 #[test]

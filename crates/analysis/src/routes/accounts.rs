@@ -53,6 +53,16 @@ fn paginate(list: Vec<&Scored>, query: &AccountsQuery) -> AccountList {
     }
 }
 
+/// A search matches the login, the display name or the moderator's note.
+fn matches_search(account: &Scored, query: &str) -> bool {
+    account.row.login.contains(query)
+        || account.row.display_name.to_lowercase().contains(query)
+        || account
+            .mark
+            .as_ref()
+            .is_some_and(|m| m.note.to_lowercase().contains(query))
+}
+
 pub(super) fn accounts_query(p: &Prepared) -> ApiResult<AccountsQuery> {
     AccountsQuery::parse(&p.query).map_err(ApiError::bad)
 }
@@ -64,13 +74,13 @@ pub async fn list(ask: Ask) -> ApiResult<Response> {
         let list: Vec<&Scored> = p
             .selection
             .of(&p.population)
-            .filter(|a| {
-                query
-                    .search
-                    .as_deref()
-                    .is_none_or(|q| a.row.login.contains(q))
+            .filter(|a| query.search.as_deref().is_none_or(|q| matches_search(a, q)))
+            .filter(|a| !query.flagged_only || a.flagged(threshold))
+            .filter(|a| match query.label.as_deref() {
+                None => true,
+                Some("any") => a.mark.is_some(),
+                Some(label) => a.label().is_some_and(|l| l.as_str() == label),
             })
-            .filter(|a| !query.flagged_only || a.score.score >= threshold)
             .collect();
         Ok(page(list, &query))
     })

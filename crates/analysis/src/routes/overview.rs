@@ -20,8 +20,8 @@ use crate::population::{Population, Scored, Selection};
 pub async fn summary(ask: Ask) -> ApiResult<Response> {
     ask.answer("summary", async |p: &Prepared| {
         let threshold = ask.state.scoring.flag_threshold;
-        let (mut total, mut young7, mut young30, mut enriched, mut flagged) =
-            (0usize, 0usize, 0usize, 0usize, 0usize);
+        let (mut total, mut young7, mut young30, mut enriched, mut flagged, mut trusted) =
+            (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
         for a in p.selection.of(&p.population) {
             total += 1;
             if let Some(created) = a.row.twitch_created_at {
@@ -30,7 +30,8 @@ pub async fn summary(ask: Ask) -> ApiResult<Response> {
                 young30 += usize::from(age < Duration::days(30));
             }
             enriched += usize::from(a.row.enriched);
-            flagged += usize::from(a.score.score >= threshold);
+            flagged += usize::from(a.flagged(threshold));
+            trusted += usize::from(a.score.trusted);
         }
         let captures =
             db::finished_captures(&ask.state.pool, ask.session_id, &p.filter.broadcaster_ids)
@@ -46,6 +47,7 @@ pub async fn summary(ask: Ask) -> ApiResult<Response> {
             flagged: flagged as u64,
             flagged_share: share(flagged, total),
             flag_threshold: threshold,
+            trusted: trusted as u64,
         })
     })
     .await

@@ -749,6 +749,11 @@ async fn exports_hold_exactly_the_filtered_rows_with_the_documented_columns(pool
             "reasons",
             "cohort_id",
             "cohort_strength",
+            "label",
+            "note",
+            "marked_by",
+            "marked_at",
+            "trusted",
             "reasons_text"
         ]
     );

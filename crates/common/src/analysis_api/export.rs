@@ -87,6 +87,11 @@ impl Account {
         "reasons",
         "cohort_id",
         "cohort_strength",
+        "label",
+        "note",
+        "marked_by",
+        "marked_at",
+        "trusted",
         "reasons_text",
     ];
 }
@@ -194,6 +199,11 @@ mod tests {
                 reasons: Vec::new(),
                 cohort_id: None,
                 cohort_strength: None,
+                label: None,
+                note: None,
+                marked_by: None,
+                marked_at: None,
+                trusted: false,
             },
             Account::COLUMNS,
         );

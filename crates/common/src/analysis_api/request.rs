@@ -137,9 +137,11 @@ pub const SORTS: &[&str] = &[
 /// The extra parameters of an account list (`accounts`, `days/{day}/accounts`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountsQuery {
-    /// Logins containing this (lower-cased).
+    /// Logins, display names or notes containing this (lower-cased).
     pub search: Option<String>,
     pub flagged_only: bool,
+    /// `trusted`, `bot`, `watch`: accounts with that label; `any`: with any mark.
+    pub label: Option<String>,
     pub sort: &'static str,
     pub descending: bool,
     pub page: u32,
@@ -151,6 +153,7 @@ impl Default for AccountsQuery {
         Self {
             search: None,
             flagged_only: false,
+            label: None,
             sort: "score",
             descending: true,
             page: 1,
@@ -158,6 +161,9 @@ impl Default for AccountsQuery {
         }
     }
 }
+
+/// What `label=` accepts: a label, or `any` (every marked account).
+pub const LABELS: &[&str] = &["trusted", "bot", "watch", "any"];
 
 pub const MAX_PER_PAGE: u32 = 500;
 pub const MAX_PAGE: u32 = 1_000_000;
@@ -173,9 +179,23 @@ impl AccountsQuery {
                 )
             })?,
         };
+        let label = match query.one("label").filter(|l| !l.is_empty()) {
+            None => None,
+            Some(raw) if LABELS.contains(&raw) => Some(raw.to_string()),
+            Some(raw) => {
+                return Err(i18n::current().t_args(
+                    "error-param-label",
+                    &[("labels", LABELS.join(", ").into()), ("raw", raw.into())],
+                ));
+            }
+        };
         Ok(Self {
-            search: query.one("q").map(str::to_ascii_lowercase),
+            search: query
+                .one("q")
+                .map(|q| q.trim().to_lowercase())
+                .filter(|q| !q.is_empty()),
             flagged_only: query.one("flagged") == Some("true"),
+            label,
             sort,
             descending: query.one("order") != Some("asc"),
             page: query.number("page", 1, 1, MAX_PAGE)?,
@@ -189,6 +209,9 @@ impl AccountsQuery {
         }
         if self.flagged_only {
             out.append_pair("flagged", "true");
+        }
+        if let Some(label) = &self.label {
+            out.append_pair("label", label);
         }
         if self.sort != "score" {
             out.append_pair("sort", self.sort);

@@ -17,6 +17,9 @@ pub struct Summary {
     pub flagged: u64,
     pub flagged_share: f64,
     pub flag_threshold: u32,
+    /// Accounts a moderator trusts (never in `flagged`).
+    #[serde(default)]
+    pub trusted: u64,
 }
 
 /// One period of the creation histogram, with the burst rule's verdict.
@@ -168,6 +171,20 @@ pub struct Account {
     pub cohort_id: Option<u64>,
     #[serde(default)]
     pub cohort_strength: Option<u32>,
+    /// What a moderator wrote on the account (docs/moderation.md): `trusted`, `bot` or
+    /// `watch`, a note, who and when. The session owner's mark, else one shared with a
+    /// channel of the session.
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub marked_by: Option<String>,
+    #[serde(default)]
+    pub marked_at: Option<DateTime<Utc>>,
+    /// Trusted: never flagged, never acted on, counted apart.
+    #[serde(default)]
+    pub trusted: bool,
 }
 
 /// `accounts` and `days/{day}/accounts`: one page of a list.

@@ -64,6 +64,55 @@ pub enum Event {
     TokenInvalidated {
         reason: String,
     },
+    /// The moderator granted the actions scope (incremental consent).
+    ActionsEnabled,
+    /// A label or note written on an account (`label` null: a note only).
+    MarkSave {
+        twitch_user_id: String,
+        login: String,
+        label: Option<String>,
+        shared_channel: Option<String>,
+    },
+    MarkRemove {
+        twitch_user_id: String,
+        login: String,
+    },
+    BotListImport {
+        name: String,
+        entries: u32,
+        points: u16,
+    },
+    BotListDelete {
+        name: String,
+    },
+    /// A batch confirmed: who it targets, how many were left out.
+    BatchConfirm {
+        batch: String,
+        action: String,
+        channel: String,
+        targets: u32,
+        excluded: u32,
+        selection: String,
+        undo_of: Option<String>,
+    },
+    /// One account's result in a batch: `done`, `already` or `refused` (Twitch's words).
+    BatchAccount {
+        batch: String,
+        action: String,
+        channel: String,
+        twitch_user_id: String,
+        login: String,
+        result: String,
+        message: Option<String>,
+    },
+    /// A batch ended: `done`, or `stopped` with the reason's message key.
+    BatchEnd {
+        batch: String,
+        action: String,
+        channel: String,
+        status: String,
+        stopped_reason: Option<String>,
+    },
 }
 
 impl Event {
@@ -144,14 +193,15 @@ pub struct Entry {
     pub created_at: DateTime<Utc>,
 }
 
-/// A user's most recent entries, newest first.
+/// A user's most recent entries, newest first; one batch's per-account results are left out
+/// (the batch's page lists them).
 pub async fn recent_for_user(
     executor: impl Executor<'_, Database = MySql>,
     user_id: u64,
     limit: u32,
 ) -> Result<Vec<Entry>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT event, details, created_at FROM audit_logs WHERE user_id = ? \
+        "SELECT event, details, created_at FROM audit_logs WHERE user_id = ? AND event <> 'batch_account' \
          ORDER BY created_at DESC, id DESC LIMIT ?",
     )
     .bind(user_id)

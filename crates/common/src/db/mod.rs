@@ -2,8 +2,11 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod bot_lists;
 pub mod captures;
 pub mod jobs;
+pub mod marks;
+pub mod moderation;
 pub mod oauth_states;
 pub mod presence;
 pub mod session_channels;

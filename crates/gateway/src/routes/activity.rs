@@ -9,7 +9,7 @@ use tca_common::db::audit::{self, Event};
 
 use crate::auth::CurrentUser;
 use crate::error::AppResult;
-use crate::i18n::{stored_text, t, t1, t2};
+use crate::i18n::{coded, current, stored_text, t, t1, t2};
 use crate::state::AppState;
 use crate::views::{Layout, Time};
 
@@ -74,6 +74,67 @@ fn describe(name: &str, details: Option<&str>) -> String {
             t1("activity-token-invalidated", "reason", stored_text(&reason))
         }
         Event::Export { what } => t1("activity-export", "what", what),
+        Event::ActionsEnabled => t("activity-actions-enabled"),
+        Event::MarkSave { login, label, .. } => match label {
+            Some(label) => t2(
+                "activity-mark-label",
+                "login",
+                login,
+                "label",
+                coded("label", &label),
+            ),
+            None => t1("activity-mark-note", "login", login),
+        },
+        Event::MarkRemove { login, .. } => t1("activity-mark-remove", "login", login),
+        Event::BotListImport { name, entries, .. } => {
+            t2("activity-list-import", "name", name, "entries", entries)
+        }
+        Event::BotListDelete { name } => t1("activity-list-delete", "name", name),
+        Event::BatchConfirm {
+            action,
+            channel,
+            targets,
+            ..
+        } => current().t_args(
+            "activity-batch-confirm",
+            &[
+                ("action", coded("action", &action).into()),
+                ("channel", channel.into()),
+                ("count", targets.into()),
+            ],
+        ),
+        Event::BatchAccount {
+            login, result, ..
+        } => t2(
+            "activity-batch-account",
+            "login",
+            login,
+            "result",
+            coded("result", &result),
+        ),
+        Event::BatchEnd {
+            action,
+            channel,
+            status,
+            stopped_reason,
+            ..
+        } => match stopped_reason {
+            Some(reason) if status == "stopped" => current().t_args(
+                "activity-batch-stopped",
+                &[
+                    ("action", coded("action", &action).into()),
+                    ("channel", channel.into()),
+                    ("reason", stored_text(&reason).into()),
+                ],
+            ),
+            _ => t2(
+                "activity-batch-done",
+                "action",
+                coded("action", &action),
+                "channel",
+                channel,
+            ),
+        },
     }
 }
 

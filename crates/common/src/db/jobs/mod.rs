@@ -61,15 +61,21 @@ pub enum JobKind {
     Housekeeping,
     /// Does nothing (or sleeps): queue tests and benchmarks.
     Noop,
+    /// One chunk of a moderation batch (`moderation::ChunkJob`).
+    ModerationChunk,
+    /// Trusts the common chat bots for a new user (`marks`), ids resolved through twitch-api.
+    TrustCommonBots,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         Self::CaptureChatters,
         Self::EnrichAccounts,
         Self::AutoCapture,
         Self::Housekeeping,
         Self::Noop,
+        Self::ModerationChunk,
+        Self::TrustCommonBots,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -79,6 +85,8 @@ impl JobKind {
             Self::AutoCapture => "auto_capture",
             Self::Housekeeping => "housekeeping",
             Self::Noop => "noop",
+            Self::ModerationChunk => "moderation_chunk",
+            Self::TrustCommonBots => "trust_common_bots",
         }
     }
 }
