@@ -288,7 +288,10 @@ pub fn score(
                 points: list.points,
                 args: vec![
                     ("list", list.name.clone().into()),
-                    ("date", list.imported_at.format("%Y-%m-%d").to_string().into()),
+                    (
+                        "date",
+                        list.imported_at.format("%Y-%m-%d").to_string().into(),
+                    ),
                 ],
                 evidence: None,
             });
@@ -426,7 +429,12 @@ mod tests {
     #[test]
     fn a_bot_label_scores_and_names_who_set_it_trusted_is_never_flagged() {
         let config = ScoringConfig::default();
-        let labelled = score(&human(), None, Some(&marked(Some(Label::Bot), &[])), &config);
+        let labelled = score(
+            &human(),
+            None,
+            Some(&marked(Some(Label::Bot), &[])),
+            &config,
+        );
         assert_eq!(labelled.score, 50);
         assert!(labelled.flagged(config.flag_threshold));
         assert_eq!(
@@ -445,11 +453,24 @@ mod tests {
             strength: 60,
             evidence: Arc::new(Texts::new(|_| "…".into())),
         };
-        let trusted = score(&bot, Some(&mark), Some(&marked(Some(Label::Trusted), &[])), &config);
-        assert!(trusted.score >= config.flag_threshold, "the score stays visible");
+        let trusted = score(
+            &bot,
+            Some(&mark),
+            Some(&marked(Some(Label::Trusted), &[])),
+            &config,
+        );
+        assert!(
+            trusted.score >= config.flag_threshold,
+            "the score stays visible"
+        );
         assert!(trusted.trusted);
         assert!(!trusted.flagged(config.flag_threshold));
-        let watched = score(&human(), None, Some(&marked(Some(Label::Watch), &[])), &config);
+        let watched = score(
+            &human(),
+            None,
+            Some(&marked(Some(Label::Watch), &[])),
+            &config,
+        );
         assert_eq!(watched.score, 0);
     }
 
@@ -467,7 +488,11 @@ mod tests {
             listed.reasons[0].sentence(Lang::En),
             "In the list “CommanderRoot export”, imported 2026-11-29."
         );
-        assert_eq!(listed.score, config.flag_threshold - 1, "alone: below the flag");
+        assert_eq!(
+            listed.score,
+            config.flag_threshold - 1,
+            "alone: below the flag"
+        );
         assert!(!listed.flagged(config.flag_threshold));
         // With a signal of its own, the list's points count in full.
         let young = Facts {

@@ -24,20 +24,20 @@ use tca_common::config::Secret;
 
 const TOKEN: &str = "test-internal-token-0123456789abcdef0123";
 
-fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+pub(crate) fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
         .single()
         .expect("time")
 }
 
-struct Fixture {
+pub(crate) struct Fixture {
     base: String,
-    session: u64,
+    pub(crate) session: u64,
     http: reqwest::Client,
 }
 
 impl Fixture {
-    async fn get(&self, path_and_query: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path_and_query: &str) -> (u16, String) {
         let response = self
             .http
             .get(format!(
@@ -52,7 +52,7 @@ impl Fixture {
         (status, response.text().await.expect("body"))
     }
 
-    async fn json(&self, path_and_query: &str) -> Value {
+    pub(crate) async fn json(&self, path_and_query: &str) -> Value {
         let (status, body) = self.get(path_and_query).await;
         assert_eq!(status, 200, "{path_and_query}: {body}");
         serde_json::from_str(&body).expect("json")
@@ -66,7 +66,7 @@ impl Fixture {
         body["message"].as_str().expect("message").to_string()
     }
 
-    async fn logins(&self, path_and_query: &str) -> Vec<String> {
+    pub(crate) async fn logins(&self, path_and_query: &str) -> Vec<String> {
         self.json(path_and_query).await["accounts"]
             .as_array()
             .expect("accounts")
@@ -280,7 +280,7 @@ async fn seed(pool: &MySqlPool) -> u64 {
     session
 }
 
-async fn fixture(pool: MySqlPool) -> Fixture {
+pub(crate) async fn fixture(pool: MySqlPool) -> Fixture {
     let session = seed(&pool).await;
     let state = AppState {
         pool,

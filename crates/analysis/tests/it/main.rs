@@ -5,3 +5,4 @@
 
 mod analysis_api;
 mod analysis_binary;
+mod analysis_moderation;

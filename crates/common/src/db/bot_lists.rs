@@ -57,8 +57,9 @@ pub async fn import(
         .execute(&mut *tx)
         .await?;
     for chunk in entries.chunks(ENTRIES_PER_INSERT) {
-        let mut insert =
-            QueryBuilder::<MySql>::new("INSERT IGNORE INTO bot_list_entries (list_id, kind, value) ");
+        let mut insert = QueryBuilder::<MySql>::new(
+            "INSERT IGNORE INTO bot_list_entries (list_id, kind, value) ",
+        );
         insert.push_values(chunk, |mut row, entry| {
             let (kind, value) = match entry {
                 Entry::Id(id) => ("id", id.as_str()),
@@ -170,9 +171,7 @@ pub fn parse_file(text: &str) -> (Vec<Entry>, Vec<(usize, String)>) {
             if !cell.is_empty() && cell.len() <= 32 && cell.bytes().all(|b| b.is_ascii_digit()) {
                 Some(Entry::Id(cell.to_string()))
             } else if (1..=25).contains(&cell.len())
-                && cell
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                && cell.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
             {
                 Some(Entry::Login(cell.to_ascii_lowercase()))
             } else {

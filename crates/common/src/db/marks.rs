@@ -223,12 +223,11 @@ pub async fn common_bots_pending(
     executor: impl Executor<'_, Database = MySql>,
     user_id: u64,
 ) -> Result<bool, sqlx::Error> {
-    let pending: Option<bool> = sqlx::query_scalar(
-        "SELECT common_bots_trusted_at IS NULL FROM users WHERE id = ?",
-    )
-    .bind(user_id)
-    .fetch_optional(executor)
-    .await?;
+    let pending: Option<bool> =
+        sqlx::query_scalar("SELECT common_bots_trusted_at IS NULL FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(executor)
+            .await?;
     Ok(pending.unwrap_or(false))
 }
 

@@ -448,9 +448,10 @@ pub async fn delete_stale_drafts(
     executor: impl Executor<'_, Database = MySql>,
     before: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM moderation_batches WHERE status = 'draft' AND created_at < ?")
-        .bind(before)
-        .execute(executor)
-        .await?;
+    let done =
+        sqlx::query("DELETE FROM moderation_batches WHERE status = 'draft' AND created_at < ?")
+            .bind(before)
+            .execute(executor)
+            .await?;
     Ok(done.rows_affected())
 }

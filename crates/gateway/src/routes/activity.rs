@@ -103,9 +103,7 @@ fn describe(name: &str, details: Option<&str>) -> String {
                 ("count", targets.into()),
             ],
         ),
-        Event::BatchAccount {
-            login, result, ..
-        } => t2(
+        Event::BatchAccount { login, result, .. } => t2(
             "activity-batch-account",
             "login",
             login,

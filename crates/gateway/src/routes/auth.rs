@@ -72,7 +72,12 @@ async fn start_login(
     let another_account = query.account.as_deref() == Some("other");
     let url = state
         .twitch
-        .authorize_url(&oauth_state, &state.config.redirect_uri(), another_account, false)
+        .authorize_url(
+            &oauth_state,
+            &state.config.redirect_uri(),
+            another_account,
+            false,
+        )
         .await?;
     Ok((
         StatusCode::SEE_OTHER,
