@@ -108,6 +108,31 @@ pub async fn save(
     Ok(done.rows_affected() > 0)
 }
 
+/// Writes a mark unless the user already has one on that account (theirs wins).
+pub async fn save_if_absent(
+    executor: impl Executor<'_, Database = MySql>,
+    user_id: u64,
+    mark: &MarkInput<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT IGNORE INTO account_marks (user_id, twitch_user_id, login_when_marked, label, note, \
+         shared_channel_id, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(user_id)
+    .bind(mark.twitch_user_id)
+    .bind(mark.login)
+    .bind(mark.label.map(Label::as_str))
+    .bind(mark.note.trim())
+    .bind(mark.shared_channel_id)
+    .bind(mark.origin)
+    .bind(now)
+    .bind(now)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 pub async fn remove(
     executor: impl Executor<'_, Database = MySql>,
     user_id: u64,

@@ -38,6 +38,10 @@ pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> JobResult {
     let purged = purge_sessions(&ctx, now).await?;
     let web = web_sessions::delete_expired(&ctx.pool, now, DELETE_LIMIT).await?;
     oauth_states::delete_expired(&ctx.pool, now, DELETE_LIMIT).await?;
+    // A preview never confirmed is forgotten after a day (docs/moderation.md).
+    let drafts =
+        tca_common::db::moderation::delete_stale_drafts(&ctx.pool, now - chrono::Duration::days(1))
+            .await?;
     let pruned = prune_jobs(&ctx, now).await?;
     let invalidated = validate_tokens(&ctx, now).await;
     let backlog = crate::handlers::enrich::backlog(&ctx.pool).await?;
@@ -52,6 +56,7 @@ pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> JobResult {
         expired,
         purged,
         web_sessions_deleted = web,
+        batch_drafts_deleted = drafts,
         jobs_pruned = pruned,
         tokens_invalidated = invalidated,
         enrichment_backlog = backlog,

@@ -4,7 +4,9 @@ pub mod auto_capture;
 pub mod capture;
 pub mod enrich;
 pub mod housekeeping;
+pub mod moderation;
 pub mod noop;
+pub mod trust_bots;
 
 use std::sync::Arc;
 
@@ -37,5 +39,13 @@ pub fn registry(ctx: Arc<Context>) -> Registry {
         .register(
             housekeeping::KIND,
             with(|ctx, job| Box::pin(housekeeping::run(ctx, job))),
+        )
+        .register(
+            moderation::KIND,
+            with(|ctx, job| Box::pin(moderation::run(ctx, job))),
+        )
+        .register(
+            trust_bots::KIND,
+            with(|ctx, job| Box::pin(trust_bots::run(ctx, job))),
         )
 }
