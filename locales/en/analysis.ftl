@@ -19,6 +19,7 @@ kpi-key-figures = Key figures
 kpi-young-7 = under 7 days old when first seen
 kpi-young-30 = under 30 days old
 kpi-flagged = flagged (score ≥ { $threshold }), { $share }
+kpi-trusted = trusted (never flagged)
 kpi-enriched = enriched
 kpi-last-capture = last capture
 cohorts-title = Cohorts

@@ -19,6 +19,7 @@ kpi-key-figures = Chiffres clés
 kpi-young-7 = de moins de 7 jours à leur première apparition
 kpi-young-30 = de moins de 30 jours
 kpi-flagged = signalés (score ≥ { $threshold }), { $share }
+kpi-trusted = de confiance (jamais signalés)
 kpi-enriched = enrichis
 kpi-last-capture = dernière capture
 cohorts-title = Cohortes

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 use sqlx::MySqlPool;
-use tca_common::analysis_api::export::{CreationExportRow, ExportFormat, TimelineExportRow};
+use tca_common::analysis_api::export::{
+    CreationExportRow, ExportFormat, TimelineExportRow, spreadsheet_safe,
+};
 use tca_common::analysis_api::response::{Account, Bucket, CapturePoint, Cohort};
 
 use crate::db::{self, AccountSelection, ExportedAccountRow};
@@ -133,19 +135,6 @@ fn closing(format: ExportFormat) -> Bytes {
     match format {
         ExportFormat::Csv => Bytes::new(),
         ExportFormat::Json => Bytes::from_static(b"]"),
-    }
-}
-
-/// A CSV cell a spreadsheet will not run as a formula (OWASP, "CSV injection"): a cell that
-/// begins with `=`, `+`, `-`, `@`, a tab or a carriage return — a display name such as
-/// `=HYPERLINK(…)` — gets a leading `'`. Numbers (`-3.5`, an excess below the baseline) are
-/// left as they are: a spreadsheet reads them as numbers, never as formulas. JSON is unchanged.
-fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && cell.parse::<f64>().is_err() {
-        std::borrow::Cow::Owned(format!("'{cell}"))
-    } else {
-        std::borrow::Cow::Borrowed(cell)
     }
 }
 

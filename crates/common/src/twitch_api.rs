@@ -189,6 +189,12 @@ pub struct ModerationResult {
     pub message: Option<String>,
 }
 
+/// `GET /v1/tokens/{user_id}/scopes`: what the user's stored authorization may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scopes {
+    pub scopes: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StaleTokens {
     pub user_ids: Vec<String>,
@@ -516,6 +522,16 @@ impl TwitchApiClient {
             builder = builder.header(MAX_WAIT_HEADER, wait.as_millis().to_string());
         }
         self.send(builder).await
+    }
+
+    /// The scopes of the user's stored authorization (empty when none is stored or it is no
+    /// longer valid): whether moderator actions are enabled.
+    pub async fn scopes(&self, user_id: &str) -> Result<Vec<String>, TwitchApiError> {
+        let url = self.url(&format!("v1/tokens/{user_id}/scopes"))?;
+        let answer: Scopes = self
+            .send(self.request(reqwest::Method::GET, url, None))
+            .await?;
+        Ok(answer.scopes)
     }
 
     /// Validates the user's token with Twitch now.

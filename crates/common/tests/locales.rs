@@ -101,7 +101,7 @@ const FAMILIES: &[&str] = &[
     "reason-",
     "trait-",
     "label-",
-    "action-",
+    "batch-action-",
     "result-",
     "excluded-",
     "batch-status-",

@@ -106,8 +106,9 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
-/// A POSTed form from a logged-in user, its CSRF token checked. `T` reads the other fields.
-pub struct Posted<T> {
+/// A POSTed form from a logged-in user, its CSRF token checked. `T` reads the other fields;
+/// `LIMIT` is the largest body taken (a bot list's import is larger than a form).
+pub struct Posted<T, const LIMIT: usize = FORM_LIMIT> {
     pub user: CurrentUser,
     pub form: T,
 }
@@ -117,9 +118,9 @@ pub struct Posted<T> {
 pub struct NoFields {}
 
 /// Forms are small; anything larger is not ours.
-const FORM_LIMIT: usize = 16 * 1024;
+pub const FORM_LIMIT: usize = 16 * 1024;
 
-impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
+impl<T: DeserializeOwned + Send, const LIMIT: usize> FromRequest<AppState> for Posted<T, LIMIT> {
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, AppError> {
@@ -133,7 +134,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
             return Err(AppError::Forbidden(t("error-other-site")));
         }
         let user = CurrentUser::from_request_parts(&mut parts, state).await?;
-        let bytes: Bytes = axum::body::to_bytes(body, FORM_LIMIT)
+        let bytes: Bytes = axum::body::to_bytes(body, LIMIT)
             .await
             .map_err(|_| AppError::BadRequest(t("error-form-too-large")))?;
         let fields: HashMap<String, String> = serde_urlencoded::from_bytes(&bytes)
@@ -188,7 +189,11 @@ pub async fn start_web_session(
 const LOGIN_WINDOW_SECS: i64 = 600;
 
 /// Creates a single-use OAuth state bound to this browser: returns (state, login cookie).
-pub async fn new_login_state(state: &AppState) -> Result<(String, String), AppError> {
+/// `return_to`: the local path to go back to after the login.
+pub async fn new_login_state(
+    state: &AppState,
+    return_to: Option<&str>,
+) -> Result<(String, String), AppError> {
     let (oauth_state, _) = random_token();
     let (browser, _) = random_token();
     let now = Utc::now();
@@ -196,6 +201,7 @@ pub async fn new_login_state(state: &AppState) -> Result<(String, String), AppEr
         &state.pool,
         &sha256(&oauth_state),
         &sha256(&browser),
+        return_to,
         now,
         now + chrono::Duration::seconds(LOGIN_WINDOW_SECS),
     )
@@ -211,21 +217,28 @@ pub async fn new_login_state(state: &AppState) -> Result<(String, String), AppEr
     ))
 }
 
-/// Consumes a state: true if it existed, was unexpired and belongs to this browser. A state
-/// works once: a replayed callback fails.
+/// Consumes a state: `Some(return_to)` if it existed, was unexpired and belongs to this
+/// browser. A state works once: a replayed callback fails.
 pub async fn consume_login_state(
     state: &AppState,
     oauth_state: &str,
     browser: Option<&str>,
-) -> Result<bool, AppError> {
+) -> Result<Option<Option<String>>, AppError> {
     let Some(browser) = browser else {
-        return Ok(false);
+        return Ok(None);
     };
+    let mut conn = state.pool.acquire().await?;
     Ok(oauth_states::consume(
-        &state.pool,
+        &mut conn,
         &sha256(oauth_state),
         &sha256(browser),
         Utc::now(),
     )
     .await?)
+}
+
+/// A path of this site to return to: local, absolute, not protocol-relative.
+pub fn local_path(raw: &str) -> Option<&str> {
+    (raw.starts_with('/') && !raw.starts_with("//") && !raw.contains('\\') && raw.len() <= 512)
+        .then_some(raw)
 }

@@ -32,6 +32,8 @@ pub struct Config {
     /// Live-update streams one browser session, and one user, may hold open at once.
     pub streams_per_session: u32,
     pub streams_per_user: u32,
+    /// The most accounts one moderation batch may act on (docs/moderation.md).
+    pub moderation_batch_max: u32,
     /// Requests a minute one IP may make to `/auth/*`.
     pub auth_rate_limit: u32,
     /// Take the client's IP from the last `X-Forwarded-For` entry (behind Traefik).
@@ -55,6 +57,7 @@ impl FromEnv for Config {
         let captures_per_user = env.u32_in("CAPTURES_PER_USER", 4, 1, 100);
         let streams_per_session = env.u32_in("SSE_STREAMS_PER_SESSION", 4, 1, 100);
         let streams_per_user = env.u32_in("SSE_STREAMS_PER_USER", 8, 1, 1000);
+        let moderation_batch_max = env.u32_in("MODERATION_BATCH_MAX", 5000, 1, 100_000);
         let auth_rate_limit = env.u32_in("AUTH_RATE_LIMIT", 30, 1, 10_000);
         let trust_forwarded_for = env.bool_or("TRUST_FORWARDED_FOR", false);
         let static_dir = PathBuf::from(env.string_or("STATIC_DIR", "web/static"));
@@ -73,6 +76,7 @@ impl FromEnv for Config {
                 captures_per_user,
                 streams_per_session,
                 streams_per_user,
+                moderation_batch_max,
                 auth_rate_limit,
                 trust_forwarded_for,
                 static_dir,

@@ -70,6 +70,7 @@ impl From<TwitchApiError> for AppError {
         match e {
             TwitchApiError::ReauthRequired(_) => Self::ReauthRequired,
             TwitchApiError::NotModerator(_) => Self::Forbidden(t("error-not-moderator")),
+            TwitchApiError::ScopeMissing(_) => Self::Forbidden(t("error-actions-not-enabled")),
             TwitchApiError::NotFound(_) => Self::NotFound,
             TwitchApiError::RateLimited { .. }
             | TwitchApiError::Unavailable(_)

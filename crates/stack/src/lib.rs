@@ -176,6 +176,7 @@ impl Stack {
             captures_per_user: 4,
             streams_per_session: 4,
             streams_per_user: 8,
+            moderation_batch_max: 5000,
             auth_rate_limit: 1000,
             trust_forwarded_for: false,
             static_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/static"),

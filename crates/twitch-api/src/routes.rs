@@ -19,8 +19,8 @@ use tca_common::query::QueryString;
 use tca_common::twitch_api::{
     ApiErrorBody, AuthorizeUrl, AuthorizedUser, ChannelsResponse, Chatter, ChattersLine,
     ChattersSummary, DEADLINE_HEADER, ErrorCode, ExchangeRequest, MAX_WAIT_HEADER,
-    ModerationAction, ModerationRequest, ModerationResult, SCOPES, StaleTokens, StreamStatus,
-    StreamsResponse, UsersResponse, Validation,
+    ModerationAction, ModerationRequest, ModerationResult, SCOPES, Scopes, StaleTokens,
+    StreamStatus, StreamsResponse, UsersResponse, Validation,
 };
 use tca_common::twitch_id::TwitchId;
 
@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/moderation", post(moderate))
         .route("/v1/tokens", get(stale_tokens))
         .route("/v1/tokens/{user_id}/validate", post(validate_tokens))
+        .route("/v1/tokens/{user_id}/scopes", get(token_scopes))
         .route("/v1/tokens/{user_id}", delete(revoke_tokens))
         .route_layer(middleware::from_fn_with_state(
             state.internal_token.clone(),
@@ -533,6 +534,18 @@ async fn validate_tokens(
         expires_in: validated.expires_in,
         reason: None,
     }))
+}
+
+/// The scopes of the user's stored, still valid authorization (no call to Twitch).
+async fn token_scopes(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<Scopes>> {
+    let user_id = require_id("user_id", Some(&user_id))?;
+    let scopes = tca_common::db::tokens::scopes_of(state.twitch.tokens.pool(), &user_id)
+        .await
+        .map_err(TwitchError::from)?;
+    Ok(Json(Scopes { scopes }))
 }
 
 /// Revokes the user's token at Twitch (best effort) and forgets it here (always).

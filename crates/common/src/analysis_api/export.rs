@@ -151,6 +151,19 @@ impl TimelineExportRow {
     ];
 }
 
+/// A CSV cell a spreadsheet will not run as a formula (OWASP, "CSV injection"): a cell that
+/// begins with `=`, `+`, `-`, `@`, a tab or a carriage return — a display name such as
+/// `=HYPERLINK(…)` — gets a leading `'`. Numbers (`-3.5`, an excess below the baseline) are
+/// left as they are: a spreadsheet reads them as numbers, never as formulas. JSON is unchanged.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

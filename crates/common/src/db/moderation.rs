@@ -201,6 +201,21 @@ pub async fn find_owned(
     .await
 }
 
+/// The batch that undoes `batch_id` (a draft or not), the latest if several.
+pub async fn undo_of(
+    executor: impl Executor<'_, Database = MySql>,
+    batch_id: u64,
+) -> Result<Option<Batch>, sqlx::Error> {
+    super::select(
+        BATCH_COLUMNS,
+        "moderation_batches",
+        "undo_of = ? ORDER BY id DESC LIMIT 1",
+    )
+    .bind(batch_id)
+    .fetch_optional(executor)
+    .await
+}
+
 /// A session's batches (drafts left out), newest first.
 pub async fn of_session(
     executor: impl Executor<'_, Database = MySql>,

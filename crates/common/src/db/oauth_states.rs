@@ -4,18 +4,22 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Executor, MySql};
 
+/// Stores a state; `return_to` is the local path the browser goes back to after the login
+/// (enabling actions from a page returns to that page).
 pub async fn insert(
     executor: impl Executor<'_, Database = MySql>,
     state_hash: &[u8],
     browser_hash: &[u8],
+    return_to: Option<&str>,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO oauth_states (state_hash, browser_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO oauth_states (state_hash, browser_hash, return_to, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
     )
     .bind(state_hash)
     .bind(browser_hash)
+    .bind(return_to)
     .bind(now)
     .bind(expires_at)
     .execute(executor)
@@ -23,24 +27,32 @@ pub async fn insert(
     Ok(())
 }
 
-/// Deletes the state if it is unexpired and belongs to this browser: `true` if it did. A
-/// state works once.
+/// Deletes the state if it is unexpired and belongs to this browser: `Some(return_to)` if it
+/// did. A state works once: of two callbacks racing, one deletes it.
 pub async fn consume(
-    executor: impl Executor<'_, Database = MySql>,
+    conn: &mut sqlx::MySqlConnection,
     state_hash: &[u8],
     browser_hash: &[u8],
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    let return_to: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT return_to FROM oauth_states WHERE state_hash = ? AND browser_hash = ? AND expires_at > ?",
+    )
+    .bind(state_hash)
+    .bind(browser_hash)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
     let deleted = sqlx::query(
         "DELETE FROM oauth_states WHERE state_hash = ? AND browser_hash = ? AND expires_at > ?",
     )
     .bind(state_hash)
     .bind(browser_hash)
     .bind(now)
-    .execute(executor)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
-    Ok(deleted == 1)
+    Ok(return_to.filter(|_| deleted == 1))
 }
 
 /// Deletes up to `limit` expired states.

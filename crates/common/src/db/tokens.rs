@@ -193,3 +193,22 @@ pub async fn due_for_validation(
     .await?
     .rows_affected())
 }
+
+/// The scopes the user's stored authorization carries (none when there is none, or when it
+/// is no longer valid).
+pub async fn scopes_of(
+    executor: impl Executor<'_, Database = MySql>,
+    twitch_user_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let scopes: Option<String> = sqlx::query_scalar(
+        "SELECT scopes FROM twitch_tokens WHERE twitch_user_id = ? AND invalid_since IS NULL",
+    )
+    .bind(twitch_user_id)
+    .fetch_optional(executor)
+    .await?;
+    Ok(scopes
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect())
+}

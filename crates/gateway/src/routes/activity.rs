@@ -98,7 +98,7 @@ fn describe(name: &str, details: Option<&str>) -> String {
         } => current().t_args(
             "activity-batch-confirm",
             &[
-                ("action", coded("action", &action).into()),
+                ("action", coded("batch-action", &action).into()),
                 ("channel", channel.into()),
                 ("count", targets.into()),
             ],
@@ -120,7 +120,7 @@ fn describe(name: &str, details: Option<&str>) -> String {
             Some(reason) if status == "stopped" => current().t_args(
                 "activity-batch-stopped",
                 &[
-                    ("action", coded("action", &action).into()),
+                    ("action", coded("batch-action", &action).into()),
                     ("channel", channel.into()),
                     ("reason", stored_text(&reason).into()),
                 ],
@@ -128,7 +128,7 @@ fn describe(name: &str, details: Option<&str>) -> String {
             _ => t2(
                 "activity-batch-done",
                 "action",
-                coded("action", &action),
+                coded("batch-action", &action),
                 "channel",
                 channel,
             ),

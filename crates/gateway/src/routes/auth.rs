@@ -10,7 +10,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use tca_common::db::audit::{self, Event, Subject};
 use tca_common::db::{users, web_sessions};
-use tca_common::twitch_api::TwitchApiError;
+use tca_common::twitch_api::{ACTIONS_SCOPE, TwitchApiError};
 
 use crate::auth::{self, CurrentUser, MaybeUser, NoFields, Posted};
 use crate::client_ip::client_ip;
@@ -68,7 +68,7 @@ async fn start_login(
     State(state): State<AppState>,
     Query(query): Query<LoginQuery>,
 ) -> AppResult<Response> {
-    let (oauth_state, login_cookie) = auth::new_login_state(&state).await?;
+    let (oauth_state, login_cookie) = auth::new_login_state(&state, None).await?;
     let another_account = query.account.as_deref() == Some("other");
     let url = state
         .twitch
@@ -105,13 +105,14 @@ fn login_problem(status: StatusCode, title: &str, message: &str) -> Response {
     .response(status)
 }
 
-/// The code of a callback that may log someone in, or the page that says why it cannot. The
-/// state is consumed even when the user cancelled: a state works once, whatever happened.
+/// The code of a callback that may log someone in (and where to go after), or the page that
+/// says why it cannot. The state is consumed even when the user cancelled: a state works once,
+/// whatever happened.
 async fn checked_callback<'q>(
     state: &AppState,
     query: &'q CallbackQuery,
     browser: Option<&str>,
-) -> AppResult<Result<&'q str, Response>> {
+) -> AppResult<Result<(&'q str, Option<String>), Response>> {
     let problem = |title: &str, message: &str| {
         Ok(Err(login_problem(StatusCode::BAD_REQUEST, title, message)))
     };
@@ -122,12 +123,12 @@ async fn checked_callback<'q>(
     else {
         return problem(&t("login-incomplete"), &t("login-no-state"));
     };
-    let valid = auth::consume_login_state(state, oauth_state, browser).await?;
+    let consumed = auth::consume_login_state(state, oauth_state, browser).await?;
     // Before the state is known to be ours, nothing of the query is shown: anyone can craft a
     // link to this page with an `error_description` of their choosing.
-    if !valid {
+    let Some(return_to) = consumed else {
         return problem(&t("login-link-unusable"), &t("login-link-unusable-message"));
-    }
+    };
     if let Some(error) = query.error.as_deref() {
         let message = if error == "access_denied" {
             t("login-cancelled-message")
@@ -145,7 +146,7 @@ async fn checked_callback<'q>(
         .as_deref()
         .filter(|c| !c.is_empty() && c.len() <= 512)
     {
-        Some(code) => Ok(Ok(code)),
+        Some(code) => Ok(Ok((code, return_to))),
         None => problem(&t("login-incomplete"), &t("login-no-code")),
     }
 }
@@ -157,8 +158,8 @@ async fn finish_login(
 ) -> AppResult<Response> {
     let (parts, _) = request.into_parts();
     let browser = cookies::read(&parts.headers, LOGIN_COOKIE);
-    let code = match checked_callback(&state, &query, browser.as_deref()).await? {
-        Ok(code) => code,
+    let (code, return_to) = match checked_callback(&state, &query, browser.as_deref()).await? {
+        Ok(checked) => checked,
         Err(page) => return Ok(page),
     };
     let authorized = match state
@@ -217,11 +218,25 @@ async fn finish_login(
         now,
     )
     .await?;
+    // Moderator actions enabled: the consent for the extra scope was given (docs/moderation.md).
+    if return_to.is_some() && authorized.scopes.iter().any(|s| s == ACTIONS_SCOPE) {
+        audit::record(
+            &state.pool,
+            &Event::ActionsEnabled,
+            Subject::user(user_id),
+            now,
+        )
+        .await?;
+    }
+    crate::routes::moderation::marks::trust_common_bots_once(&state, user_id, now).await?;
+    let next = return_to
+        .as_deref()
+        .and_then(auth::local_path)
+        .unwrap_or("/channels");
     let mut headers = HeaderMap::new();
     headers.insert(
         header::LOCATION,
-        "/channels"
-            .parse()
+        next.parse()
             .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?,
     );
     headers.append(

@@ -4,6 +4,7 @@ pub mod activity;
 pub mod analysis;
 pub mod auth;
 pub mod channels;
+pub mod moderation;
 pub mod sessions;
 
 use axum::Router;
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sessions::router())
         .merge(analysis::router())
         .merge(activity::router())
+        .merge(moderation::router())
         .merge(crate::i18n::router())
         .nest_service("/static", static_files)
         .fallback(not_found)

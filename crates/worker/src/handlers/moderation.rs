@@ -41,7 +41,10 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> JobResult {
         return Ok(Done::Finished);
     };
     match ctx.twitch.channels(&moderator.twitch_user_id).await {
-        Ok(channels) if channels.iter().any(|c| c.broadcaster_id == batch.broadcaster_id) => {}
+        Ok(channels)
+            if channels
+                .iter()
+                .any(|c| c.broadcaster_id == batch.broadcaster_id) => {}
         Ok(_) => return stop(&ctx, &batch, "batch-stop-not-moderator").await,
         Err(error) => return on_error(&ctx, &batch, &job, error).await,
     }
@@ -174,7 +177,12 @@ async fn stop(ctx: &Context, batch: &Batch, reason: &str) -> JobResult {
 
 /// A failure that is not one account's: the moderator's rights (stop), the rate limit
 /// (defer), or Twitch's bad day (retry; on the last attempt, stop).
-async fn on_error(ctx: &Context, batch: &Batch, job: &ClaimedJob, error: TwitchApiError) -> JobResult {
+async fn on_error(
+    ctx: &Context,
+    batch: &Batch,
+    job: &ClaimedJob,
+    error: TwitchApiError,
+) -> JobResult {
     match error {
         TwitchApiError::NotModerator(_) => stop(ctx, batch, "batch-stop-not-moderator").await,
         TwitchApiError::ScopeMissing(_) => stop(ctx, batch, "batch-stop-scope").await,

@@ -4,7 +4,7 @@
 //! caller's, checks what it forwards, and renders.
 
 mod data;
-mod filter;
+pub(crate) mod filter;
 mod pages;
 
 use axum::Router;

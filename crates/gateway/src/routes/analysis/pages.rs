@@ -9,8 +9,8 @@ use tca_common::analysis_api::response::{
     Account, AccountList, Cohort, LoginReuse, Name, Renamed, Sighting, Summary, TopDay,
 };
 use tca_common::analysis_api::{AccountsQuery, AnalysisFilter};
-use tca_common::db::session_channels;
 use tca_common::db::sessions::Session;
+use tca_common::db::{marks, moderation, session_channels};
 
 #[allow(unused_imports)] // the templates call these traits' methods
 use crate::display::{AccountDisplay, SightingDisplay, SummaryDisplay, TopDayDisplay};
@@ -19,6 +19,7 @@ use super::filter::{Filter, page_number};
 use super::{cohort_id, creation_day, twitch_user_id};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
+use crate::i18n::coded;
 use crate::routes::sessions::owned_session;
 use crate::state::AppState;
 use crate::views::{Layout, Time};
@@ -61,6 +62,33 @@ pub struct DashboardPage {
     pub flagged: AccountList,
     pub renamed: Vec<Renamed>,
     pub login_reuse: Vec<LoginReuse>,
+    /// The session's moderation batches, newest first.
+    pub batches: Vec<BatchLink>,
+}
+
+/// A moderation batch listed on the dashboard.
+pub struct BatchLink {
+    pub public_id: String,
+    pub created: Time,
+    pub action: String,
+    pub channel: String,
+    pub targets: u32,
+    pub status: String,
+}
+
+async fn batch_links(state: &AppState, session: &Session) -> AppResult<Vec<BatchLink>> {
+    Ok(moderation::of_session(&state.pool, session.id)
+        .await?
+        .into_iter()
+        .map(|b| BatchLink {
+            created: Time::new(b.created_at),
+            action: coded("batch-action", &b.action),
+            status: coded("batch-status", &b.status),
+            public_id: b.public_id,
+            channel: b.broadcaster_login,
+            targets: b.targets,
+        })
+        .collect())
 }
 
 impl DashboardPage {
@@ -140,7 +168,7 @@ pub(super) async fn dashboard(
     };
     let analysis = &state.analysis;
     // The reads are independent: ask for them at once.
-    let (summary, mut cohorts, top, flagged, renames, channels) = tokio::try_join!(
+    let (summary, mut cohorts, top, flagged, renames, channels, batches) = tokio::try_join!(
         async { Ok::<_, AppError>(analysis.summary(session.id, &checked).await?) },
         async { Ok(analysis.cohorts(session.id, &checked).await?.cohorts) },
         async { Ok(analysis.top_days(session.id, &checked).await?) },
@@ -151,6 +179,7 @@ pub(super) async fn dashboard(
                 .await?)
         },
         channel_choices(&state, &session, &filter),
+        batch_links(&state, &session),
     )?;
     let cohorts_total = cohorts.len();
     cohorts.truncate(COHORTS_SHOWN);
@@ -168,6 +197,7 @@ pub(super) async fn dashboard(
         // Analysis sends the most renamed first, RENAMES_SHOWN of them.
         renamed: renames.accounts,
         login_reuse: renames.login_reuse,
+        batches,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -182,6 +212,7 @@ pub struct DayPage {
     pub filter: Filter,
     pub hours: Vec<(usize, u64)>,
     pub accounts: AccountList,
+    pub channels: Vec<ChannelChoice>,
 }
 
 impl DayPage {
@@ -231,6 +262,7 @@ pub(super) async fn day_page(
             .analysis
             .day_accounts(session.id, day, &checked, &list),
     )?;
+    let channels = channel_choices(&state, &session, &filter).await?;
     let page = DayPage {
         layout: Layout::new(&user, "sessions"),
         public_id: session.public_id,
@@ -239,6 +271,7 @@ pub(super) async fn day_page(
         filter,
         hours: hours.hours.into_iter().enumerate().collect(),
         accounts,
+        channels,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -252,6 +285,7 @@ pub struct CohortPage {
     pub filter: Filter,
     pub cohort: Cohort,
     pub accounts: AccountList,
+    pub channels: Vec<ChannelChoice>,
 }
 
 impl CohortPage {
@@ -303,6 +337,7 @@ pub(super) async fn cohort_page(
             .analysis
             .cohort_accounts(session.id, cohort_id, &checked, &list),
     )?;
+    let channels = channel_choices(&state, &session, &filter).await?;
     let page = CohortPage {
         layout: Layout::new(&user, "sessions"),
         public_id: session.public_id,
@@ -310,6 +345,7 @@ pub(super) async fn cohort_page(
         filter,
         cohort: detail.cohort,
         accounts,
+        channels,
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -324,6 +360,23 @@ pub struct AccountPage {
     pub names: Vec<Name>,
     pub seen_in: Vec<Sighting>,
     pub flag_threshold: u32,
+    /// The user's own mark, for the form (the mark shown may be another's, shared).
+    pub own_label: String,
+    pub own_note: String,
+    pub own_share: String,
+    pub channels: Vec<ChannelChoice>,
+}
+
+impl AccountPage {
+    /// "Labelled by … on …" for the mark in force.
+    pub fn marked_text(&self, by: &str) -> String {
+        let when = self
+            .account
+            .marked_at
+            .map(|t| tca_common::i18n::date_time(crate::i18n::current(), t))
+            .unwrap_or_default();
+        crate::i18n::t2("mark-by", "by", by, "when", when)
+    }
 }
 
 pub(super) async fn account_page(
@@ -334,6 +387,8 @@ pub(super) async fn account_page(
     let session = owned_session(&state, &user, &id).await?;
     let twitch_user_id = twitch_user_id(&raw_user)?;
     let detail = state.analysis.account(session.id, &twitch_user_id).await?;
+    let own = marks::own(&state.pool, user.id, twitch_user_id.as_str()).await?;
+    let channels = channel_choices(&state, &session, &Filter::default()).await?;
     let page = AccountPage {
         layout: Layout::new(&user, "sessions"),
         public_id: session.public_id,
@@ -342,6 +397,13 @@ pub(super) async fn account_page(
         names: detail.names,
         seen_in: detail.seen_in,
         flag_threshold: detail.flag_threshold,
+        own_label: own
+            .as_ref()
+            .and_then(|m| m.label.clone())
+            .unwrap_or_default(),
+        own_note: own.as_ref().map(|m| m.note.clone()).unwrap_or_default(),
+        own_share: own.and_then(|m| m.shared_channel_id).unwrap_or_default(),
+        channels,
     };
     Ok(Html(page.render()?).into_response())
 }
