@@ -84,3 +84,4 @@ error-mark-note = A note is at most { $max } characters.
 error-mark-unknown = Twitch knows no account “{ $login }”.
 error-picked-unknown = The account { $id } was not seen in this session.
 error-selection-kind = “{ $raw }” is not a selection: cohort, flagged, day or picked.
+error-also-unknown = This session never saw an account “{ $login }”.

@@ -84,6 +84,7 @@ act-legend = What to do on Twitch
 act-channel = Channel
 act-action = Action
 act-duration = Timeout duration (seconds)
+act-also = Also these accounts (logins)
 act-reason = Reason (optional)
 act-pick = Pick
 act-pick-account = Pick { $login }

@@ -84,3 +84,4 @@ error-mark-note = Une note fait au plus { $max } caractères.
 error-mark-unknown = Twitch ne connaît aucun compte «{"\u00A0"}{ $login }{"\u00A0"}».
 error-picked-unknown = Le compte { $id } n'a pas été vu dans cette session.
 error-selection-kind = «{"\u00A0"}{ $raw }{"\u00A0"}» n'est pas une sélection : cohort, flagged, day ou picked.
+error-also-unknown = Cette session n'a jamais vu de compte «{"\u00A0"}{ $login }{"\u00A0"}».

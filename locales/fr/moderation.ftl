@@ -85,6 +85,7 @@ act-legend = Que faire sur Twitch
 act-channel = Chaîne
 act-action = Action
 act-duration = Durée de l'exclusion (secondes)
+act-also = Et aussi ces comptes (pseudos)
 act-reason = Raison (facultative)
 act-pick = Choisir
 act-pick-account = Choisir { $login }

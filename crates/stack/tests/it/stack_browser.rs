@@ -868,3 +868,245 @@ async fn a_french_moderator_reads_everything_in_french_and_switches_to_english(p
     assert_eq!(text_of(&other, "h1").await, "Your channels");
     other.close().await.expect("close browser");
 }
+
+/// Types `text` into the input `css` selects.
+async fn type_into(client: &Client, css: &str, text: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+/// The fake Twitch's bans in a channel: who is banned now, and how often each was banned.
+async fn fake_bans(stack: &Stack, channel: &str) -> (Vec<String>, serde_json::Value) {
+    let truth: serde_json::Value = reqwest::get(stack.fake.url(&format!("/_fake/bans/{channel}")))
+        .await
+        .expect("truth")
+        .json()
+        .await
+        .expect("json");
+    let mut banned: Vec<String> = truth["banned"]
+        .as_array()
+        .expect("banned")
+        .iter()
+        .map(|b| b["id"].as_str().expect("id").to_string())
+        .collect();
+    banned.sort();
+    (banned, truth["counts"].clone())
+}
+
+/// Waits until the batch page (reloaded by its script when the batch ends) says `status`.
+async fn wait_for_batch(client: &Client, status: &str) {
+    let script = format!(
+        "const s = document.getElementById('batch-progress'); return s && s.dataset.status === '{status}';"
+    );
+    wait_for_script(client, &script, &format!("batch {status}")).await;
+}
+
+/// The moderator's side, end to end in a browser: the farm cohort is chosen with Nightbot and
+/// the moderator themself added by hand; the preview leaves those two out, saying why
+/// (Nightbot was trusted for the moderator at their first login); actions are enabled through
+/// Twitch's consent for the extra scope; the count is typed; the progress runs to the end on
+/// the page; the results are listed; undo unbans them. Twitch's truth: exactly the farm was
+/// banned, once each, then nobody.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_moderator_bans_the_farm_cohort_watches_it_done_and_undoes_it(pool: MySqlPool) {
+    let mut scenario =
+        crate::stack_worlds::with_nightbot(world(&wave_audience(200, 0.0, 10, 120)), "watched");
+    // Twitch's per-channel ban limit (100 per 30 s) would make the test wait half a minute;
+    // the limit's handling is tested in twitch-api's tests and in the chaos run.
+    scenario.rate_limit.bans_per_window = 1000;
+    let stack = Stack::start(pool.clone(), scenario, Options::default())
+        .await
+        .expect("stack");
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    let wait = Duration::from_secs(30);
+    log_in(&client, &stack, "moderation-").await;
+
+    // Nightbot is trusted for every new user, by its Twitch id (resolved through twitch-api).
+    let started = Instant::now();
+    loop {
+        let trusted: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM account_marks WHERE twitch_user_id = '19264788' AND label = 'trusted' AND origin = 'common_bot'",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("marks");
+        if trusted == 1 {
+            break;
+        }
+        assert!(started.elapsed() < wait, "Nightbot was not trusted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Two captures, then the creation dates.
+    for done in 1..=2 {
+        client
+            .goto(&format!("{}/channels", stack.public_url))
+            .await
+            .expect("channels");
+        client
+            .wait()
+            .at_most(wait)
+            .for_element(Locator::Css("button.capture-now[data-channel='watched']"))
+            .await
+            .expect("capture button");
+        click(&client, "button.capture-now[data-channel='watched']").await;
+        wait_for_script(
+            &client,
+            &format!(
+                "return document.querySelectorAll(\"#capture-rows tr[data-status='done']\").length >= {done}"
+            ),
+            "capture done",
+        )
+        .await;
+    }
+    stack
+        .wait_idle("enrich_accounts", Duration::from_secs(60))
+        .await
+        .expect("enriched");
+
+    // The farm is the first cohort; its page offers to act on it.
+    click(&client, "#open-analysis").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#cohorts article:first-of-type h3 a"))
+        .await
+        .expect("dashboard");
+    click(&client, "#cohorts article:first-of-type h3 a").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#cohort-act"))
+        .await
+        .expect("cohort page");
+    let members: Vec<String> = sqlx::query_scalar(
+        "SELECT a.twitch_user_id FROM twitch_accounts a WHERE a.login LIKE 'brook\\_fan%' ORDER BY a.twitch_user_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("farm");
+    assert_eq!(members.len(), 120);
+    client
+        .find(Locator::Css(
+            "#cohort-act select[name='broadcaster_id'] option[value='900000001']",
+        ))
+        .await
+        .expect("the watched channel")
+        .click()
+        .await
+        .expect("choose it");
+    type_into(
+        &client,
+        "#cohort-act input[name='reason']",
+        "follow-bot farm",
+    )
+    .await;
+    type_into(
+        &client,
+        "#cohort-act input[name='also']",
+        "nightbot, mossy_mod",
+    )
+    .await;
+    snap(&client, "moderation-01-choose").await;
+    click(&client, "#act-cohort").await;
+
+    // The preview: who will be banned, who is left out and why.
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#batch-targets-list"))
+        .await
+        .expect("preview");
+    let targets: u64 = text_of(&client, "#batch-targets")
+        .await
+        .parse()
+        .expect("count");
+    let left_out = text_of(&client, "#batch-left-out-list").await;
+    assert!(
+        left_out.contains("nightbot") && left_out.contains("trusted"),
+        "{left_out}"
+    );
+    assert!(
+        left_out.contains("mossy_mod") && left_out.contains("you (the moderator)"),
+        "{left_out}"
+    );
+    let previewed: Vec<String> = sqlx::query_scalar(
+        "SELECT i.twitch_user_id FROM moderation_items i WHERE i.status = 'pending' ORDER BY i.twitch_user_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("items");
+    assert_eq!(previewed, members, "the farm, exactly");
+    assert_eq!(targets, 120);
+    snap(&client, "moderation-02-preview").await;
+
+    // Actions are not enabled yet: Twitch's consent for the ban scope, back to this page.
+    assert!(
+        text_of(&client, "#batch-needs-consent")
+            .await
+            .contains("consent")
+    );
+    click(&client, "#actions-enable").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#authorize"))
+        .await
+        .expect("consent page again");
+    let asked = text_of(&client, "ul").await;
+    assert!(asked.contains("moderator:manage:banned_users"), "{asked}");
+    snap(&client, "moderation-03-consent").await;
+    click(&client, "#authorize").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#batch-confirm"))
+        .await
+        .expect("back on the preview, actions enabled");
+
+    // Confirm by typing the count; the progress runs to the end on the page.
+    type_into(&client, "#batch-count", &targets.to_string()).await;
+    click(&client, "#batch-confirm button").await;
+    wait_for_batch(&client, "done").await;
+    snap(&client, "moderation-04-done").await;
+    assert_eq!(text_of(&client, "#batch-done").await, "120");
+    let results = text_of(&client, "#batch-results").await;
+    assert!(results.contains("done"), "{results}");
+    let (banned, counts) = fake_bans(&stack, "watched").await;
+    assert_eq!(banned, members, "Twitch banned exactly the farm");
+    for id in &members {
+        assert_eq!(counts[id.as_str()]["bans"], 1, "{id} banned once");
+    }
+
+    // Undo: an unban batch of what this one banned, confirmed the same way.
+    click(&client, "#batch-undo button").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#batch-confirm"))
+        .await
+        .expect("undo preview");
+    assert_eq!(text_of(&client, "#batch-targets").await, "120");
+    type_into(&client, "#batch-count", "120").await;
+    click(&client, "#batch-confirm button").await;
+    wait_for_batch(&client, "done").await;
+    snap(&client, "moderation-05-undone").await;
+    let (banned, counts) = fake_bans(&stack, "watched").await;
+    assert!(banned.is_empty(), "nobody is banned any more: {banned:?}");
+    for id in &members {
+        assert_eq!(counts[id.as_str()]["unbans"], 1, "{id} unbanned once");
+    }
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_logs WHERE event = 'batch_account'")
+            .fetch_one(&pool)
+            .await
+            .expect("audit");
+    assert_eq!(audited, 240, "every account's result, both batches");
+    client.close().await.expect("close browser");
+}

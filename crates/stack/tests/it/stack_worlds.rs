@@ -62,3 +62,18 @@ prefix = "brook_fan"
 presence = "always""#
     )
 }
+
+/// Nightbot (its real Twitch id) moderating and sitting in the chat of `channel`.
+pub fn with_nightbot(mut scenario: Scenario, channel: &str) -> Scenario {
+    scenario.chat_bots.push(tca_twitch_fake::scenario::User {
+        login: "nightbot".into(),
+        display_name: Some("Nightbot".into()),
+        id: Some("19264788".into()),
+        created_at: None,
+        description: None,
+    });
+    for c in scenario.channels.iter_mut().filter(|c| c.login == channel) {
+        c.chat_bots.push("nightbot".into());
+    }
+    scenario
+}

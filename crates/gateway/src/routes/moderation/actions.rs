@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Json, Response};
@@ -54,10 +54,13 @@ pub struct EnableForm {
 }
 
 /// Sends the moderator through Twitch's consent again, asking for the actions scope as well
-/// (incremental authorization); they come back to the page they were on.
+/// (incremental authorization); they come back to the page they were on. A link, like
+/// "Log in with Twitch": a form's redirect to Twitch would break the `form-action 'self'`
+/// policy, and the only effect is Twitch's own consent page (the state binds the browser).
 pub async fn enable(
     State(state): State<AppState>,
-    Posted { form, .. }: Posted<EnableForm>,
+    _user: CurrentUser,
+    Query(form): Query<EnableForm>,
 ) -> AppResult<Response> {
     let return_to = auth::local_path(&form.return_to).unwrap_or("/channels");
     let (oauth_state, login_cookie) = auth::new_login_state(&state, Some(return_to)).await?;
@@ -146,10 +149,22 @@ pub async fn preview(
     let (action, duration_secs, reason) = action_of(&form)?;
     let broadcaster_id = form.get("broadcaster_id").map(|v| v.trim()).unwrap_or("");
     let channel = acting_channel(&state, &user, &session, broadcaster_id).await?;
-    let accounts =
-        selection::accounts(&state, &session, &chosen, state.config.moderation_batch_max).await?;
+    let max = state.config.moderation_batch_max;
+    let mut accounts = selection::accounts(&state, &session, &chosen, max).await?;
+    let extra = form.get("also").map(String::as_str).unwrap_or("");
+    for account in selection::also(&state, &session, extra).await? {
+        if !accounts
+            .iter()
+            .any(|a| a.twitch_user_id == account.twitch_user_id)
+        {
+            accounts.push(account);
+        }
+    }
     if accounts.is_empty() {
         return Err(selection::nothing_chosen());
+    }
+    if accounts.len() > max as usize {
+        return Err(selection::too_many(accounts.len() as u64, max));
     }
     let (targets, excluded) = selection::split(
         &state,

@@ -23,7 +23,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/lists", get(lists::page).post(lists::import))
         .route("/lists/{list_id}/delete", post(lists::delete))
-        .route("/actions/enable", post(actions::enable))
+        .route("/actions/enable", get(actions::enable))
         .route("/sessions/{id}/actions/preview", post(actions::preview))
         .route("/sessions/{id}/actions/{batch}", get(actions::show))
         .route(

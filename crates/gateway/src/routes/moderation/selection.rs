@@ -146,11 +146,38 @@ pub async fn accounts(
     }
 }
 
-fn too_many(n: u64, max: u32) -> AppError {
+pub fn too_many(n: u64, max: u32) -> AppError {
     AppError::BadRequest(crate::i18n::current().t_args(
         "error-batch-too-large",
         &[("count", n.into()), ("max", max.into())],
     ))
+}
+
+/// Accounts of the session named by login in the form's `also` field (commas, spaces or
+/// lines between them): what a moderator adds to a choice by hand ("the farm, and these
+/// two"). A login the session never saw is a 400 that names it.
+pub async fn also(state: &AppState, session: &Session, raw: &str) -> AppResult<Vec<Account>> {
+    let logins: Vec<String> = raw
+        .split([',', ' ', '\n', '\r', '\t', ';'])
+        .map(|l| l.trim().trim_start_matches('@').to_ascii_lowercase())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut accounts = Vec::with_capacity(logins.len());
+    for login in logins {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT a.twitch_user_id FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
+             WHERE sa.session_id = ? AND a.login = ?",
+        )
+        .bind(session.id)
+        .bind(&login)
+        .fetch_optional(&state.pool)
+        .await?;
+        let id = id.and_then(|id| TwitchId::parse(&id).ok()).ok_or_else(|| {
+            AppError::BadRequest(t1("error-also-unknown", "login", login.as_str()))
+        })?;
+        accounts.push(state.analysis.account(session.id, &id).await?.account);
+    }
+    Ok(accounts)
 }
 
 /// Twitch ids of the accounts seen in one channel of the session.
