@@ -100,7 +100,7 @@ batches-none = No ban, timeout or unban yet in this session.
 
 # A batch
 batch-title = Moderator action
-batch-heading = { $action } in { $channel }
+batch-heading = Moderator action: { $action } in { $channel }
 batch-selection = Chosen: { $selection }
 batch-duration = { $secs } seconds
 batch-reason = reason: { $reason }
@@ -127,3 +127,13 @@ batch-result = Result
 batch-why = Why
 batch-left-out = Left out
 batch-nobody-left-out = Nobody was left out.
+
+selection-cohort = cohort #{ $id }
+selection-flagged = every flagged account
+selection-flagged-filtered = every flagged account under the filter { $filter }
+selection-day = the accounts created on { $day }
+selection-picked = { $count ->
+    [one] { $count } account picked by hand
+   *[other] { $count } accounts picked by hand
+}
+selection-undo = what an earlier batch banned

@@ -101,7 +101,7 @@ batches-none = Aucun bannissement, exclusion ou débannissement dans cette sessi
 
 # Un lot
 batch-title = Action de modération
-batch-heading = { $action } sur { $channel }
+batch-heading = Action de modération{"\u00A0"}: { $action } sur { $channel }
 batch-selection = Choisis : { $selection }
 batch-duration = { $secs } secondes
 batch-reason = raison : { $reason }
@@ -128,3 +128,13 @@ batch-result = Résultat
 batch-why = Pourquoi
 batch-left-out = Écartés
 batch-nobody-left-out = Personne n'a été écarté.
+
+selection-cohort = cohorte n°{"\u00A0"}{ $id }
+selection-flagged = tous les comptes signalés
+selection-flagged-filtered = tous les comptes signalés avec le filtre { $filter }
+selection-day = les comptes créés le { $day }
+selection-picked = { $count ->
+    [one] { $count } compte choisi à la main
+   *[other] { $count } comptes choisis à la main
+}
+selection-undo = ce qu'un lot précédent a banni

@@ -13,6 +13,11 @@
 //! - recovered: every process answers `/readyz` at the end, none restarted except the
 //!   workers chaos killed.
 //!
+//! All through the storm, a second moderator's 2,000-account batch ban runs (issue 19): the
+//! farm of a fourth channel, through the queue and twitch-api, meeting the same kills and
+//! faults (plus 409 conflicts, and dropped connections that ban and lose the answer). Then
+//! Twitch's truth must hold every account of the batch banned exactly once, none outside it.
+//!
 //! MariaDB is restarted by the command in `CHAOS_RESTART_DB` (scripts/chaos runs the test on
 //! a private server it may restart).
 
@@ -35,6 +40,9 @@ const CHANNELS: [&str; 3] = ["riverside", "nightowls", "quietcorner"];
 /// The channels on auto-capture (every minute, the shortest interval).
 const AUTO: [&str; 2] = ["riverside", "quietcorner"];
 const WORKERS: usize = 3;
+/// The channel whose farm the batch bans, and the farm's size.
+const BAN_CHANNEL: &str = "bancorner";
+const FARM: usize = 2000;
 
 fn scenario(redirect_uri: &str) -> String {
     format!(
@@ -48,6 +56,13 @@ redirect_uris = ["{redirect_uri}"]
 [[users]]
 login = "chaos_mod"
 id = "538211095"
+[[users]]
+login = "ban_mod"
+id = "538211096"
+[rate_limit]
+# Ban and unban calls per channel per 30 s: Twitch's empirical 100 would stretch a 2,000
+# ban past the storm; the limit's handling is tested in twitch-api's tests.
+bans_per_window = 1000
 [tokens]
 # Short-lived access tokens: users' tokens are refreshed all through the storm, also while
 # id.twitch.tv is failing.
@@ -79,6 +94,19 @@ moderators = ["chaos_mod"]
 live = false
 [channels.audience]
 humans = 700
+[[channels]]
+login = "{BAN_CHANNEL}"
+moderators = ["ban_mod"]
+live = true
+viewer_count = 500
+[channels.audience]
+humans = 200
+[[channels.audience.cohorts]]
+name = "farm"
+size = {FARM}
+created_from = "2025-12-28T00:00:00Z"
+created_within = "1h"
+presence = "always"
 "#
     )
 }
@@ -96,10 +124,12 @@ fn oauth_fault(tick: u64) -> Value {
 }
 
 /// Twitch at its worst, short of an outage: every 40th request starts a burst of three 429s,
-/// 5 % 5xx, 2 % dropped connections, 2 % stalls past twitch-api's 2 s timeout; and
-/// id.twitch.tv's fault of the moment (`oauth_fault`).
+/// 5 % 5xx, 2 % dropped connections (a ban is made, its answer lost), 2 % stalls past
+/// twitch-api's 2 s timeout, 5 % of bans and unbans meeting a 409; and id.twitch.tv's fault of
+/// the moment (`oauth_fault`).
 fn faults(tick: u64) -> Value {
     let mut faults = json!({
+        "ban_conflict_rate": 0.05,
         "burst_429_every": 40,
         "burst_429_length": 3,
         "error_rate": 0.05,
@@ -166,6 +196,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
             .await
             .map_err(|e| anyhow::anyhow!("schedule auto-capture: {e:?}"))?;
     }
+    let batch = start_batch_ban(&deployment).await?;
     driver.fake_post("/_fake/faults", faults(0)).await?;
 
     // The storm.
@@ -265,6 +296,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
         baseline: None,
     }];
     let mut problems = verify(&deployment, &pool, session_id, &mut figures).await?;
+    problems += verify_batch(&deployment, &pool, &batch, &mut figures).await?;
     // Nobody may lose their authorization to a transient fault: no token given up, no
     // access ended (the grant was never revoked in this storm).
     let logged_out: i64 = sqlx::query_scalar(
@@ -590,5 +622,156 @@ async fn verify(
         target: "—",
         baseline: None,
     });
+    Ok(problems)
+}
+
+/// The batch ban of the storm: its id and the accounts it targets.
+struct BanBatch {
+    id: u64,
+    targets: HashSet<String>,
+}
+
+/// ban_mod, who enabled actions, bans the farm of `BAN_CHANNEL` (every account of its cohort
+/// in twitch-fake's truth): a draft with its targets, confirmed, so one job per chunk is
+/// queued — exactly what the gateway's preview and confirmation do.
+async fn start_batch_ban(deployment: &Deployment) -> anyhow::Result<BanBatch> {
+    use tca_common::db::moderation::{self, Action, NewBatch, Target};
+    let driver = &deployment.driver;
+    let pool = &driver.pool;
+    let scopes: Vec<&str> = tca_common::twitch_api::SCOPES
+        .iter()
+        .copied()
+        .chain([tca_common::twitch_api::ACTIONS_SCOPE])
+        .collect();
+    let user = driver.login_with_scopes("ban_mod", &scopes).await?;
+    let (session, _) = driver.session_with_channel(user, BAN_CHANNEL).await?;
+    let truth = deployment.truth(0)?;
+    let channel = truth["channels"]
+        .as_array()
+        .context("truth channels")?
+        .iter()
+        .find(|c| c["login"] == BAN_CHANNEL)
+        .context("the ban channel")?;
+    let broadcaster = channel["id"].as_str().context("id")?.to_string();
+    let targets: Vec<Target> = truth["accounts"]
+        .as_array()
+        .context("truth accounts")?
+        .iter()
+        .filter(|a| a["cohort"] == "farm")
+        .filter_map(|a| {
+            Some(Target {
+                twitch_user_id: a["id"].as_str()?.to_string(),
+                login: a["login"].as_str()?.to_string(),
+            })
+        })
+        .collect();
+    if targets.len() != FARM {
+        bail!("the farm has {} accounts, not {FARM}", targets.len());
+    }
+    let new = NewBatch {
+        user_id: user,
+        session_id: session,
+        broadcaster_id: &broadcaster,
+        broadcaster_login: BAN_CHANNEL,
+        action: Action::Ban,
+        duration_secs: None,
+        reason: "chaos: follow-bot farm",
+        selection: "cohort:chaos",
+        undo_of: None,
+    };
+    let mut conn = pool.acquire().await?;
+    let batch = moderation::create_draft(&mut conn, &new, &targets, &[], Utc::now()).await?;
+    if !moderation::confirm(&mut conn, &batch, Utc::now()).await? {
+        bail!("the batch could not be confirmed");
+    }
+    Ok(BanBatch {
+        id: batch.id,
+        targets: targets.into_iter().map(|t| t.twitch_user_id).collect(),
+    })
+}
+
+/// The batch against Twitch's truth: every target banned exactly once, nobody else banned,
+/// every account's result recorded once, the batch over.
+async fn verify_batch(
+    deployment: &Deployment,
+    pool: &MySqlPool,
+    batch: &BanBatch,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<u64> {
+    let truth: Value = reqwest::get(format!(
+        "{}/_fake/bans/{BAN_CHANNEL}",
+        deployment.driver.fake_url
+    ))
+    .await?
+    .json()
+    .await?;
+    let banned: HashSet<String> = truth["banned"]
+        .as_array()
+        .context("banned")?
+        .iter()
+        .filter_map(|b| b["id"].as_str().map(str::to_string))
+        .collect();
+    let counts = truth["counts"].as_object().context("counts")?;
+    let not_banned = batch.targets.difference(&banned).count() as u64;
+    let outside = banned.difference(&batch.targets).count() as u64;
+    let twice = counts
+        .values()
+        .filter(|c| c["bans"].as_u64().unwrap_or(0) > 1)
+        .count() as u64;
+    let (status, results, audited, dead): (String, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT status FROM moderation_batches WHERE id = ?), \
+         (SELECT COUNT(*) FROM moderation_items WHERE batch_id = ? AND status IN ('done', 'already')), \
+         (SELECT COUNT(*) FROM audit_logs WHERE event = 'batch_account'), \
+         (SELECT COUNT(*) FROM jobs WHERE kind = ? AND status IN ('dead', 'failed'))",
+    )
+    .bind(batch.id)
+    .bind(batch.id)
+    .bind(JobKind::ModerationChunk.as_str())
+    .fetch_one(pool)
+    .await?;
+    let (already, retried): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM moderation_items WHERE batch_id = ? AND status = 'already'), \
+         (SELECT COUNT(*) FROM jobs WHERE kind = ? AND attempts > 1)",
+    )
+    .bind(batch.id)
+    .bind(JobKind::ModerationChunk.as_str())
+    .fetch_one(pool)
+    .await?;
+    figures.push(Figure {
+        id: "B8",
+        what: format!(
+            "batch ban: accounts in the batch / banned on Twitch / results recorded (of them \"already banned\": a lost answer retried) / chunk jobs run more than once; batch {status}"
+        ),
+        value: format!(
+            "{} / {} / {results} ({already}) / {retried}",
+            batch.targets.len(),
+            banned.len()
+        ),
+        target: "all, once",
+        baseline: None,
+    });
+    let mut problems = 0;
+    let mut row = |kind: &str, what: &str, n: u64| {
+        problems += n;
+        figures.push(check(kind, what, n));
+    };
+    row("lost", "batch accounts not banned on Twitch", not_banned);
+    row("wrong", "accounts banned outside the batch", outside);
+    row("duplicated", "accounts Twitch banned more than once", twice);
+    row(
+        "lost",
+        "batch accounts without a recorded result",
+        (batch.targets.len() as i64 - results).unsigned_abs(),
+    );
+    row(
+        "duplicated",
+        "batch results audited twice (audit rows minus accounts)",
+        (audited - batch.targets.len() as i64).unsigned_abs(),
+    );
+    row(
+        "lost",
+        "moderation jobs dead, or the batch not done",
+        dead as u64 + u64::from(status != "done"),
+    );
     Ok(problems)
 }

@@ -253,10 +253,16 @@ impl Driver {
     /// Logs `login` in as the gateway does: a consent-page code exchanged through twitch-api,
     /// then the user row. Returns the user's id.
     pub async fn login(&self, login: &str) -> anyhow::Result<u64> {
+        self.login_with_scopes(login, SCOPES).await
+    }
+
+    /// `login`, granting `scopes` (the actions scope too, for a moderator who enabled
+    /// actions).
+    pub async fn login_with_scopes(&self, login: &str, scopes: &[&str]) -> anyhow::Result<u64> {
         let http = reqwest::Client::new();
         let code: serde_json::Value = http
             .post(format!("{}/_fake/codes", self.fake_url))
-            .json(&json!({"login": login, "scopes": SCOPES, "redirect_uri": self.redirect_uri}))
+            .json(&json!({"login": login, "scopes": scopes, "redirect_uri": self.redirect_uri}))
             .send()
             .await?
             .error_for_status()?

@@ -7,7 +7,7 @@ use tca_stack::{Options, Stack};
 use crate::stack_web::{Web, location};
 use crate::stack_worlds::{MOD_ID, world};
 
-const WATCHED_ID: &str = "900000001";
+pub(crate) const WATCHED_ID: &str = "900000001";
 
 fn set_cookies(response: &reqwest::Response) -> Vec<String> {
     response
@@ -18,7 +18,7 @@ fn set_cookies(response: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
-async fn capture_now(web: &Web, csrf: &str) -> String {
+pub(crate) async fn capture_now(web: &Web, csrf: &str) -> String {
     let response = web
         .post(
             &format!("/channels/{WATCHED_ID}/capture"),

@@ -233,7 +233,55 @@ async fn every_page_of_a_french_moderator_is_in_french(pool: MySqlPool) {
         .as_str()
         .expect("a flagged account")
         .to_string();
+    // The moderator's pages, with something on them: a label and a note, a bot list, a
+    // batch's preview.
+    let account_path = format!("{session_path}/accounts/{account}");
+    let marked = web
+        .post(
+            &format!("{account_path}/mark"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("label", "watch"),
+                ("note", "à surveiller"),
+            ],
+        )
+        .await;
+    assert_eq!(marked.status(), StatusCode::SEE_OTHER);
+    let imported = web
+        .post(
+            "/lists",
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "liste commune"),
+                ("entries", "brook_fan1\n12345\n"),
+            ],
+        )
+        .await;
+    assert_eq!(imported.status(), StatusCode::SEE_OTHER);
+    let pick = format!("pick-{account}");
+    let previewed = web
+        .post(
+            &format!("{session_path}/actions/preview"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("kind", "picked"),
+                (pick.as_str(), "on"),
+                ("broadcaster_id", "900000001"),
+                ("action", "timeout"),
+                ("duration_secs", "600"),
+            ],
+        )
+        .await;
+    assert_eq!(previewed.status(), StatusCode::SEE_OTHER);
+    let batch_path = location(&previewed);
     let pages = [
+        ("/marks".to_string(), StatusCode::OK),
+        (
+            "/marks?q=surveiller&label=watch".to_string(),
+            StatusCode::OK,
+        ),
+        (location(&imported), StatusCode::OK),
+        (batch_path, StatusCode::OK),
         ("/channels".to_string(), StatusCode::OK),
         ("/sessions".to_string(), StatusCode::OK),
         (session_path.to_string(), StatusCode::OK),

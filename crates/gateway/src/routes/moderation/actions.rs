@@ -175,7 +175,7 @@ pub async fn preview(
         accounts,
     )
     .await?;
-    let description = chosen.describe();
+    let description = chosen.code();
     let new = NewBatch {
         user_id: user.id,
         session_id: session.id,
@@ -273,6 +273,9 @@ impl BatchPage {
                 ("action", self.action_text().into()),
             ],
         )
+    }
+    pub fn selection_text(&self) -> String {
+        selection::describe(&self.batch.selection)
     }
     pub fn status_text(&self) -> String {
         coded("batch-status", &self.batch.status)
@@ -440,7 +443,7 @@ pub async fn undo(
     if targets.is_empty() {
         return Err(AppError::BadRequest(t("error-batch-empty")));
     }
-    let description = format!("undo of {}", batch.public_id);
+    let description = format!("undo:{}", batch.public_id);
     let new = NewBatch {
         user_id: user.id,
         session_id: session.id,

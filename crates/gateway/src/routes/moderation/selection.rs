@@ -30,14 +30,14 @@ pub enum Chosen {
 }
 
 impl Chosen {
-    /// In words for the audit log and the batch page (stable, not translated: it is data).
-    pub fn describe(&self) -> String {
+    /// As stored with the batch and in the audit log: `kind:value` (`cohort:160`,
+    /// `flagged:<filter query>`, `day:2024-03-14`, `picked:2`); `describe` words it.
+    pub fn code(&self) -> String {
         match self {
-            Self::Cohort(id) => format!("cohort {id}"),
-            Self::Flagged(filter) if filter.query().is_empty() => "flagged".into(),
-            Self::Flagged(filter) => format!("flagged ({})", filter.query()),
-            Self::Day(day) => format!("created {day}"),
-            Self::Picked(ids) => format!("{} picked", ids.len()),
+            Self::Cohort(id) => format!("cohort:{id}"),
+            Self::Flagged(filter) => format!("flagged:{}", filter.query()),
+            Self::Day(day) => format!("day:{day}"),
+            Self::Picked(ids) => format!("picked:{}", ids.len()),
         }
     }
 
@@ -258,4 +258,22 @@ pub async fn split(
 /// The message shown when nothing was chosen.
 pub fn nothing_chosen() -> AppError {
     AppError::BadRequest(t("error-batch-empty"))
+}
+
+/// A stored selection (`Chosen::code`, or `undo:<batch>`) in the reader's language.
+pub fn describe(code: &str) -> String {
+    let (kind, value) = code.split_once(':').unwrap_or((code, ""));
+    match kind {
+        "cohort" => t1("selection-cohort", "id", value),
+        "flagged" if value.is_empty() => t("selection-flagged"),
+        "flagged" => t1("selection-flagged-filtered", "filter", value),
+        "day" => t1("selection-day", "day", value),
+        "picked" => t1(
+            "selection-picked",
+            "count",
+            value.parse::<u32>().unwrap_or(0),
+        ),
+        "undo" => t("selection-undo"),
+        _ => code.to_string(),
+    }
 }
