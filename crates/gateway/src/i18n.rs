@@ -108,6 +108,9 @@ pub const SCRIPT_MESSAGES: &[&str] = &[
     "js-cohort-page",
     "js-axis-created",
     "js-axis-captures",
+    "label-trusted",
+    "label-bot",
+    "label-watch",
 ];
 
 /// `SCRIPT_MESSAGES` in the request's language, as JSON a page embeds in

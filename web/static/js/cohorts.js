@@ -94,14 +94,7 @@
           const page = await data(`cohorts/${id}/accounts`, { per_page: 50 });
           const list = document.createElement("ul");
           list.className = "drill-list";
-          for (const a of page.accounts) {
-            const li = document.createElement("li");
-            const link = document.createElement("a");
-            link.href = `${base}/accounts/${a.twitch_user_id}`;
-            link.textContent = a.login;
-            li.append(link, ` — ${tr("js-score", { score: a.score })}`);
-            list.appendChild(li);
-          }
+          for (const a of page.accounts) list.appendChild(accountItem(a, base));
           box.appendChild(list);
           const all = document.createElement("a");
           all.href = `${base}/cohorts/${id}${filter ? "?" + filter : ""}`;

@@ -138,14 +138,7 @@
           const page = await data(`days/${day}/accounts`, { per_page: 50 });
           const list = document.createElement("ul");
           list.className = "drill-list";
-          for (const a of page.accounts) {
-            const li = document.createElement("li");
-            const link = document.createElement("a");
-            link.href = `${base}/accounts/${a.twitch_user_id}`;
-            link.textContent = a.login;
-            li.append(link, ` — ${tr("js-score", { score: a.score })}`);
-            list.appendChild(li);
-          }
+          for (const a of page.accounts) list.appendChild(accountItem(a, base));
           td.appendChild(list);
           if (page.total > page.accounts.length) {
             const more = document.createElement("a");

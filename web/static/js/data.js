@@ -22,3 +22,22 @@ window.sessionData = function (root) {
     return response.json();
   };
 };
+
+// One account of a drill-down list: its link, its moderator's label (a badge, in the page's
+// language) and its score.
+window.accountItem = function (a, base) {
+  const li = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = `${base}/accounts/${a.twitch_user_id}`;
+  link.textContent = a.login;
+  li.append(link);
+  if (a.label) {
+    const badge = document.createElement("span");
+    badge.className = `badge label-${a.label}`;
+    badge.dataset.label = a.label;
+    badge.textContent = tr(`label-${a.label}`);
+    li.append(" ", badge);
+  }
+  li.append(` — ${tr("js-score", { score: a.score })}`);
+  return li;
+};

@@ -103,7 +103,7 @@ pub struct Stats {
     pub helix_requests: u64,
     pub by_endpoint: HashMap<String, u64>,
     pub by_status: HashMap<u16, u64>,
-    /// Faults injected, by kind: `429`, `5xx`, `drop`.
+    /// Faults injected, by kind: `429`, `5xx`, `drop`, `409` (ban conflicts), `oauth-…`.
     pub faults_injected: HashMap<&'static str, u64>,
     /// Most Helix calls admitted in any rate-limit window (a minute unless the scenario
     /// says otherwise), per bucket ("app" or a user id).

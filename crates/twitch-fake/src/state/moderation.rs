@@ -47,7 +47,12 @@ impl Inner {
     /// Whether this ban or unban call meets an injected 409 (`ban_conflict_rate`).
     pub fn ban_conflict(&mut self, seed: u64) -> bool {
         let rate = self.faults.ban_conflict_rate;
-        rate > 0.0 && crate::rng::unit(crate::rng::hash(seed, &[11, self.helix_counter])) < rate
+        let conflict = rate > 0.0
+            && crate::rng::unit(crate::rng::hash(seed, &[11, self.helix_counter])) < rate;
+        if conflict {
+            self.stats.count_fault("409");
+        }
+        conflict
     }
 
     /// The ban or timeout in force on `user` in `broadcaster`'s channel.
