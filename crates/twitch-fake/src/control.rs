@@ -30,6 +30,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_fake/app/secret", post(rotate_secret))
         .route("/_fake/stats", get(show_stats))
         .route("/_fake/bans/{login}", get(show_bans))
+        .route("/_fake/channels/{login}/moderators", post(set_moderator))
         .with_state(state)
 }
 
@@ -370,4 +371,36 @@ async fn show_bans(AxumState(state): AxumState<Arc<State>>, Path(login): Path<St
         })
         .collect();
     Json(json!({ "banned": banned, "counts": counts })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct ModeratorBody {
+    #[serde(flatten)]
+    who: AccountRef,
+    #[serde(default = "yes")]
+    moderator: bool,
+}
+
+/// Makes an account a moderator of the channel (default) or removes it, as the broadcaster
+/// does in their chat (`/mod`, `/unmod`).
+async fn set_moderator(
+    AxumState(state): AxumState<Arc<State>>,
+    Path(login): Path<String>,
+    Json(body): Json<ModeratorBody>,
+) -> Response {
+    let world = &state.world;
+    let mut inner = state.lock();
+    let Some(broadcaster) = inner
+        .resolve_login(world, &login)
+        .filter(|&idx| world.channel_by_account(idx).is_some())
+    else {
+        return bad(StatusCode::NOT_FOUND, format!("no channel '{login}'"));
+    };
+    let who = match find(&inner, world, &body.who) {
+        Ok(idx) => idx,
+        Err(refused) => return refused.into_response(),
+    };
+    inner.set_moderator(broadcaster, who, body.moderator);
+    Json(json!({ "channel": login, "id": world.account(who).id.to_string(), "moderator": body.moderator }))
+        .into_response()
 }

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, Request, State};
+use axum::extract::{FromRequestParts, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -156,8 +156,15 @@ async fn finish_login(
     Query(query): Query<CallbackQuery>,
     request: Request,
 ) -> AppResult<Response> {
-    let (parts, _) = request.into_parts();
+    let (mut parts, _) = request.into_parts();
     let browser = cookies::read(&parts.headers, LOGIN_COOKIE);
+    // The browser's web session, if it has one (a moderator enabling actions): kept when the
+    // same user comes back, so that their other tabs' forms stay valid.
+    let already = match CurrentUser::from_request_parts(&mut parts, &state).await {
+        Ok(user) => Some(user),
+        Err(AppError::LoginRequired) => None,
+        Err(other) => return Err(other),
+    };
     let (code, return_to) = match checked_callback(&state, &query, browser.as_deref()).await? {
         Ok(checked) => checked,
         Err(page) => return Ok(page),
@@ -199,8 +206,10 @@ async fn finish_login(
         .headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    let session_cookie =
-        auth::start_web_session(&state, user_id, user_agent, ip.as_deref()).await?;
+    let session_cookie = match already {
+        Some(user) if user.id == user_id => None,
+        _ => Some(auth::start_web_session(&state, user_id, user_agent, ip.as_deref()).await?),
+    };
     // The language the user chose before, in whatever browser: it follows them.
     let chosen = users::locale(&state.pool, user_id)
         .await?
@@ -239,12 +248,14 @@ async fn finish_login(
         next.parse()
             .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?,
     );
-    headers.append(
-        header::SET_COOKIE,
-        session_cookie
-            .parse()
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?,
-    );
+    if let Some(cookie) = session_cookie {
+        headers.append(
+            header::SET_COOKIE,
+            cookie
+                .parse()
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?,
+        );
+    }
     headers.append(
         header::SET_COOKIE,
         cookies::clear(LOGIN_COOKIE)

@@ -405,6 +405,36 @@ async fn a_label_and_note_follow_a_renamed_account_and_a_list_is_a_reason_until_
         )),
         "the list is a reason with its provenance"
     );
+    // A refresh: the same name, another file — the entries are replaced.
+    let refreshed = format!("{}\n", farm[1]);
+    let response = web
+        .post(
+            "/lists",
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "Community farm list"),
+                ("points", "25"),
+                ("entries", refreshed.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let page = web.get(&account).await.text().await.expect("page");
+    assert!(
+        !page.contains("Community farm list"),
+        "no longer on the refreshed list"
+    );
+    let other = web
+        .get(&format!("/sessions/{session}/accounts/{}", farm[1]))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        other.contains("In the list “Community farm list”"),
+        "the new entry matches"
+    );
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM bot_lists").await, 1);
     let list_id: u64 = sqlx::query_scalar("SELECT id FROM bot_lists")
         .fetch_one(&pool)
         .await
@@ -451,4 +481,238 @@ async fn a_label_and_note_follow_a_renamed_account_and_a_list_is_a_reason_until_
         activity.contains("Deleted the bot list “Community farm list”"),
         "{activity}"
     );
+}
+
+/// The state of a batch, read as the page's script reads it.
+async fn batch_view(web: &Web, batch: &str) -> serde_json::Value {
+    web.get(&format!("{batch}/progress"))
+        .await
+        .json()
+        .await
+        .expect("progress")
+}
+
+async fn wait_batch(web: &Web, batch: &str, status: &str) -> serde_json::Value {
+    let started = std::time::Instant::now();
+    loop {
+        let view = batch_view(web, batch).await;
+        if view["status"] == status {
+            return view;
+        }
+        assert!(started.elapsed() < WAIT, "batch still {view}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Previews `fields` and confirms the draft by typing its count; returns the batch's path.
+async fn preview_and_confirm(
+    web: &Web,
+    session: &str,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> String {
+    let mut form = vec![("csrf", csrf), ("broadcaster_id", "900000001")];
+    form.extend_from_slice(fields);
+    let response = web
+        .post(&format!("/sessions/{session}/actions/preview"), &form)
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let batch = location(&response);
+    let targets = batch_view(web, &batch).await["targets"].to_string();
+    let confirmed = web
+        .post(
+            &format!("{batch}/confirm"),
+            &[("csrf", csrf), ("count", targets.as_str())],
+        )
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER, "confirm {batch}");
+    batch
+}
+
+async fn left_out(pool: &MySqlPool, batch: &str) -> Vec<(String, String)> {
+    let public_id = batch.rsplit('/').next().expect("id");
+    sqlx::query_as(
+        "SELECT i.login, i.excluded_why FROM moderation_items i JOIN moderation_batches b ON b.id = i.batch_id \
+         WHERE b.public_id = ? AND i.status = 'excluded' ORDER BY i.login",
+    )
+    .bind(public_id)
+    .fetch_all(pool)
+    .await
+    .expect("excluded")
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn batches_run_on_twitch_leave_out_who_they_must_and_stop_when_the_moderator_is_removed(
+    pool: MySqlPool,
+) {
+    let options = Options {
+        // Twitch's list of moderated channels is asked again at every chunk.
+        twitch: Box::new(|config| config.channels_cache_ttl = Duration::ZERO),
+        ..Options::default()
+    };
+    let mut stack = Stack::start(pool.clone(), world(&wave_audience(40, 0.0, 5, 30)), options)
+        .await
+        .expect("stack");
+    let (web, csrf, session) = captured(&stack).await;
+    // pixelbrookgames joins the session: its audience is not the watched channel's.
+    let other = web
+        .post("/channels/771043215/capture", &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(other.status(), StatusCode::SEE_OTHER);
+    stack
+        .wait_idle("capture_chatters", WAIT)
+        .await
+        .expect("captured");
+    stack.enrich_now(WAIT).await.expect("enriched");
+    let elsewhere: String = sqlx::query_scalar(
+        "SELECT a.login FROM session_channel_accounts sca JOIN session_channels sc ON sc.id = sca.session_channel_id \
+         JOIN twitch_accounts a ON a.id = sca.account_id WHERE sc.broadcaster_id = '771043215' \
+         AND a.twitch_user_id NOT IN ('771043215', '538211094') LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("an account of the other channel");
+    let farm = ids_of(&pool, "brook\\_fan%").await;
+    let back = web
+        .enable_actions("mossy_mod", &format!("/sessions/{session}/analysis"))
+        .await;
+    assert_eq!(back, format!("/sessions/{session}/analysis"));
+
+    // A ban of two, a timeout of one, with a reason: done on Twitch.
+    let (one, two, three) = (
+        format!("pick-{}", farm[0]),
+        format!("pick-{}", farm[1]),
+        format!("pick-{}", farm[2]),
+    );
+    let bans = preview_and_confirm(
+        &web,
+        &session,
+        &csrf,
+        &[
+            ("kind", "picked"),
+            (one.as_str(), "on"),
+            (two.as_str(), "on"),
+            ("action", "ban"),
+            ("reason", "farm"),
+        ],
+    )
+    .await;
+    let view = wait_batch(&web, &bans, "done").await;
+    assert_eq!(view["progress"]["done"], 2);
+    let timeout = preview_and_confirm(
+        &web,
+        &session,
+        &csrf,
+        &[
+            ("kind", "picked"),
+            (three.as_str(), "on"),
+            ("action", "timeout"),
+            ("duration_secs", "600"),
+        ],
+    )
+    .await;
+    wait_batch(&web, &timeout, "done").await;
+    let truth: serde_json::Value = reqwest::get(stack.fake.url("/_fake/bans/watched"))
+        .await
+        .expect("truth")
+        .json()
+        .await
+        .expect("json");
+    let banned = truth["banned"].as_array().expect("banned");
+    assert_eq!(banned.len(), 3);
+    for ban in banned {
+        let id = ban["id"].as_str().expect("id");
+        if id == farm[2] {
+            assert!(ban["ends_at"].is_string(), "a timeout ends: {ban}");
+        } else {
+            assert!(ban["ends_at"].is_null(), "a ban does not: {ban}");
+            assert_eq!(ban["reason"], "farm");
+        }
+    }
+
+    // Every flagged account, plus the broadcaster and an account of the other channel: the
+    // two banned before, the broadcaster and the stranger to this channel are left out.
+    stack.kill_worker(0);
+    let response = web
+        .post(
+            &format!("/sessions/{session}/actions/preview"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("broadcaster_id", "900000001"),
+                ("kind", "flagged"),
+                ("filter", ""),
+                ("action", "ban"),
+                ("also", &format!("watched {elsewhere}")),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let wave = location(&response);
+    let mut why: Vec<(String, String)> = left_out(&pool, &wave).await;
+    why.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    let reasons: Vec<&str> = why.iter().map(|(_, w)| w.as_str()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "already_banned",
+            "already_banned",
+            "broadcaster",
+            "not_in_channel"
+        ],
+        "{why:?}"
+    );
+    assert!(
+        why.iter()
+            .any(|(login, w)| login == &elsewhere && w == "not_in_channel")
+    );
+    let page = web.get(&wave).await.text().await.expect("page");
+    assert!(
+        page.contains("already banned (by an earlier batch)") && page.contains("the broadcaster")
+    );
+    let targets = batch_view(&web, &wave).await["targets"]
+        .as_u64()
+        .expect("targets");
+    assert!(targets >= 26, "the rest of the wave: {targets}");
+
+    // Confirmed; then the broadcaster removes mossy_mod as a moderator before a worker runs
+    // it: the batch stops, saying why, and Twitch bans nobody more.
+    let confirmed = web
+        .post(
+            &format!("{wave}/confirm"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("count", targets.to_string().as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+    stack
+        .fake_post(
+            "/_fake/channels/watched/moderators",
+            serde_json::json!({"login": "mossy_mod", "moderator": false}),
+        )
+        .await
+        .expect("unmod");
+    stack.start_worker().await.expect("a worker");
+    let view = wait_batch(&web, &wave, "stopped").await;
+    assert_eq!(view["progress"]["skipped"].as_u64(), Some(targets));
+    let page = web.get(&wave).await.text().await.expect("page");
+    assert!(
+        page.contains("Twitch no longer lists you as a moderator of this channel"),
+        "the page says why"
+    );
+    let truth: serde_json::Value = reqwest::get(stack.fake.url("/_fake/bans/watched"))
+        .await
+        .expect("truth")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(truth["banned"].as_array().expect("banned").len(), 3);
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_logs WHERE event = 'batch_end' AND details LIKE '%batch-stop-not-moderator%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("audit");
+    assert_eq!(ended, 1);
 }

@@ -65,7 +65,12 @@ impl Web {
     /// Goes to Twitch's consent page and clicks Authorize as `login`; returns the callback URL
     /// Twitch sends the browser back to (not yet visited).
     pub async fn consent(&self, login: &str) -> String {
-        let start = self.get("/auth/login").await;
+        self.consent_from("/auth/login", login).await
+    }
+
+    /// `consent`, starting from `path` (a login, or enabling actions).
+    pub async fn consent_from(&self, path: &str, login: &str) -> String {
+        let start = self.get(path).await;
         assert_eq!(start.status(), StatusCode::SEE_OTHER);
         let authorize = url::Url::parse(&location(&start)).expect("authorize URL");
         assert!(authorize.as_str().starts_with(&self.fake), "{authorize}");
@@ -83,6 +88,24 @@ impl Web {
             .await
             .expect("consent");
         location(&back)
+    }
+
+    /// Enables moderator actions: Twitch's consent for the ban scope as `login`, and back;
+    /// returns where the callback sends the browser.
+    pub async fn enable_actions(&self, login: &str, return_to: &str) -> String {
+        let start = format!(
+            "/actions/enable?return_to={}",
+            url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
+        );
+        let callback = self.consent_from(&start, login).await;
+        assert!(
+            callback.contains("moderator%3Amanage%3Abanned_users")
+                || callback.contains("moderator:manage:banned_users"),
+            "the consent granted the ban scope: {callback}"
+        );
+        let response = self.http.get(&callback).send().await.expect("callback");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        location(&response)
     }
 
     /// The whole login; returns the callback's response (a redirect to /channels).

@@ -64,7 +64,7 @@ fn acting(
         .and_then(|id| world.by_id(id))
         .filter(|&idx| !inner.is_suspended(world, idx))
         .ok_or_else(|| error(StatusCode::BAD_REQUEST, INVALID_IDS))?;
-    if broadcaster != me && !is_moderator(world, broadcaster, me) {
+    if broadcaster != me && !inner.is_moderator(world, broadcaster, me) {
         return Err(error(
             StatusCode::FORBIDDEN,
             "The user in moderator_id is not one of the broadcaster's moderators.",
@@ -74,12 +74,6 @@ fn acting(
         moderator: me,
         broadcaster,
     })
-}
-
-fn is_moderator(world: &World, broadcaster: AccountIdx, who: AccountIdx) -> bool {
-    world
-        .channel_by_account(broadcaster)
-        .is_some_and(|c| world.channels[c as usize].moderators.contains(&who))
 }
 
 /// The per-broadcaster limit, then the injected conflict: both before anything changes.
@@ -178,7 +172,7 @@ pub(super) async fn ban_user(
         let user = target(world, &request.user_id)?;
         let protected = user == acting.broadcaster
             || (acting.moderator != acting.broadcaster
-                && is_moderator(world, acting.broadcaster, user));
+                && inner.is_moderator(world, acting.broadcaster, user));
         if protected {
             let what = if request.duration.is_some() {
                 "timed out"

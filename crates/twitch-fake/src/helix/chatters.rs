@@ -51,8 +51,7 @@ pub(super) async fn get_chatters(
             return Err(error(StatusCode::BAD_REQUEST, "Invalid broadcaster_id"));
         }
         let channel = world.channel_by_account(broadcaster_idx);
-        let may_read = broadcaster_idx == me
-            || channel.is_some_and(|c| world.channels[c as usize].moderators.contains(&me));
+        let may_read = broadcaster_idx == me || inner.is_moderator(world, broadcaster_idx, me);
         if !may_read {
             return Err(error(
                 StatusCode::FORBIDDEN,
@@ -136,7 +135,7 @@ pub(super) async fn get_moderated_channels(
         let mut channels: Vec<(String, String, String)> = world
             .channels
             .iter()
-            .filter(|c| c.moderators.contains(&me) && c.account != me)
+            .filter(|c| inner.is_moderator(world, c.account, me) && c.account != me)
             .filter(|c| !inner.is_suspended(world, c.account))
             .map(|c| {
                 let (login, name) = inner.names(world, c.account);

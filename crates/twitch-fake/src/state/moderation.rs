@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::Inner;
-use crate::world::AccountIdx;
+use crate::world::{AccountIdx, World};
 
 /// A ban (no end) or a timeout (an end) of one account in one channel.
 #[derive(Debug, Clone)]
@@ -34,6 +34,8 @@ pub struct Moderation {
     unban_counts: HashMap<(AccountIdx, AccountIdx), u32>,
     /// Ban and unban calls admitted per broadcaster, for the per-broadcaster limit.
     calls: HashMap<AccountIdx, VecDeque<Instant>>,
+    /// Moderators added or removed through the control API, by (channel's account, user).
+    moderator_changes: HashMap<(AccountIdx, AccountIdx), bool>,
 }
 
 /// Why a ban or unban was refused (the endpoint turns each into Twitch's 400).
@@ -44,6 +46,24 @@ pub enum BanRefusal {
 }
 
 impl Inner {
+    /// Whether `who` moderates `broadcaster`'s channel now: the scenario's moderators and chat
+    /// bots, as changed through the control API.
+    pub fn is_moderator(&self, world: &World, broadcaster: AccountIdx, who: AccountIdx) -> bool {
+        if let Some(&changed) = self.moderation.moderator_changes.get(&(broadcaster, who)) {
+            return changed;
+        }
+        world
+            .channel_by_account(broadcaster)
+            .is_some_and(|c| world.channels[c as usize].moderators.contains(&who))
+    }
+
+    /// Makes `who` a moderator of `broadcaster`'s channel, or no longer one.
+    pub fn set_moderator(&mut self, broadcaster: AccountIdx, who: AccountIdx, moderator: bool) {
+        self.moderation
+            .moderator_changes
+            .insert((broadcaster, who), moderator);
+    }
+
     /// Whether this ban or unban call meets an injected 409 (`ban_conflict_rate`).
     pub fn ban_conflict(&mut self, seed: u64) -> bool {
         let rate = self.faults.ban_conflict_rate;
