@@ -6,6 +6,7 @@ pub mod analysis_api;
 pub mod bootstrap;
 pub mod config;
 pub mod db;
+pub mod eventsub;
 pub mod i18n;
 pub mod query;
 pub mod sealing;
