@@ -54,7 +54,13 @@ pub fn signature(secret: &str, message_id: &str, timestamp: &str, body: &[u8]) -
 }
 
 /// Whether `presented` is the message's signature (compared in constant time).
-pub fn verify(secret: &str, message_id: &str, timestamp: &str, body: &[u8], presented: &str) -> bool {
+pub fn verify(
+    secret: &str,
+    message_id: &str,
+    timestamp: &str,
+    body: &[u8],
+    presented: &str,
+) -> bool {
     let expected = signature(secret, message_id, timestamp, body);
     crate::server::constant_time_eq(expected.as_bytes(), presented.as_bytes())
 }
@@ -73,7 +79,13 @@ mod tests {
         let expected = "sha256=c05bc9e133e9e5a4eaa73e1394895da347baa7475677b5531179b36858344c9f";
         assert_eq!(signature(secret, id, at, body.as_bytes()), expected);
         assert!(verify(secret, id, at, body.as_bytes(), expected));
-        assert!(!verify("another-secret-entirely", id, at, body.as_bytes(), expected));
+        assert!(!verify(
+            "another-secret-entirely",
+            id,
+            at,
+            body.as_bytes(),
+            expected
+        ));
         let mut tampered = body.as_bytes().to_vec();
         tampered[10] ^= 1;
         assert!(!verify(secret, id, at, &tampered, expected));
@@ -89,7 +101,10 @@ mod tests {
         );
         // RFC 4231 case 6: a 131-byte key.
         let key = [0xaau8; 131];
-        let mac = hmac_sha256(&key, &[b"Test Using Larger Than Block-Size Key - Hash Key First"]);
+        let mac = hmac_sha256(
+            &key,
+            &[b"Test Using Larger Than Block-Size Key - Hash Key First"],
+        );
         let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
             hex,

@@ -31,6 +31,9 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_fake/stats", get(show_stats))
         .route("/_fake/bans/{login}", get(show_bans))
         .route("/_fake/channels/{login}/moderators", post(set_moderator))
+        .route("/_fake/channels/{login}/raid", post(raid))
+        .route("/_fake/eventsub", get(show_eventsub))
+        .route("/_fake/eventsub/{id}/revoke", post(revoke_subscription))
         .with_state(state)
 }
 
@@ -94,6 +97,7 @@ async fn set_live(
         return bad(StatusCode::NOT_FOUND, format!("no channel '{login}'"));
     };
     let c = channel as usize;
+    let changed = body.live != inner.live[c];
     if body.live && !inner.live[c] {
         inner.started_at[c] = chrono::Utc::now();
     }
@@ -101,8 +105,41 @@ async fn set_live(
     if let Some(viewers) = body.viewer_count {
         inner.viewer_counts[c] = viewers;
     }
-    Json(json!({ "login": login, "live": inner.live[c], "viewer_count": inner.viewer_counts[c] }))
-        .into_response()
+    let answer =
+        json!({ "login": login, "live": inner.live[c], "viewer_count": inner.viewer_counts[c] });
+    let started_at = inner.started_at[c];
+    drop(inner);
+    if changed {
+        // EventSub: stream.online / stream.offline to the channel's subscriptions.
+        let account = world.channels[c].account;
+        let id = world.account(account).id.to_string();
+        let mut event = crate::eventsub::user_fields(&state, account, "broadcaster");
+        let kind = if body.live {
+            event.insert(
+                "id".into(),
+                json!(
+                    (40_000_000_000u64
+                        + crate::rng::hash(world.seed, &[9, c as u64]) % 1_000_000_000)
+                        .to_string()
+                ),
+            );
+            event.insert("type".into(), json!("live"));
+            event.insert(
+                "started_at".into(),
+                json!(crate::helix::rfc3339(started_at)),
+            );
+            "stream.online"
+        } else {
+            "stream.offline"
+        };
+        crate::eventsub::notify(
+            &state,
+            kind,
+            |condition| condition["broadcaster_user_id"] == id.as_str(),
+            serde_json::Value::Object(event),
+        );
+    }
+    Json(answer).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -291,6 +328,36 @@ async fn revoke_grants(
     };
     let revoked = inner.revoke_grants(idx);
     let expired = inner.expire_tokens(Some(idx), None);
+    let user_id = world.account(idx).id.to_string();
+    let depending: Vec<String> = inner
+        .subscriptions()
+        .iter()
+        .filter(|s| s.status == crate::state::eventsub::ENABLED && s.cost == 0)
+        .filter(|s| {
+            s.condition
+                .iter()
+                .any(|(k, v)| k.ends_with("user_id") && v.as_str() == Some(user_id.as_str()))
+        })
+        .map(|s| s.id.clone())
+        .collect();
+    drop(inner);
+    // EventSub: the app's `user.authorization.revoke`, and the subscriptions that were free
+    // because of this user's authorization are revoked (`authorization_revoked`).
+    let mut event = crate::eventsub::user_fields(&state, idx, "");
+    event.insert("client_id".into(), json!(state.scenario.app.client_id));
+    let client_id = state.scenario.app.client_id.clone();
+    crate::eventsub::notify(
+        &state,
+        "user.authorization.revoke",
+        |condition| condition["client_id"] == client_id.as_str(),
+        serde_json::Value::Object(event),
+    );
+    for id in depending {
+        let state = state.clone();
+        tokio::spawn(async move {
+            crate::eventsub::revoke(&state, &id, "authorization_revoked").await;
+        });
+    }
     Json(json!({ "refresh_tokens_revoked": revoked, "access_tokens_expired": expired }))
         .into_response()
 }
@@ -403,4 +470,83 @@ async fn set_moderator(
     inner.set_moderator(broadcaster, who, body.moderator);
     Json(json!({ "channel": login, "id": world.account(who).id.to_string(), "moderator": body.moderator }))
         .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct RaidBody {
+    /// The raiding channel's login.
+    from: String,
+    viewers: u32,
+}
+
+/// A raid into the channel: `channel.raid` to the subscriptions naming it (either side).
+async fn raid(
+    AxumState(state): AxumState<Arc<State>>,
+    Path(login): Path<String>,
+    Json(body): Json<RaidBody>,
+) -> Response {
+    let world = &state.world;
+    let (to, from) = {
+        let inner = state.lock();
+        let Some(to) = inner.resolve_login(world, &login) else {
+            return bad(StatusCode::NOT_FOUND, format!("no channel '{login}'"));
+        };
+        let Some(from) = inner.resolve_login(world, &body.from) else {
+            return bad(StatusCode::NOT_FOUND, format!("no account '{}'", body.from));
+        };
+        (to, from)
+    };
+    let mut event = crate::eventsub::user_fields(&state, from, "from_broadcaster");
+    event.extend(crate::eventsub::user_fields(&state, to, "to_broadcaster"));
+    event.insert("viewers".into(), json!(body.viewers));
+    let (to_id, from_id) = (
+        world.account(to).id.to_string(),
+        world.account(from).id.to_string(),
+    );
+    crate::eventsub::notify(
+        &state,
+        "channel.raid",
+        |condition| {
+            condition["to_broadcaster_user_id"] == to_id.as_str()
+                || condition["from_broadcaster_user_id"] == from_id.as_str()
+        },
+        serde_json::Value::Object(event),
+    );
+    Json(json!({ "raid": login, "from": body.from, "viewers": body.viewers })).into_response()
+}
+
+/// The app's subscriptions as Helix shows them, and the deliveries so far.
+async fn show_eventsub(AxumState(state): AxumState<Arc<State>>) -> Response {
+    let inner = state.lock();
+    let subscriptions: Vec<serde_json::Value> = inner
+        .subscriptions()
+        .iter()
+        .map(crate::state::eventsub::Subscription::body)
+        .collect();
+    let (delivered, failed) = inner.delivery_counts();
+    Json(json!({ "subscriptions": subscriptions, "delivered": delivered, "failed": failed }))
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct RevokeBody {
+    #[serde(default = "user_removed")]
+    status: String,
+}
+
+fn user_removed() -> String {
+    "user_removed".into()
+}
+
+/// Revokes a subscription as Twitch may at any time, with a `revocation` message.
+async fn revoke_subscription(
+    AxumState(state): AxumState<Arc<State>>,
+    Path(id): Path<String>,
+    Json(body): Json<RevokeBody>,
+) -> Response {
+    if !state.lock().subscriptions().iter().any(|s| s.id == id) {
+        return bad(StatusCode::NOT_FOUND, format!("no subscription '{id}'"));
+    }
+    crate::eventsub::revoke(&state, &id, &body.status).await;
+    Json(json!({ "revoked": id, "status": body.status })).into_response()
 }

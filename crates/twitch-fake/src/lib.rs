@@ -3,6 +3,7 @@
 //! Documented in docs/twitch-fake.md.
 
 pub mod control;
+pub mod eventsub;
 pub mod helix;
 pub mod names;
 pub mod oauth;

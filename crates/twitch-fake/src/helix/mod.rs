@@ -9,6 +9,7 @@
 
 mod bans;
 mod chatters;
+mod eventsub;
 mod streams;
 mod users;
 
@@ -48,6 +49,12 @@ pub fn router(state: Arc<State>) -> Router {
             post(bans::ban_user).delete(bans::unban_user),
         )
         .route("/helix/moderation/banned", get(bans::get_banned_users))
+        .route(
+            "/helix/eventsub/subscriptions",
+            post(eventsub::create)
+                .get(eventsub::list)
+                .delete(eventsub::delete),
+        )
         .with_state(state)
 }
 
@@ -122,7 +129,8 @@ const WRITES: &[&str] = &["ban", "unban"];
 
 /// Runs one Helix request: injected faults, then authentication, then the token's bucket,
 /// then the endpoint. Every answer carries the `Ratelimit-*` headers and is counted. An
-/// endpoint answering `Value::Null` answers 204 without a body.
+/// endpoint answering `Value::Null` answers 204 without a body; a body object with a numeric
+/// `__status` answers with that status (the key removed): EventSub's 202.
 async fn helix(
     state: &State,
     endpoint: &'static str,
@@ -179,7 +187,15 @@ async fn helix(
                     let response = if reading.allowed {
                         match handle(&mut inner, &state.world, caller) {
                             Ok(Value::Null) => StatusCode::NO_CONTENT.into_response(),
-                            Ok(body) => axum::Json(body).into_response(),
+                            Ok(mut body) => {
+                                let status = body
+                                    .as_object_mut()
+                                    .and_then(|o| o.remove("__status"))
+                                    .and_then(|s| s.as_u64())
+                                    .and_then(|s| StatusCode::from_u16(s as u16).ok())
+                                    .unwrap_or(StatusCode::OK);
+                                (status, axum::Json(body)).into_response()
+                            }
                             Err(refused) => refused.into_response(),
                         }
                     } else {

@@ -33,6 +33,8 @@ pub struct Scenario {
     #[serde(default)]
     pub faults: Faults,
     #[serde(default)]
+    pub eventsub: EventSub,
+    #[serde(default)]
     pub users: Vec<User>,
     /// Chat bots (Nightbot, StreamElements…): accounts that moderate the channels naming
     /// them in `chat_bots` and sit in their chat, but cannot log in on the consent page.
@@ -175,6 +177,43 @@ pub struct Faults {
     /// Share of Ban User / Unban User calls answered 409 (someone else is changing this
     /// user's ban state at the same moment), before anything changes.
     pub ban_conflict_rate: f64,
+}
+
+/// EventSub over webhooks (reference §14): what Twitch leaves undocumented is set here.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventSub {
+    /// The cost ceiling of the app's subscriptions (Twitch: 10,000).
+    pub max_total_cost: u32,
+    /// Twitch accepts only `https://` callbacks on port 443; the fake also delivers to plain
+    /// http (local tests and the demo) unless this is set.
+    pub require_https: bool,
+    /// Attempts per message beyond the first when the callback fails or is slow.
+    pub retries: u32,
+    #[serde(deserialize_with = "duration")]
+    pub retry_delay: Duration,
+    /// How long the callback may take to answer.
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// Messages in a row given up on before the subscription is revoked
+    /// (`notification_failures_exceeded`).
+    pub failure_threshold: u32,
+    /// Share of notifications delivered twice (the same message id): Twitch's "at least once".
+    pub duplicate_rate: f64,
+}
+
+impl Default for EventSub {
+    fn default() -> Self {
+        Self {
+            max_total_cost: 10_000,
+            require_https: false,
+            retries: 3,
+            retry_delay: Duration::from_secs(1),
+            timeout: Duration::from_secs(2),
+            failure_threshold: 5,
+            duplicate_rate: 0.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,6 +5,7 @@
 //! Here: the state and what a listing sees (accounts, listings); `oauth`: codes and tokens;
 //! `limits`: rate-limit buckets, faults and statistics.
 
+pub mod eventsub;
 mod limits;
 mod moderation;
 mod oauth;
@@ -127,6 +128,7 @@ pub struct Inner {
     buckets: HashMap<Subject, Bucket>,
     pub faults: Faults,
     moderation: moderation::Moderation,
+    eventsub: eventsub::EventSubs,
     /// The app's client secret after a "rotation" (`/_fake/app/secret`); the scenario's until
     /// then.
     rotated_secret: Option<String>,
@@ -153,6 +155,8 @@ pub struct State {
     pub world: Arc<World>,
     pub scenario: Scenario,
     pub points_per_minute: u32,
+    /// Delivers EventSub messages to callbacks (`crate::eventsub`).
+    pub http: reqwest::Client,
     inner: Mutex<Inner>,
 }
 
@@ -183,6 +187,7 @@ impl State {
             buckets: HashMap::new(),
             faults,
             moderation: moderation::Moderation::default(),
+            eventsub: eventsub::EventSubs::default(),
             rotated_secret: None,
             helix_counter: 0,
             stats: Stats::default(),
@@ -193,10 +198,17 @@ impl State {
                 &[now.timestamp_nanos_opt().unwrap_or(0) as u64],
             )),
         };
+        let http = reqwest::Client::builder()
+            .timeout(scenario.eventsub.timeout)
+            // Twitch does not follow redirects from a callback.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
         Self {
             world,
             scenario,
             points_per_minute,
+            http,
             inner: Mutex::new(inner),
         }
     }

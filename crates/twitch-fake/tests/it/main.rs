@@ -6,6 +6,7 @@
 mod support;
 mod twitch_fake_bans;
 mod twitch_fake_binary;
+mod twitch_fake_eventsub;
 mod twitch_fake_fixtures;
 mod twitch_fake_helix;
 mod twitch_fake_oauth;
