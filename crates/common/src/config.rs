@@ -176,6 +176,10 @@ impl EnvReader {
         self.required_string(name).map(Secret)
     }
 
+    pub fn optional_secret(&mut self, name: &str) -> Option<Secret> {
+        self.raw(name).map(Secret)
+    }
+
     /// `INTERNAL_API_TOKEN`, the secret every internal API checks: one rule for every
     /// service. Shorter than `MIN_INTERNAL_TOKEN_LEN` is refused — it is the only thing
     /// guarding those APIs.

@@ -534,6 +534,33 @@ impl TwitchApiClient {
         Ok(answer.scopes)
     }
 
+    /// Forwards an EventSub message as Twitch sent it — its `Twitch-Eventsub-*` headers and
+    /// raw body — to twitch-api's callback; returns its answer (status, content type, body) to
+    /// give back to Twitch as it is (a challenge is answered with its text).
+    pub async fn forward_eventsub(
+        &self,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> Result<(u16, Option<String>, Vec<u8>), TwitchApiError> {
+        let url = self.url("v1/eventsub/callback")?;
+        let mut request = self
+            .request(reqwest::Method::POST, url, None)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response.bytes().await?.to_vec();
+        Ok((status, content_type, body))
+    }
+
     /// Validates the user's token with Twitch now.
     pub async fn validate(&self, user_id: &str) -> Result<Validation, TwitchApiError> {
         let url = self.url(&format!("v1/tokens/{user_id}/validate"))?;

@@ -42,6 +42,9 @@ pub struct Options {
     pub runner: RunnerConfig,
     pub settings: Settings,
     pub twitch: Box<dyn FnOnce(&mut TwitchConfig) + Send>,
+    /// EventSub's secret: twitch-api verifies messages Twitch posts to the gateway's
+    /// `/eventsub/callback` with it. `None`: EventSub off.
+    pub eventsub_secret: Option<String>,
 }
 
 impl Default for Options {
@@ -60,6 +63,7 @@ impl Default for Options {
             runner,
             settings: Settings::default(),
             twitch: Box::new(|_| {}),
+            eventsub_secret: None,
         }
     }
 }
@@ -138,6 +142,16 @@ impl Stack {
             internal_token: Secret::new(INTERNAL_TOKEN),
             sealer: Sealer::from_base64_key(SEAL_KEY)?,
             twitch: twitch_config,
+            eventsub: match &options.eventsub_secret {
+                Some(secret) => Some(tca_twitch_api::eventsub::EventSubConfig {
+                    secret: Secret::new(secret.clone()),
+                    callback: url::Url::parse(&format!(
+                        "{}/eventsub/callback",
+                        public_url.trim_end_matches('/')
+                    ))?,
+                }),
+                None => None,
+            },
         })
         .await?;
         let twitch_api = api.local_addr()?;

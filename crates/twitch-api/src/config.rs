@@ -39,6 +39,8 @@ pub struct Config {
     pub internal_token: Secret,
     pub sealer: Sealer,
     pub twitch: TwitchConfig,
+    /// EventSub over webhooks (docs/live.md); `None`: polling only.
+    pub eventsub: Option<crate::eventsub::EventSubConfig>,
 }
 
 impl FromEnv for Config {
@@ -67,6 +69,7 @@ impl FromEnv for Config {
         let lookup_concurrency = env.u32_in("TWITCH_LOOKUP_CONCURRENCY", 4, 1, 64) as usize;
         let channels_cache_ttl =
             env.duration_or("TWITCH_CHANNELS_CACHE_TTL", Duration::from_secs(60));
+        let eventsub = eventsub_config(&mut env);
         env.finish(|| {
             Some(Self {
                 addr,
@@ -85,8 +88,48 @@ impl FromEnv for Config {
                     lookup_concurrency,
                     channels_cache_ttl,
                 },
+                eventsub,
             })
         })
+    }
+}
+
+/// `EVENTSUB_SECRET` (10–100 ASCII characters, Twitch's rule) and `EVENTSUB_CALLBACK_URL`
+/// together enable EventSub; neither: polling only; one without the other is a mistake.
+fn eventsub_config(env: &mut EnvReader) -> Option<crate::eventsub::EventSubConfig> {
+    let secret = env.optional_secret("EVENTSUB_SECRET");
+    let callback = env.optional_string("EVENTSUB_CALLBACK_URL");
+    match (secret, callback) {
+        (None, None) => None,
+        (Some(secret), Some(raw)) => {
+            let valid_secret =
+                (10..=100).contains(&secret.expose().len()) && secret.expose().is_ascii();
+            if !valid_secret {
+                env.problem("EVENTSUB_SECRET must be 10 to 100 ASCII characters".to_string());
+                return None;
+            }
+            match Url::parse(&raw) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => {
+                    Some(crate::eventsub::EventSubConfig {
+                        secret,
+                        callback: url,
+                    })
+                }
+                _ => {
+                    env.problem(format!(
+                        "EVENTSUB_CALLBACK_URL is not an http(s) URL: '{raw}'"
+                    ));
+                    None
+                }
+            }
+        }
+        _ => {
+            env.problem(
+                "EventSub needs both EVENTSUB_SECRET and EVENTSUB_CALLBACK_URL (or neither: polling)"
+                    .to_string(),
+            );
+            None
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! `tca_common::twitch_api::TwitchApiClient`. `main.rs` only calls the bootstrap.
 
 pub mod config;
+pub mod eventsub;
 pub mod limiter;
 pub mod oauth;
 pub mod routes;
@@ -60,6 +61,7 @@ impl Service for TwitchApi {
             state: AppState {
                 twitch,
                 internal_token: config.internal_token,
+                eventsub: config.eventsub.map(Arc::new),
             },
         })
     }

@@ -31,6 +31,7 @@ use crate::twitch::{Actor, Twitch, TwitchError};
 pub struct AppState {
     pub twitch: Arc<Twitch>,
     pub internal_token: Secret,
+    pub eventsub: Option<Arc<crate::eventsub::EventSubConfig>>,
 }
 
 /// An error answer: `{"error": code, "message": …, "retry_after_ms"?}` with the code's status.
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/chatters", get(get_chatters))
         .route("/v1/streams", get(get_streams))
         .route("/v1/moderation", post(moderate))
+        .route("/v1/eventsub/callback", post(crate::eventsub::callback))
         .route("/v1/tokens", get(stale_tokens))
         .route("/v1/tokens/{user_id}/validate", post(validate_tokens))
         .route("/v1/tokens/{user_id}/scopes", get(token_scopes))

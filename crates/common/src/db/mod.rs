@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod bot_lists;
 pub mod captures;
+pub mod eventsub;
 pub mod jobs;
 pub mod marks;
 pub mod moderation;

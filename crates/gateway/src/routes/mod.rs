@@ -4,6 +4,7 @@ pub mod activity;
 pub mod analysis;
 pub mod auth;
 pub mod channels;
+pub mod eventsub;
 pub mod moderation;
 pub mod sessions;
 
@@ -28,6 +29,11 @@ pub fn router(state: AppState) -> Router {
         .merge(activity::router())
         .merge(moderation::router())
         .merge(crate::i18n::router())
+        .route(
+            "/eventsub/callback",
+            axum::routing::post(eventsub::callback)
+                .layer(axum::extract::DefaultBodyLimit::max(eventsub::BODY_LIMIT)),
+        )
         .nest_service("/static", static_files)
         .fallback(not_found)
         .layer(middleware::from_fn(no_store))

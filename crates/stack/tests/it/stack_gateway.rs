@@ -1005,3 +1005,106 @@ async fn streams_of_one_session_share_one_feed(pool: MySqlPool) {
     assert!(repeats <= 2, "{repeats} events while nothing changed");
     drop(tabs);
 }
+
+/// Twitch (the fake) delivers EventSub to the gateway's public callback: the challenge goes
+/// through to twitch-api and back (the subscription is enabled), a notification is queued once,
+/// a forged one is refused with 403.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn eventsub_reaches_twitch_api_through_the_gateways_public_callback(pool: MySqlPool) {
+    let secret = "stack-eventsub-secret-0123456789";
+    let options = Options {
+        eventsub_secret: Some(secret.to_string()),
+        ..Options::default()
+    };
+    let stack = Stack::start(pool.clone(), world("humans = 5"), options)
+        .await
+        .expect("stack");
+    let http = reqwest::Client::new();
+    let app: serde_json::Value = http
+        .post(stack.fake.url("/oauth2/token"))
+        .form(&[
+            ("client_id", "stack-client"),
+            ("client_secret", "stack-secret"),
+            ("grant_type", "client_credentials"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let callback = format!("{}/eventsub/callback", stack.public_url);
+    let created: serde_json::Value = http
+        .post(stack.fake.url("/helix/eventsub/subscriptions"))
+        .header("Client-Id", "stack-client")
+        .bearer_auth(app["access_token"].as_str().expect("token"))
+        .json(&serde_json::json!({
+            "type": "stream.offline", "version": "1",
+            "condition": {"broadcaster_user_id": WATCHED_ID},
+            "transport": {"method": "webhook", "callback": callback, "secret": secret}
+        }))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        created["data"][0]["status"],
+        "webhook_callback_verification_pending"
+    );
+    let started = std::time::Instant::now();
+    loop {
+        let all: serde_json::Value = http
+            .get(stack.fake.url("/_fake/eventsub"))
+            .send()
+            .await
+            .expect("subscriptions")
+            .json()
+            .await
+            .expect("json");
+        if all["subscriptions"][0]["status"] == "enabled" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not verified: {all}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stack
+        .fake_post(
+            "/_fake/channels/watched/live",
+            serde_json::json!({"live": false}),
+        )
+        .await
+        .expect("offline");
+    let started = std::time::Instant::now();
+    loop {
+        let queued: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'eventsub_event' AND payload LIKE '%stream.offline%'",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("jobs");
+        if queued == 1 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "not queued");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let forged = http
+        .post(&callback)
+        .header("twitch-eventsub-message-id", "forged-1")
+        .header("twitch-eventsub-message-type", "notification")
+        .header(
+            "twitch-eventsub-message-timestamp",
+            chrono::Utc::now().to_rfc3339(),
+        )
+        .header("twitch-eventsub-message-signature", "sha256=00")
+        .body("{}")
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+}

@@ -6,6 +6,7 @@
 
 mod twitch_api_binary;
 mod twitch_api_calls;
+mod twitch_api_eventsub;
 mod twitch_api_moderation;
 mod twitch_api_oauth;
 mod twitch_api_support;

@@ -19,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 pub const INTERNAL_TOKEN: &str = "test-internal-token-0123456789abcdef0123456789";
 pub const SEAL_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
 pub const REDIRECT: &str = "http://localhost:8080/auth/callback";
+/// The EventSub secret twitch-api verifies messages with in these tests.
+pub const EVENTSUB_SECRET: &str = "test-eventsub-secret-0123456789";
 
 /// The fixtures' world (see twitch-fake's tests) plus `extra` TOML appended at the end.
 pub fn world(extra: &str) -> Scenario {
@@ -98,6 +100,11 @@ impl Stack {
             internal_token: Secret::new(INTERNAL_TOKEN),
             sealer: Sealer::from_base64_key(SEAL_KEY).expect("key"),
             twitch,
+            eventsub: Some(tca_twitch_api::eventsub::EventSubConfig {
+                secret: Secret::new(EVENTSUB_SECRET),
+                callback: url::Url::parse("https://mod.example.com/eventsub/callback")
+                    .expect("url"),
+            }),
         };
         let service = TwitchApi::build(config).await.expect("twitch-api builds");
         let api = service.local_addr().expect("addr");

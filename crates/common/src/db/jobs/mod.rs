@@ -65,10 +65,12 @@ pub enum JobKind {
     ModerationChunk,
     /// Trusts the common chat bots for a new user (`marks`), ids resolved through twitch-api.
     TrustCommonBots,
+    /// One EventSub notification to act on (`eventsub::EventJob`), handed over by the callback.
+    EventSubEvent,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::CaptureChatters,
         Self::EnrichAccounts,
         Self::AutoCapture,
@@ -76,6 +78,7 @@ impl JobKind {
         Self::Noop,
         Self::ModerationChunk,
         Self::TrustCommonBots,
+        Self::EventSubEvent,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -87,6 +90,7 @@ impl JobKind {
             Self::Noop => "noop",
             Self::ModerationChunk => "moderation_chunk",
             Self::TrustCommonBots => "trust_common_bots",
+            Self::EventSubEvent => "eventsub_event",
         }
     }
 }
