@@ -38,3 +38,4 @@ activity-batch-confirm = Confirmed: { $action } of { $count ->
 activity-batch-account = { $login }: { $result }
 activity-batch-done = Finished: { $action } in { $channel }
 activity-batch-stopped = Stopped: { $action } in { $channel } — { $reason }
+token-revoked-on-twitch = you disconnected the app on Twitch

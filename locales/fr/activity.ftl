@@ -38,3 +38,4 @@ activity-batch-confirm = Confirmé{"\u00A0"}: { $action } de { $count ->
 activity-batch-account = { $login }{"\u00A0"}: { $result }
 activity-batch-done = Terminé{"\u00A0"}: { $action } sur { $channel }
 activity-batch-stopped = Arrêté{"\u00A0"}: { $action } sur { $channel } — { $reason }
+token-revoked-on-twitch = vous avez déconnecté l'application sur Twitch

@@ -189,6 +189,26 @@ pub struct ModerationResult {
     pub message: Option<String>,
 }
 
+/// `POST /v1/eventsub/reconcile` `{"broadcaster_ids": […]}`: what changed at Twitch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reconciled {
+    /// EventSub is configured (`EVENTSUB_SECRET`, `EVENTSUB_CALLBACK_URL`); if not, nothing
+    /// was done and the channels are polled.
+    pub enabled: bool,
+    pub created: u32,
+    pub deleted: u32,
+    pub kept: u32,
+    /// Subscriptions Twitch refused, with its words.
+    pub refused: Vec<String>,
+    pub total_cost: u32,
+    pub max_total_cost: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReconcileRequest {
+    pub broadcaster_ids: Vec<String>,
+}
+
 /// `GET /v1/tokens/{user_id}/scopes`: what the user's stored authorization may do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scopes {
@@ -522,6 +542,20 @@ impl TwitchApiClient {
             builder = builder.header(MAX_WAIT_HEADER, wait.as_millis().to_string());
         }
         self.send(builder).await
+    }
+
+    /// Makes Twitch's EventSub subscriptions exactly what `broadcaster_ids` (the auto-captured
+    /// channels) need.
+    pub async fn reconcile_eventsub(
+        &self,
+        broadcaster_ids: &[String],
+    ) -> Result<Reconciled, TwitchApiError> {
+        let url = self.url("v1/eventsub/reconcile")?;
+        let body = ReconcileRequest {
+            broadcaster_ids: broadcaster_ids.to_vec(),
+        };
+        self.send(self.request(reqwest::Method::POST, url, None).json(&body))
+            .await
     }
 
     /// The scopes of the user's stored authorization (empty when none is stored or it is no

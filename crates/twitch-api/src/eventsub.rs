@@ -140,3 +140,40 @@ pub async fn callback(State(state): State<AppState>, headers: HeaderMap, body: B
         _ => refuse(StatusCode::BAD_REQUEST, "unknown message type"),
     }
 }
+
+/// Makes Twitch's subscriptions what the auto-captured channels need (`Reconciled.enabled`
+/// false, nothing done, when EventSub is not configured).
+pub async fn reconcile(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<axum::Json<tca_common::twitch_api::Reconciled>, crate::routes::ApiError> {
+    let request: tca_common::twitch_api::ReconcileRequest =
+        serde_json::from_slice(&body).map_err(|e| {
+            crate::routes::ApiError::bad_request(format!(
+                "expected JSON {{\"broadcaster_ids\": [...]}}: {e}"
+            ))
+        })?;
+    for id in &request.broadcaster_ids {
+        if !tca_common::twitch_id::TwitchId::is_valid(id) {
+            return Err(crate::routes::ApiError::bad_request(format!(
+                "broadcaster_ids must be Twitch ids, got '{id}'"
+            )));
+        }
+    }
+    let Some(config) = state.eventsub.as_ref() else {
+        return Ok(axum::Json(tca_common::twitch_api::Reconciled::default()));
+    };
+    let mut result = state
+        .twitch
+        .reconcile_eventsub(
+            config.callback.as_str(),
+            config.secret.expose(),
+            &request.broadcaster_ids,
+        )
+        .await?;
+    result.enabled = true;
+    if result.created + result.deleted > 0 || !result.refused.is_empty() {
+        tracing::info!(?result, "EventSub subscriptions reconciled");
+    }
+    Ok(axum::Json(result))
+}

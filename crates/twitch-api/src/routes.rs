@@ -47,7 +47,7 @@ impl ApiError {
         })
     }
 
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::BadRequest, message)
     }
 }
@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/streams", get(get_streams))
         .route("/v1/moderation", post(moderate))
         .route("/v1/eventsub/callback", post(crate::eventsub::callback))
+        .route("/v1/eventsub/reconcile", post(crate::eventsub::reconcile))
         .route("/v1/tokens", get(stale_tokens))
         .route("/v1/tokens/{user_id}/validate", post(validate_tokens))
         .route("/v1/tokens/{user_id}/scopes", get(token_scopes))

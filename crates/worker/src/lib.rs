@@ -134,6 +134,16 @@ impl Service for Worker {
         {
             tracing::warn!(error = %e, "could not schedule housekeeping; will retry on the next start");
         }
+        // And the EventSub reconciler (it does nothing when EventSub is not configured).
+        let now = chrono::Utc::now();
+        match tca_common::db::eventsub::reconcile_job(true, now) {
+            Ok(job) => {
+                if let Err(e) = tca_common::db::jobs::enqueue(&self.pool, &job, now).await {
+                    tracing::warn!(error = %e, "could not schedule the EventSub reconciler");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not schedule the EventSub reconciler"),
+        }
         let runner = Runner::new(self.pool, self.registry, self.config.runner);
         // Only /healthz, /readyz, /metrics; they stay up until the runner has drained.
         let http_stop = CancellationToken::new();

@@ -68,3 +68,21 @@ pub async fn prune(
             .rows_affected(),
     )
 }
+
+/// The reconciler's job: `recurring` is the ten-minute singleton; otherwise a run asked for
+/// now (a channel's auto-capture changed, Twitch revoked a subscription). One of each may be
+/// pending (their dedupe keys).
+pub fn reconcile_job(recurring: bool, now: DateTime<Utc>) -> Result<NewJob, QueueError> {
+    let key = if recurring {
+        "eventsub-reconcile"
+    } else {
+        "eventsub-reconcile-now"
+    };
+    Ok(NewJob::new(
+        JobKind::EventSubReconcile.as_str(),
+        &serde_json::json!({ "recurring": recurring }),
+        now,
+    )?
+    .dedupe_key(key)
+    .max_attempts(10))
+}

@@ -44,10 +44,13 @@ pub struct SessionChannel {
     pub auto_capture_interval_min: u16,
     pub auto_capture_only_live: bool,
     pub auto_capture_stopped_reason: Option<String>,
+    /// Live or not as EventSub last said; `None`: no event yet (polling).
+    pub stream_live: Option<bool>,
 }
 
 const CHANNEL_COLUMNS: &str = "id, session_id, broadcaster_id, broadcaster_login, broadcaster_name, \
-     auto_capture_enabled, auto_capture_interval_min, auto_capture_only_live, auto_capture_stopped_reason";
+     auto_capture_enabled, auto_capture_interval_min, auto_capture_only_live, auto_capture_stopped_reason, \
+     stream_live";
 
 pub async fn find(
     executor: impl Executor<'_, Database = MySql>,
@@ -149,14 +152,68 @@ pub fn auto_capture_job(
     .max_attempts(10))
 }
 
-/// Enabled auto-captures of active sessions: (session channel id, session id, broadcaster id).
+/// Enabled auto-captures of active sessions that should be running: (session channel id,
+/// session id, broadcaster id). A live-only channel EventSub says is offline waits for its
+/// `stream.online` instead.
 pub async fn enabled_in_active_sessions(
     executor: impl Executor<'_, Database = MySql>,
 ) -> Result<Vec<(u64, u64, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.session_id, c.broadcaster_id FROM session_channels c \
          JOIN analysis_sessions s ON s.id = c.session_id \
-         WHERE c.auto_capture_enabled AND s.status = 'active'",
+         WHERE c.auto_capture_enabled AND s.status = 'active' \
+           AND NOT (c.auto_capture_only_live AND c.stream_live <=> FALSE)",
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// Records what EventSub says of a broadcaster's stream in every session holding the channel,
+/// unless a later event was already recorded (events may arrive out of order). Returns the
+/// session channels it changed.
+pub async fn record_stream_state(
+    executor: impl Executor<'_, Database = MySql>,
+    broadcaster_id: &str,
+    live: bool,
+    sent_at: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE session_channels SET stream_live = ?, stream_live_at = ? \
+         WHERE broadcaster_id = ? AND (stream_live_at IS NULL OR stream_live_at < ?)",
+    )
+    .bind(live)
+    .bind(sent_at)
+    .bind(broadcaster_id)
+    .bind(sent_at)
+    .execute(executor)
+    .await?
+    .rows_affected())
+}
+
+/// Auto-captured channels of active sessions for a broadcaster: (session channel id,
+/// session id, user id, interval in minutes).
+pub async fn auto_captured(
+    executor: impl Executor<'_, Database = MySql>,
+    broadcaster_id: &str,
+) -> Result<Vec<(u64, u64, u64, u16)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.session_id, s.user_id, c.auto_capture_interval_min FROM session_channels c \
+         JOIN analysis_sessions s ON s.id = c.session_id \
+         WHERE c.broadcaster_id = ? AND c.auto_capture_enabled AND s.status = 'active'",
+    )
+    .bind(broadcaster_id)
+    .fetch_all(executor)
+    .await
+}
+
+/// Broadcasters auto-captured in some active session: what EventSub subscribes to.
+pub async fn auto_captured_broadcasters(
+    executor: impl Executor<'_, Database = MySql>,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT c.broadcaster_id FROM session_channels c \
+         JOIN analysis_sessions s ON s.id = c.session_id \
+         WHERE c.auto_capture_enabled AND s.status = 'active' ORDER BY c.broadcaster_id",
     )
     .fetch_all(executor)
     .await

@@ -265,6 +265,13 @@ async fn set_auto_capture(
         session_channels::stop_auto_capture(&mut *tx, session_channel, "auto-stop-off", now)
             .await?;
     }
+    // EventSub follows the channels auto-captured (docs/live.md): reconciled now.
+    jobs::enqueue(
+        &mut *tx,
+        &tca_common::db::eventsub::reconcile_job(false, now)?,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to("/channels").into_response())
 }

@@ -12,6 +12,7 @@ mod stack_eval;
 mod stack_gateway;
 mod stack_housekeeping;
 mod stack_i18n;
+mod stack_live;
 mod stack_moderation;
 mod stack_monitoring;
 mod stack_web;

@@ -28,7 +28,7 @@ pub(super) struct Paged<T> {
     pub total: Option<u64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub(super) struct Pagination {
     #[serde(default)]
     pub cursor: Option<String>,

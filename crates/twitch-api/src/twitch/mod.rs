@@ -7,6 +7,7 @@
 
 mod auth;
 mod endpoints;
+mod eventsub;
 mod helix;
 mod moderation;
 pub mod paging;

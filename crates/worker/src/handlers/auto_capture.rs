@@ -44,8 +44,19 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> JobResult {
 
     let next = now + chrono::Duration::minutes(i64::from(channel.auto_capture_interval_min.max(1)));
     let again = |reason: String| Done::Again { at: next, reason };
+    // EventSub's word when there is one (docs/live.md): offline stops the schedule until
+    // `stream.online` starts it again; live needs no question to Twitch.
+    let live = match channel.stream_live {
+        Some(live) => Some(live),
+        None if channel.auto_capture_only_live => live_now(&ctx, &channel).await?,
+        None => Some(true),
+    };
+    if channel.auto_capture_only_live && channel.stream_live == Some(false) {
+        tracing::info!(channel = %channel.broadcaster_login, "offline (EventSub): auto-capture waits for stream.online");
+        return Ok(Done::Finished);
+    }
     if channel.auto_capture_only_live {
-        match live_now(&ctx, &channel).await? {
+        match live {
             None => {
                 return Ok(again(
                     "Twitch did not answer whether the channel is live; trying at the next slot"

@@ -182,7 +182,7 @@ async fn validate_tokens(ctx: &Context, now: DateTime<Utc>) -> u64 {
 
 /// The user's Twitch authorization ended: their web sessions end, their auto-captures stop
 /// with a reason, and the audit log says why.
-async fn end_user_access(
+pub async fn end_user_access(
     pool: &MySqlPool,
     twitch_user_id: &str,
     reason: &str,

@@ -3,6 +3,7 @@
 pub mod auto_capture;
 pub mod capture;
 pub mod enrich;
+pub mod eventsub;
 pub mod housekeeping;
 pub mod moderation;
 pub mod noop;
@@ -43,6 +44,14 @@ pub fn registry(ctx: Arc<Context>) -> Registry {
         .register(
             moderation::KIND,
             with(|ctx, job| Box::pin(moderation::run(ctx, job))),
+        )
+        .register(
+            eventsub::KIND,
+            with(|ctx, job| Box::pin(eventsub::run(ctx, job))),
+        )
+        .register(
+            tca_common::db::jobs::JobKind::EventSubReconcile.as_str(),
+            with(|ctx, job| Box::pin(eventsub::reconcile(ctx, job))),
         )
         .register(
             trust_bots::KIND,

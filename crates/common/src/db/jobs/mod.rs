@@ -67,10 +67,13 @@ pub enum JobKind {
     TrustCommonBots,
     /// One EventSub notification to act on (`eventsub::EventJob`), handed over by the callback.
     EventSubEvent,
+    /// Makes Twitch's EventSub subscriptions what the auto-captured channels need
+    /// (`eventsub::reconcile_job`): every ten minutes, and at once after a change.
+    EventSubReconcile,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::CaptureChatters,
         Self::EnrichAccounts,
         Self::AutoCapture,
@@ -79,6 +82,7 @@ impl JobKind {
         Self::ModerationChunk,
         Self::TrustCommonBots,
         Self::EventSubEvent,
+        Self::EventSubReconcile,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -91,6 +95,7 @@ impl JobKind {
             Self::ModerationChunk => "moderation_chunk",
             Self::TrustCommonBots => "trust_common_bots",
             Self::EventSubEvent => "eventsub_event",
+            Self::EventSubReconcile => "eventsub_reconcile",
         }
     }
 }
