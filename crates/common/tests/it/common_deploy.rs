@@ -261,13 +261,14 @@ fn compose_names_the_missing_secrets_and_asks_for_monitorings_only_with_it() {
 
 /// The secrets, and the only services that may see each (mariadb and grafana are images of
 /// others; our services are checked against what their code reads as well).
-const SECRETS: [(&str, &[&str]); 7] = [
+const SECRETS: [(&str, &[&str]); 8] = [
     (
         "INTERNAL_API_TOKEN",
         &["gateway", "twitch-api", "worker", "analysis"],
     ),
     ("TOKEN_ENCRYPTION_KEY", &["twitch-api"]),
     ("TWITCH_CLIENT_SECRET", &["twitch-api"]),
+    ("EVENTSUB_SECRET", &["twitch-api"]),
     ("MARIADB_PASSWORD", &["mariadb"]),
     ("MARIADB_ROOT_PASSWORD", &["mariadb"]),
     ("GF_SECURITY_ADMIN_PASSWORD", &["grafana"]),

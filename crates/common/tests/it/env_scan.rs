@@ -10,6 +10,7 @@ const READERS: &[&str] = &[
     "string_or",
     "required_string",
     "required_secret",
+    "optional_secret",
     "parse_or",
     "u32_in",
     "one_of",
