@@ -156,3 +156,15 @@ account-seen-in = Seen in
 col-capture = Capture
 col-stream = Stream
 stream-live = live
+
+# Raids (EventSub, docs/live.md)
+raids-title = Raids
+raids-intro = Raids into your channels, and who came with them: the accounts the first capture after the raid saw for the first time, and how many of them are young, in a bot cohort, or flagged. A friendly raid brings people; a hate raid brings a farm.
+raids-none = No raid into these channels during the session.
+raids-from = From
+raids-viewers = Viewers announced
+raids-newcomers = New accounts
+raids-young = Young
+raids-in-bot-cohort = In a bot cohort
+raids-flagged = Flagged
+raids-no-capture = no capture after it yet

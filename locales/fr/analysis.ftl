@@ -156,3 +156,15 @@ account-seen-in = Vu dans
 col-capture = Capture
 col-stream = Stream
 stream-live = en direct
+
+# Raids (EventSub, docs/live.md)
+raids-title = Raids
+raids-intro = Les raids vers vos chaînes, et qui est arrivé avec eux : les comptes que la première capture après le raid a vus pour la première fois, et combien sont jeunes, dans une cohorte de bots ou signalés. Un raid amical amène des gens ; un raid haineux amène une ferme.
+raids-none = Aucun raid vers ces chaînes pendant la session.
+raids-from = Depuis
+raids-viewers = Spectateurs annoncés
+raids-newcomers = Nouveaux comptes
+raids-young = Jeunes
+raids-in-bot-cohort = Dans une cohorte de bots
+raids-flagged = Signalés
+raids-no-capture = pas encore de capture après le raid

@@ -381,3 +381,58 @@ pub fn selected_accounts_query(selection: &AccountSelection) -> QueryBuilder<MyS
     q.push(" ORDER BY sa.session_id, sa.account_id");
     q
 }
+
+/// A raid into a channel of the session (since the session began).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RaidRow {
+    pub session_channel_id: u64,
+    pub broadcaster_login: String,
+    pub from_login: String,
+    pub from_name: String,
+    pub viewers: u32,
+    pub raided_at: DateTime<Utc>,
+}
+
+pub async fn raids(pool: &MySqlPool, session_id: u64) -> Result<Vec<RaidRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT sc.id AS session_channel_id, sc.broadcaster_login, r.from_login, r.from_name, r.viewers, r.raided_at \
+         FROM raids r JOIN session_channels sc ON sc.broadcaster_id = r.broadcaster_id \
+         JOIN analysis_sessions s ON s.id = sc.session_id \
+         WHERE sc.session_id = ? AND r.raided_at >= s.created_at ORDER BY r.raided_at, r.id",
+    )
+    .bind(session_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// The first finished capture of a session channel queued at or after `at`, and the accounts
+/// it saw for the first time in the session.
+pub async fn first_capture_after(
+    pool: &MySqlPool,
+    session_id: u64,
+    session_channel_id: u64,
+    at: DateTime<Utc>,
+) -> Result<Option<(u64, Vec<u64>)>, sqlx::Error> {
+    let capture: Option<u64> = sqlx::query_scalar(
+        "SELECT id FROM captures WHERE session_channel_id = ? AND status = 'done' AND queued_at >= ? \
+         ORDER BY queued_at, id LIMIT 1",
+    )
+    .bind(session_channel_id)
+    .bind(at)
+    .fetch_optional(pool)
+    .await?;
+    let Some(capture) = capture else {
+        return Ok(None);
+    };
+    let newcomers: Vec<u64> = sqlx::query_scalar(
+        "SELECT cc.account_id FROM capture_chatters cc \
+         JOIN session_accounts sa ON sa.session_id = ? AND sa.account_id = cc.account_id \
+         WHERE cc.capture_id = ? AND sa.first_seen_at >= ?",
+    )
+    .bind(session_id)
+    .bind(capture)
+    .bind(at)
+    .fetch_all(pool)
+    .await?;
+    Ok(Some((capture, newcomers)))
+}

@@ -476,29 +476,40 @@ async fn set_moderator(
 struct RaidBody {
     /// The raiding channel's login.
     from: String,
-    viewers: u32,
+    /// Viewers announced; default: how many of the raiding channel's audience arrive.
+    #[serde(default)]
+    viewers: Option<u32>,
 }
 
-/// A raid into the channel: `channel.raid` to the subscriptions naming it (either side).
+/// A raid into the channel: when the raiding channel is a scenario channel, its audience now
+/// (humans and cohorts alike) arrives in this channel's chat from its next listing on and
+/// stays; then `channel.raid` to the subscriptions naming either side.
 async fn raid(
     AxumState(state): AxumState<Arc<State>>,
     Path(login): Path<String>,
     Json(body): Json<RaidBody>,
 ) -> Response {
     let world = &state.world;
-    let (to, from) = {
-        let inner = state.lock();
+    let (to, from, arrived) = {
+        let mut inner = state.lock();
         let Some(to) = inner.resolve_login(world, &login) else {
             return bad(StatusCode::NOT_FOUND, format!("no channel '{login}'"));
         };
         let Some(from) = inner.resolve_login(world, &body.from) else {
             return bad(StatusCode::NOT_FOUND, format!("no account '{}'", body.from));
         };
-        (to, from)
+        let arrived = match (world.channel_by_account(from), world.channel_by_account(to)) {
+            (Some(from_channel), Some(to_channel)) => {
+                inner.raid(world, from_channel, to_channel).to_vec()
+            }
+            _ => Vec::new(),
+        };
+        (to, from, arrived)
     };
+    let viewers = body.viewers.unwrap_or(arrived.len() as u32);
     let mut event = crate::eventsub::user_fields(&state, from, "from_broadcaster");
     event.extend(crate::eventsub::user_fields(&state, to, "to_broadcaster"));
-    event.insert("viewers".into(), json!(body.viewers));
+    event.insert("viewers".into(), json!(viewers));
     let (to_id, from_id) = (
         world.account(to).id.to_string(),
         world.account(from).id.to_string(),
@@ -512,7 +523,12 @@ async fn raid(
         },
         serde_json::Value::Object(event),
     );
-    Json(json!({ "raid": login, "from": body.from, "viewers": body.viewers })).into_response()
+    let arrived: Vec<String> = arrived
+        .iter()
+        .map(|&a| world.account(a).id.to_string())
+        .collect();
+    Json(json!({ "raid": login, "from": body.from, "viewers": viewers, "arrived": arrived }))
+        .into_response()
 }
 
 /// The app's subscriptions as Helix shows them, and the deliveries so far.

@@ -12,6 +12,7 @@ mod accounts;
 mod cohorts;
 mod export;
 mod overview;
+mod raids;
 mod timeline;
 
 use std::sync::Arc;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
             get(cohorts::accounts),
         )
         .route(&format!("{session}/timeline"), get(timeline::timeline))
+        .route(&format!("{session}/raids"), get(raids::raids))
         .route(&format!("{session}/export/{{file}}"), get(export::export))
         .route_layer(middleware::from_fn_with_state(
             state.internal_token.clone(),

@@ -10,8 +10,8 @@ use url::Url;
 
 use super::request::{AccountsQuery, AnalysisFilter, query_string};
 use super::response::{
-    AccountDetail, AccountList, CohortDetail, CohortList, ErrorBody, Hours, Renames, Summary,
-    TopDays,
+    AccountDetail, AccountList, CohortDetail, CohortList, ErrorBody, Hours, Raids, Renames,
+    Summary, TopDays,
 };
 use crate::config::Secret;
 use crate::twitch_id::TwitchId;
@@ -192,6 +192,11 @@ impl AnalysisClient {
             &filter.to_query(),
         )
         .await
+    }
+
+    /// The session's raids and what came with each (docs/live.md).
+    pub async fn raids(&self, session_id: u64) -> Result<Raids, AnalysisError> {
+        self.get_json(session_id, "raids", "").await
     }
 
     pub async fn cohort_accounts(

@@ -292,3 +292,29 @@ pub struct ErrorBody {
     pub error: String,
     pub message: String,
 }
+
+/// A raid into one of the session's channels and what came with it (docs/live.md): the
+/// accounts first seen in the first capture queued after it, and how many of them are young,
+/// in a bot cohort, or flagged — a friendly raid and a hate raid do not look alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Raid {
+    pub raided_at: DateTime<Utc>,
+    pub broadcaster_login: String,
+    pub from_login: String,
+    pub from_name: String,
+    /// Viewers the raid announced.
+    pub viewers: u32,
+    /// The first finished capture of the channel queued at or after the raid; none yet.
+    pub capture_id: Option<u64>,
+    /// Accounts that capture saw for the first time in the session.
+    pub newcomers: u64,
+    pub young: u64,
+    pub in_bot_cohort: u64,
+    pub flagged: u64,
+}
+
+/// `raids`: the session's raids, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Raids {
+    pub raids: Vec<Raid>,
+}

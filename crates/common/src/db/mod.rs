@@ -10,6 +10,7 @@ pub mod marks;
 pub mod moderation;
 pub mod oauth_states;
 pub mod presence;
+pub mod raids;
 pub mod session_channels;
 pub mod sessions;
 pub mod tokens;

@@ -175,3 +175,158 @@ async fn stream_events_drive_captures_and_a_revocation_logs_the_user_out(pool: M
     .expect("paused");
     assert_eq!(paused.as_deref(), Some("auto-stop-reauth"));
 }
+
+/// mossy_mod moderates `watched` (live, 20 humans who stay); `raider` (live) has 50 humans and
+/// a farm of 250 accounts made two days ago. The world's "now" is today, so the farm is young.
+fn raid_world() -> tca_twitch_fake::Scenario {
+    tca_twitch_fake::Scenario::parse(&format!(
+        r#"
+seed = 9
+[app]
+client_id = "stack-client"
+client_secret = "stack-secret"
+redirect_uris = ["http://localhost:8080/auth/callback"]
+[[users]]
+login = "mossy_mod"
+id = "{}"
+[[channels]]
+login = "watched"
+id = "{WATCHED_ID}"
+moderators = ["mossy_mod"]
+live = true
+viewer_count = 900
+[channels.audience]
+humans = 20
+lurkers = 20
+[[channels]]
+login = "raider"
+live = true
+viewer_count = 300
+[channels.audience]
+humans = 50
+lurkers = 50
+[[channels.audience.cohorts]]
+name = "farm"
+size = 250
+created_from = "-2d"
+created_within = "1h"
+login_pattern = "prefix_digits"
+prefix = "hate_wave"
+default_avatar = true
+empty_bio = true
+presence = "always"
+"#,
+        crate::stack_worlds::MOD_ID
+    ))
+    .expect("scenario")
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_raid_is_marked_and_its_forensics_count_what_came_with_it(pool: MySqlPool) {
+    let options = Options {
+        eventsub_secret: Some("stack-eventsub-secret-0123456789".into()),
+        ..Options::default()
+    };
+    let stack = Stack::start(pool.clone(), raid_world(), options)
+        .await
+        .expect("stack");
+    let web = Web::new(&stack);
+    web.login("mossy_mod").await;
+    let csrf = web.csrf().await;
+    // A first capture: who was there before the raid.
+    let first = web
+        .post(
+            &format!("/channels/{WATCHED_ID}/capture"),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    let session_path = location(&first)
+        .split('#')
+        .next()
+        .expect("session")
+        .to_string();
+    stack
+        .wait_idle("capture_chatters", Duration::from_secs(30))
+        .await
+        .expect("captured");
+    web.post(
+        &format!("/channels/{WATCHED_ID}/auto-capture"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("enabled", "on"),
+            ("interval", "60"),
+            ("only_live", "on"),
+        ],
+    )
+    .await;
+    wait_until("subscribed", Duration::from_secs(20), || async {
+        let subs = subscriptions(&stack).await;
+        subs.len() == 4 && subs.iter().all(|s| s["status"] == "enabled")
+    })
+    .await;
+
+    let raid: Value = stack
+        .fake_post("/_fake/channels/watched/raid", json!({"from": "raider"}))
+        .await
+        .expect("raid");
+    let arrived: Vec<String> = raid["arrived"]
+        .as_array()
+        .expect("arrived")
+        .iter()
+        .map(|a| a.as_str().expect("id").to_string())
+        .collect();
+    assert!(
+        arrived.len() >= 300,
+        "humans and the farm: {}",
+        arrived.len()
+    );
+    let raids_path = format!("{session_path}/data/raids");
+    wait_until("the raid's capture", Duration::from_secs(20), || async {
+        let raids: Value = web.get(&raids_path).await.json().await.unwrap_or_default();
+        raids["raids"][0]["capture_id"].is_u64()
+    })
+    .await;
+    stack
+        .enrich_now(Duration::from_secs(60))
+        .await
+        .expect("enriched");
+
+    // What the fake's truth says came: the farm (young, a bot cohort) and humans.
+    let truth = stack.fake.state.world.truth(0);
+    let now = chrono::Utc::now();
+    let farm = truth
+        .accounts
+        .iter()
+        .filter(|a| arrived.contains(&a.id) && a.cohort.as_deref() == Some("farm"))
+        .count() as u64;
+    let young = truth
+        .accounts
+        .iter()
+        .filter(|a| arrived.contains(&a.id) && now - a.created_at < chrono::Duration::days(7))
+        .count() as u64;
+    assert_eq!(farm, 250);
+    let raids: Value = web.get(&raids_path).await.json().await.expect("raids");
+    let raid = &raids["raids"][0];
+    assert_eq!(raid["from_login"], "raider");
+    assert_eq!(raid["broadcaster_login"], "watched");
+    assert_eq!(raid["viewers"].as_u64(), Some(arrived.len() as u64));
+    assert_eq!(
+        raid["newcomers"].as_u64(),
+        Some(arrived.len() as u64),
+        "{raid}"
+    );
+    assert_eq!(raid["young"].as_u64(), Some(young), "{raid}");
+    assert_eq!(raid["in_bot_cohort"].as_u64(), Some(farm), "{raid}");
+    assert!(raid["flagged"].as_u64().unwrap_or(0) >= farm, "{raid}");
+    // The dashboard shows it.
+    let page = web
+        .get(&format!("{session_path}/analysis"))
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains(r#"<tr data-from="raider">"#),
+        "the raid is listed"
+    );
+}

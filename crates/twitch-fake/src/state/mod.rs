@@ -119,6 +119,8 @@ pub struct Inner {
     pub viewer_counts: Vec<u32>,
     pub started_at: Vec<DateTime<Utc>>,
     listings: HashMap<(ChannelIdx, u32), Arc<Vec<AccountIdx>>>,
+    /// Viewers a raid brought into a channel, present from a listing on (they stay).
+    raiders: HashMap<ChannelIdx, Vec<(u32, Arc<Vec<AccountIdx>>)>>,
     renamed: HashMap<AccountIdx, (String, String)>,
     login_overrides: HashMap<String, AccountIdx>,
     suspended: HashMap<AccountIdx, bool>,
@@ -178,6 +180,7 @@ impl State {
                 .map(|i| now - chrono::Duration::minutes(37 + 11 * i as i64))
                 .collect(),
             listings: HashMap::new(),
+            raiders: HashMap::new(),
             renamed: HashMap::new(),
             login_overrides: HashMap::new(),
             suspended: HashMap::new(),
@@ -311,7 +314,7 @@ impl Inner {
     fn compute_listing(&self, world: &World, channel: ChannelIdx, number: u32) -> Vec<AccountIdx> {
         let live = self.live[channel as usize];
         let mut seen = std::collections::HashSet::new();
-        world.channels[channel as usize]
+        let mut members: Vec<AccountIdx> = world.channels[channel as usize]
             .members
             .iter()
             .filter(|m| match self.suspended.get(&m.account) {
@@ -322,7 +325,38 @@ impl Inner {
             })
             .filter(|m| seen.insert(m.account))
             .map(|m| m.account)
-            .collect()
+            .collect();
+        for (from_listing, raiders) in self.raiders.get(&channel).into_iter().flatten() {
+            if *from_listing <= number {
+                members.extend(
+                    raiders
+                        .iter()
+                        .filter(|&&a| self.suspended.get(&a) != Some(&true))
+                        .filter(|&&a| seen.insert(a)),
+                );
+            }
+        }
+        members
+    }
+
+    /// A raid from `from` into `to`: the raiding channel's audience now (a listing of it)
+    /// arrives in `to`'s chat from its next listing on. Returns who arrived.
+    pub fn raid(
+        &mut self,
+        world: &World,
+        from: ChannelIdx,
+        to: ChannelIdx,
+    ) -> Arc<Vec<AccountIdx>> {
+        let listing = self.listing_counts[from as usize].max(1);
+        let audience = Arc::new(self.compute_listing(world, from, listing));
+        let next = self.listing_counts[to as usize] + 1;
+        self.raiders
+            .entry(to)
+            .or_default()
+            .push((next, audience.clone()));
+        // Listings of `to` computed ahead of the raid no longer hold.
+        self.listings.retain(|(c, n), _| *c != to || *n < next);
+        audience
     }
 }
 

@@ -4,7 +4,8 @@
 //!   gets a capture now, and its schedule is (re)started from the next slot;
 //! - `stream.offline`: recorded offline; one last capture; the schedule then stops at its next
 //!   slot (`auto_capture`) until the channel is live again;
-//! - `channel.raid` (into an auto-captured channel): a capture right after the raid lands;
+//! - `channel.raid` (into an auto-captured channel): the raid is recorded (the sessions'
+//!   timelines and raid forensics read it) and a capture is queued right after it lands;
 //! - `user.authorization.revoke`: the user's web sessions end, their auto-captures pause, and
 //!   their tokens are forgotten;
 //! - a revocation: the reconciler runs at once and re-creates what is still needed.
@@ -57,7 +58,24 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> JobResult {
         }
         "channel.raid" => {
             let channel = text("to_broadcaster_user_id");
-            capture_now(&ctx, channel, None).await?;
+            let raid = tca_common::db::raids::NewRaid {
+                message_id: &event.message_id,
+                broadcaster_id: channel,
+                from_broadcaster_id: text("from_broadcaster_user_id"),
+                from_login: text("from_broadcaster_user_login"),
+                from_name: text("from_broadcaster_user_name"),
+                viewers: event.event["viewers"].as_u64().unwrap_or(0) as u32,
+                raided_at: event.sent_at,
+            };
+            tca_common::db::raids::record(&ctx.pool, &raid).await?;
+            // The raid's capture must list the chat after the raiders landed: a capture
+            // already under way may have read it before, so this waits for it to end.
+            if capture_now(&ctx, channel, None).await? > 0 {
+                return Err(JobError::Defer {
+                    until: Utc::now() + chrono::Duration::seconds(2),
+                    reason: "a capture is under way; the raid's capture follows it".into(),
+                });
+            }
             tracing::info!(
                 channel,
                 from = text("from_broadcaster_user_login"),
@@ -103,12 +121,14 @@ async fn stream_changed(
 
 /// Queues a capture of every active session's auto-captured channel `broadcaster_id` that has
 /// none unfinished; with `restart`, also (re)starts its auto-capture schedule one interval on.
+/// Returns how many channels had a capture under way (and got none).
 async fn capture_now(
     ctx: &Context,
     broadcaster_id: &str,
     restart: Option<()>,
-) -> Result<(), JobError> {
+) -> Result<u32, JobError> {
     let now = Utc::now();
+    let mut busy = 0;
     for (channel, session, user, interval) in
         session_channels::auto_captured(&ctx.pool, broadcaster_id).await?
     {
@@ -123,6 +143,8 @@ async fn capture_now(
                 broadcaster_id,
                 "capture queued on an EventSub event"
             );
+        } else {
+            busy += 1;
         }
         if restart.is_some() {
             let next = now + chrono::Duration::minutes(i64::from(interval.max(1)));
@@ -135,7 +157,7 @@ async fn capture_now(
         }
         tx.commit().await?;
     }
-    Ok(())
+    Ok(busy)
 }
 
 /// The user disconnected the app on Twitch: logged out everywhere, auto-captures paused —

@@ -18,7 +18,7 @@ fn allowed_data_path(path: &str) -> AppResult<String> {
     match parts.as_slice() {
         [
             "summary" | "histogram" | "top-days" | "timeline" | "accounts" | "renames" | "scores"
-            | "cohorts",
+            | "cohorts" | "raids",
         ] => Ok(path.to_string()),
         ["cohorts", id] => Ok(format!("cohorts/{}", cohort_id(id)?)),
         ["cohorts", id, "accounts"] => Ok(format!("cohorts/{}/accounts", cohort_id(id)?)),

@@ -64,6 +64,8 @@ pub struct DashboardPage {
     pub login_reuse: Vec<LoginReuse>,
     /// The session's moderation batches, newest first.
     pub batches: Vec<BatchLink>,
+    /// Raids into the session's channels with their forensics (docs/live.md).
+    pub raids: Vec<tca_common::analysis_api::response::Raid>,
 }
 
 /// A moderation batch listed on the dashboard.
@@ -92,6 +94,9 @@ async fn batch_links(state: &AppState, session: &Session) -> AppResult<Vec<Batch
 }
 
 impl DashboardPage {
+    pub fn raid_time(&self, raid: &tca_common::analysis_api::response::Raid) -> Time {
+        Time::new(raid.raided_at)
+    }
     fn link(&self, more: &[(&str, &str)]) -> String {
         let q = self.filter.with(more);
         format!("/sessions/{}/analysis?{q}", self.public_id)
@@ -168,7 +173,7 @@ pub(super) async fn dashboard(
     };
     let analysis = &state.analysis;
     // The reads are independent: ask for them at once.
-    let (summary, mut cohorts, top, flagged, renames, channels, batches) = tokio::try_join!(
+    let (summary, mut cohorts, top, flagged, renames, channels, batches, raids) = tokio::try_join!(
         async { Ok::<_, AppError>(analysis.summary(session.id, &checked).await?) },
         async { Ok(analysis.cohorts(session.id, &checked).await?.cohorts) },
         async { Ok(analysis.top_days(session.id, &checked).await?) },
@@ -180,6 +185,7 @@ pub(super) async fn dashboard(
         },
         channel_choices(&state, &session, &filter),
         batch_links(&state, &session),
+        async { Ok(analysis.raids(session.id).await?.raids) },
     )?;
     let cohorts_total = cohorts.len();
     cohorts.truncate(COHORTS_SHOWN);
@@ -198,6 +204,7 @@ pub(super) async fn dashboard(
         renamed: renames.accounts,
         login_reuse: renames.login_reuse,
         batches,
+        raids,
     };
     Ok(Html(page.render()?).into_response())
 }
