@@ -120,7 +120,7 @@ pub struct Inner {
     pub started_at: Vec<DateTime<Utc>>,
     listings: HashMap<(ChannelIdx, u32), Arc<Vec<AccountIdx>>>,
     /// Viewers a raid brought into a channel, present from a listing on (they stay).
-    raiders: HashMap<ChannelIdx, Vec<(u32, Arc<Vec<AccountIdx>>)>>,
+    raiders: HashMap<ChannelIdx, Vec<RaidArrival>>,
     renamed: HashMap<AccountIdx, (String, String)>,
     login_overrides: HashMap<String, AccountIdx>,
     suspended: HashMap<AccountIdx, bool>,
@@ -152,6 +152,9 @@ impl Inner {
         self.rotated_secret = secret;
     }
 }
+
+/// A raid's viewers in the raided channel: from which listing, and who.
+type RaidArrival = (u32, Arc<Vec<AccountIdx>>);
 
 pub struct State {
     pub world: Arc<World>,
