@@ -38,6 +38,9 @@ pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> JobResult {
     let purged = purge_sessions(&ctx, now).await?;
     let web = web_sessions::delete_expired(&ctx.pool, now, DELETE_LIMIT).await?;
     oauth_states::delete_expired(&ctx.pool, now, DELETE_LIMIT).await?;
+    // EventSub message ids are kept a day (Twitch's replay window is 10 minutes).
+    tca_common::db::eventsub::prune(&ctx.pool, now - chrono::Duration::days(1), DELETE_LIMIT)
+        .await?;
     // A preview never confirmed is forgotten after a day (docs/moderation.md).
     let drafts =
         tca_common::db::moderation::delete_stale_drafts(&ctx.pool, now - chrono::Duration::days(1))
