@@ -27,3 +27,5 @@ error-not-your-channel = You can only capture your own channel and channels you 
 error-interval = The interval must be a whole number of minutes from 1 to 1440, not “{ $value }”.
 auto-stop-reauth = Auto-capture paused: your Twitch authorization ended. Log in again to resume it.
 error-capture-limit = You already have { $limit } captures queued or running, the most one moderator may have at once (so that every moderator's captures move). Wait for one to finish, then capture again.
+auto-mode-eventsub = Twitch tells us when this channel goes live or offline, and about raids (EventSub).
+auto-mode-polling = Checked every { $minutes } min whether the channel is live (polling: EventSub is not set up).

@@ -27,3 +27,5 @@ error-not-your-channel = Vous ne pouvez capturer que votre propre chaîne et cel
 error-interval = L'intervalle doit être un nombre entier de minutes entre 1 et 1440, pas « { $value } ».
 auto-stop-reauth = Capture automatique en pause : votre autorisation Twitch a pris fin. Reconnectez-vous pour la reprendre.
 error-capture-limit = Vous avez déjà { $limit } captures en attente ou en cours, le maximum par modérateur (pour que les captures de chacun avancent). Attendez qu'une se termine, puis relancez.
+auto-mode-eventsub = Twitch nous prévient quand cette chaîne passe en direct ou hors ligne, et des raids (EventSub).
+auto-mode-polling = Vérifié toutes les { $minutes } min si la chaîne est en direct (interrogation : EventSub n'est pas configuré).

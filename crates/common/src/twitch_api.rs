@@ -200,6 +200,9 @@ pub struct Reconciled {
     pub kept: u32,
     /// Subscriptions Twitch refused, with its words.
     pub refused: Vec<String>,
+    /// The channels whose three subscriptions exist (kept or just created).
+    #[serde(default)]
+    pub subscribed: Vec<String>,
     pub total_cost: u32,
     pub max_total_cost: u32,
 }

@@ -86,3 +86,32 @@ pub fn reconcile_job(recurring: bool, now: DateTime<Utc>) -> Result<NewJob, Queu
     .dedupe_key(key)
     .max_attempts(10))
 }
+
+/// Replaces the set of channels subscribed at Twitch (the reconciler's result).
+pub async fn set_subscribed_channels(
+    conn: &mut MySqlConnection,
+    broadcaster_ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    sqlx::query("DELETE FROM eventsub_channels")
+        .execute(&mut *tx)
+        .await?;
+    for id in broadcaster_ids {
+        sqlx::query("INSERT INTO eventsub_channels (broadcaster_id, subscribed_at) VALUES (?, ?)")
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
+
+/// Which of `broadcaster_ids` follow Twitch's live updates.
+pub async fn subscribed_channels(
+    executor: impl Executor<'_, Database = MySql>,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT broadcaster_id FROM eventsub_channels")
+        .fetch_all(executor)
+        .await
+}

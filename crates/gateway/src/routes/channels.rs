@@ -49,6 +49,8 @@ pub struct ChannelRow {
     pub auto_interval: u16,
     pub auto_only_live: bool,
     pub auto_stopped_reason: Option<String>,
+    /// Twitch pushes this channel's live and offline (EventSub); otherwise it is polled.
+    pub live_updates: bool,
 }
 
 pub struct LastCapture {
@@ -101,6 +103,11 @@ async fn list_channels(State(state): State<AppState>, user: CurrentUser) -> AppR
         None => HashMap::new(),
     };
 
+    let live_updates: std::collections::HashSet<String> =
+        tca_common::db::eventsub::subscribed_channels(&state.pool)
+            .await?
+            .into_iter()
+            .collect();
     let rows = channels
         .iter()
         .map(|c| {
@@ -124,6 +131,7 @@ async fn list_channels(State(state): State<AppState>, user: CurrentUser) -> AppR
                 auto_enabled: auto.is_some_and(|a| a.auto_capture_enabled),
                 auto_interval: auto.map_or(5, |a| a.auto_capture_interval_min),
                 auto_only_live: auto.is_none_or(|a| a.auto_capture_only_live),
+                live_updates: live_updates.contains(&c.broadcaster_id),
                 auto_stopped_reason: auto
                     .and_then(|a| a.auto_capture_stopped_reason.as_deref())
                     .map(stored_text),

@@ -132,6 +132,17 @@ impl Twitch {
         }
         result.total_cost = existing.1;
         result.max_total_cost = existing.2;
+        let refused = |id: &str| {
+            result
+                .refused
+                .iter()
+                .any(|r| r.contains(&format!("\"{id}\"")))
+        };
+        result.subscribed = broadcasters
+            .iter()
+            .filter(|id| !refused(id))
+            .cloned()
+            .collect();
         Ok(result)
     }
 

@@ -196,6 +196,13 @@ pub async fn reconcile(ctx: Arc<Context>, job: ClaimedJob) -> JobResult {
     match ctx.twitch.reconcile_eventsub(&broadcasters).await {
         Ok(result) => {
             metrics::gauge!("eventsub_enabled").set(if result.enabled { 1.0 } else { 0.0 });
+            let mut conn = ctx.pool.acquire().await?;
+            tca_common::db::eventsub::set_subscribed_channels(
+                &mut conn,
+                &result.subscribed,
+                Utc::now(),
+            )
+            .await?;
             if !result.refused.is_empty() {
                 tracing::warn!(refused = ?result.refused, "Twitch refused EventSub subscriptions");
             }
