@@ -19,6 +19,7 @@ mod chaos;
 mod database;
 mod deployment;
 mod eval;
+mod eventsub;
 mod fairness;
 mod gateway;
 mod measure;
@@ -40,7 +41,7 @@ pub struct Figure {
 }
 
 fn usage() -> String {
-    "usage: tca-bench queue|capture|analysis|fairness|all|chaos|eval [--jobs N] [--seconds N] [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--scenario FILE]... [--seeds N] [--rounds N] [--json FILE] [--exports DIR] [--keep]\n\
+    "usage: tca-bench queue|capture|analysis|fairness|eventsub|all|chaos|eval [--jobs N] [--seconds N] [--accounts N] [--captures N] [--export-accounts N] [--requests N] [--scenario FILE]... [--seeds N] [--rounds N] [--json FILE] [--exports DIR] [--keep]\n\
      DATABASE_URL names the MariaDB server; the benchmark creates and drops its own database there."
         .to_string()
 }
@@ -145,6 +146,7 @@ async fn main() -> anyhow::Result<()> {
         "capture" => capture::run(&args).await?,
         "chaos" => chaos::run(&args).await?,
         "fairness" => fairness::run(&args).await?,
+        "eventsub" => eventsub::run(&args).await?,
         "all" => {
             let mut figures = queue::run(&args).await?;
             figures.extend(capture::run(&args).await?);
