@@ -13,6 +13,11 @@
 //! - recovered: every process answers `/readyz` at the end, none restarted except the
 //!   workers chaos killed.
 //!
+//! EventSub is on (issue 20): Twitch's deliveries to the gateway's callback meet the same
+//! storm, one in five sent twice, retried after failures (so out of order), while
+//! `quietcorner` goes live and offline every 20 s; each message must be recorded and acted on
+//! once.
+//!
 //! All through the storm, a second moderator's 2,000-account batch ban runs (issue 19): the
 //! farm of a fourth channel, through the queue and twitch-api, meeting the same kills and
 //! faults (plus 409 conflicts, and dropped connections that ban and lose the answer). Then
@@ -40,6 +45,9 @@ const CHANNELS: [&str; 3] = ["riverside", "nightowls", "quietcorner"];
 /// The channels on auto-capture (every minute, the shortest interval).
 const AUTO: [&str; 2] = ["riverside", "quietcorner"];
 const WORKERS: usize = 3;
+const EVENTSUB_SECRET: &str = "chaos-eventsub-secret-0123456789";
+/// The auto-captured channel that goes live and offline during the storm.
+const TOGGLED: &str = "quietcorner";
 /// The channel whose farm the batch bans, and the farm's size.
 const BAN_CHANNEL: &str = "bancorner";
 const FARM: usize = 2000;
@@ -63,6 +71,11 @@ id = "538211096"
 # Ban and unban calls per channel per 30 s: Twitch's empirical 100 would stretch a 2,000
 # ban past the storm; the limit's handling is tested in twitch-api's tests.
 bans_per_window = 1000
+[eventsub]
+duplicate_rate = 0.2
+retries = 6
+retry_delay = "1s"
+failure_threshold = 1000
 [tokens]
 # Short-lived access tokens: users' tokens are refreshed all through the storm, also while
 # id.twitch.tv is failing.
@@ -169,6 +182,11 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
             twitch_api_env: vec![
                 ("TWITCH_REQUEST_TIMEOUT", "2s".into()),
                 ("DATABASE_ACQUIRE_TIMEOUT", "5s".into()),
+                ("EVENTSUB_SECRET", EVENTSUB_SECRET.into()),
+                (
+                    "EVENTSUB_CALLBACK_URL",
+                    "{public_url}/eventsub/callback".into(),
+                ),
             ],
         },
     )
@@ -196,6 +214,14 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
             .await
             .map_err(|e| anyhow::anyhow!("schedule auto-capture: {e:?}"))?;
     }
+    // The auto-captured channels are subscribed at Twitch now (as the gateway's toggle does).
+    let now = Utc::now();
+    tca_common::db::jobs::enqueue(
+        &pool,
+        &tca_common::db::eventsub::reconcile_job(false, now)?,
+        now,
+    )
+    .await?;
     let batch = start_batch_ban(&deployment).await?;
     driver.fake_post("/_fake/faults", faults(0)).await?;
 
@@ -213,6 +239,16 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
         if tick.is_multiple_of(6) {
             // id.twitch.tv's next moment (a failed post is retried at the next change).
             let _ = driver.fake_post("/_fake/faults", faults(tick)).await;
+        }
+        if tick.is_multiple_of(20) {
+            // EventSub: the toggled channel goes live, then offline, then live…
+            let live = (tick / 20) % 2 == 1;
+            let _ = driver
+                .fake_post(
+                    &format!("/_fake/channels/{TOGGLED}/live"),
+                    json!({"live": live}),
+                )
+                .await;
         }
         if tick.is_multiple_of(3) {
             let login = CHANNELS[(tick / 3) as usize % CHANNELS.len()];
@@ -272,6 +308,14 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     }
     let stats_during = deployment.fake_stats().await?;
     driver.fake_post("/_fake/faults", json!({})).await?;
+    // The toggled channel ends as the scenario has it (offline), so that its captures compare
+    // with the truth's listing; its broadcaster may appear in captures taken while it was live.
+    driver
+        .fake_post(
+            &format!("/_fake/channels/{TOGGLED}/live"),
+            json!({"live": false}),
+        )
+        .await?;
     // Auto-capture off: the queue can become idle.
     sqlx::query("UPDATE session_channels SET auto_capture_enabled = FALSE WHERE session_id = ?")
         .bind(session_id)
@@ -297,6 +341,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     }];
     let mut problems = verify(&deployment, &pool, session_id, &mut figures).await?;
     problems += verify_batch(&deployment, &pool, &batch, &mut figures).await?;
+    problems += verify_eventsub(&deployment, &pool, &mut figures).await?;
     // Nobody may lose their authorization to a transient fault: no token given up, no
     // access ended (the grant was never revoked in this storm).
     let logged_out: i64 = sqlx::query_scalar(
@@ -399,7 +444,13 @@ async fn verify(
     let truth = deployment.truth(1)?;
     // Nobody churns in this world, so every listing of a channel is its first one.
     let mut expected: HashMap<String, HashSet<String>> = HashMap::new();
+    // The toggled channel's broadcaster is in its chat while it is live (EventSub's toggles):
+    // allowed in its captures, never required.
+    let mut toggled = String::new();
     for channel in truth["channels"].as_array().context("truth channels")? {
+        if channel["login"] == TOGGLED {
+            toggled = channel["id"].as_str().context("id")?.to_string();
+        }
         let first = channel["listings"][0]
             .as_array()
             .context("truth without --listings")?;
@@ -470,7 +521,10 @@ async fn verify(
             );
         }
         missing += lacking.len() as u64;
-        extra += stored_set.iter().filter(|id| !want.contains(**id)).count() as u64;
+        extra += stored_set
+            .iter()
+            .filter(|id| !want.contains(**id) && !(*broadcaster == toggled && **id == toggled))
+            .count() as u64;
         if count.map(u64::from) != Some(stored.len() as u64) || stored_set.len() != stored.len() {
             miscounted += 1;
         }
@@ -773,5 +827,58 @@ async fn verify_batch(
         "moderation jobs dead, or the batch not done",
         dead as u64 + u64::from(status != "done"),
     );
+    Ok(problems)
+}
+
+/// EventSub through the storm: every notification Twitch delivered is recorded once and acted
+/// on once (a job per message id, none dead).
+async fn verify_eventsub(
+    deployment: &Deployment,
+    pool: &MySqlPool,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<u64> {
+    let fake: Value = reqwest::get(format!("{}/_fake/eventsub", deployment.driver.fake_url))
+        .await?
+        .json()
+        .await?;
+    let delivered = fake["delivered"].as_u64().unwrap_or(0);
+    let failed = fake["failed"].as_u64().unwrap_or(0);
+    let subscriptions = fake["subscriptions"].as_array().map_or(0, Vec::len);
+    let (recorded, jobs, distinct, dead): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM eventsub_messages WHERE message_type = 'notification'), \
+         (SELECT COUNT(*) FROM jobs WHERE kind = ?), \
+         (SELECT COUNT(DISTINCT JSON_VALUE(payload, '$.message_id')) FROM jobs WHERE kind = ?), \
+         (SELECT COUNT(*) FROM jobs WHERE kind = ? AND status IN ('dead', 'failed'))",
+    )
+    .bind(JobKind::EventSubEvent.as_str())
+    .bind(JobKind::EventSubEvent.as_str())
+    .bind(JobKind::EventSubEvent.as_str())
+    .fetch_one(pool)
+    .await?;
+    figures.push(Figure {
+        id: "B8",
+        what: format!(
+            "EventSub: {subscriptions} subscriptions; notifications Twitch delivered / given up on / recorded by the callback / acted on"
+        ),
+        value: format!("{delivered} / {failed} / {recorded} / {jobs}"),
+        target: "delivered = recorded = acted on",
+        baseline: None,
+    });
+    let mut problems = 0;
+    let mut row = |kind: &str, what: &str, n: u64| {
+        problems += n;
+        figures.push(check(kind, what, n));
+    };
+    row(
+        "lost",
+        "EventSub notifications acknowledged but not recorded",
+        delivered.saturating_sub(recorded as u64),
+    );
+    row(
+        "duplicated",
+        "EventSub messages acted on more than once (jobs minus distinct message ids)",
+        (jobs - distinct).unsigned_abs(),
+    );
+    row("lost", "EventSub event jobs dead", dead as u64);
     Ok(problems)
 }

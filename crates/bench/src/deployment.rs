@@ -213,7 +213,7 @@ pub struct Tuning {
     pub workers: usize,
     /// Extra variables for every worker.
     pub worker_env: Vec<(&'static str, String)>,
-    /// Extra variables for twitch-api.
+    /// Extra variables for twitch-api (`{public_url}` is replaced by the gateway's).
     pub twitch_api_env: Vec<(&'static str, String)>,
 }
 
@@ -281,11 +281,12 @@ impl Deployment {
                 format!("http://{fake_addr}/helix"),
             ),
         ]);
+        // `{public_url}` in a value is the gateway's public URL (EventSub's callback).
         env.extend(
             tuning
                 .twitch_api_env
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.clone())),
+                .map(|(k, v)| (k.to_string(), v.replace("{public_url}", &public_url))),
         );
         let twitch_api = Process::spawn(
             "twitch-api",
