@@ -47,6 +47,7 @@ col-asked = Asked
 col-finished = Finished
 capture-trigger-manual = by hand
 capture-trigger-auto = automatic
+capture-trigger-event = on a Twitch event
 capture-offline = offline
 error-capture-id = “{ $id }” is not a capture number.
 error-session-name = A session name has 1 to 100 characters.

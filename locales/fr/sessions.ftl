@@ -47,6 +47,7 @@ col-asked = Demandée
 col-finished = Terminée
 capture-trigger-manual = manuelle
 capture-trigger-auto = automatique
+capture-trigger-event = sur un événement Twitch
 capture-offline = hors ligne
 error-capture-id = « { $id } » n'est pas un numéro de capture.
 error-session-name = Un nom de session compte de 1 à 100 caractères.

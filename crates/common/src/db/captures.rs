@@ -11,6 +11,8 @@ use super::jobs::{self, JobKind, NewJob, QueueError};
 pub enum CaptureTrigger {
     Manual,
     Auto,
+    /// Queued on an EventSub event: a stream going live or offline, a raid (docs/live.md).
+    Event,
 }
 
 impl CaptureTrigger {
@@ -18,6 +20,7 @@ impl CaptureTrigger {
         match self {
             Self::Manual => "manual",
             Self::Auto => "auto",
+            Self::Event => "event",
         }
     }
 }
@@ -28,6 +31,7 @@ impl std::str::FromStr for CaptureTrigger {
         match raw {
             "manual" => Ok(Self::Manual),
             "auto" => Ok(Self::Auto),
+            "event" => Ok(Self::Event),
             other => Err(format!("unknown capture trigger '{other}'")),
         }
     }

@@ -135,7 +135,7 @@ async fn capture_now(
         let mut tx = ctx.pool.begin().await?;
         session_channels::lock(&mut tx, channel).await?;
         if captures::unfinished_for_channel(&mut tx, channel).await? == 0 {
-            let capture = captures::request(&mut tx, channel, user, CaptureTrigger::Auto, now)
+            let capture = captures::request(&mut tx, channel, user, CaptureTrigger::Event, now)
                 .await
                 .map_err(|e| JobError::Retry(anyhow::anyhow!(e)))?;
             tracing::info!(

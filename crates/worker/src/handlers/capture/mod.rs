@@ -166,7 +166,7 @@ async fn fail_capture(
     if captures::fail(&mut tx, capture, message, now).await? {
         metrics::counter!("captures_total", "outcome" => "failed").increment(1);
     }
-    if stop_auto && capture.capture_trigger == CaptureTrigger::Auto {
+    if stop_auto && capture.capture_trigger != CaptureTrigger::Manual {
         session_channels::stop_auto_capture(&mut *tx, capture.session_channel_id, message, now)
             .await?;
     }
