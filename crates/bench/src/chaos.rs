@@ -523,7 +523,10 @@ async fn verify(
         missing += lacking.len() as u64;
         extra += stored_set
             .iter()
-            .filter(|id| !want.contains(**id) && !(*broadcaster == toggled && ***id == toggled))
+            .filter(|id| {
+                let toggled_broadcaster = *broadcaster == toggled && ***id == toggled;
+                !want.contains(**id) && !toggled_broadcaster
+            })
             .count() as u64;
         if count.map(u64::from) != Some(stored.len() as u64) || stored_set.len() != stored.len() {
             miscounted += 1;
