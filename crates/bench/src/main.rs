@@ -136,6 +136,14 @@ pub fn millis(d: Duration) -> String {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `--help` is an answer, not an error.
+    if std::env::args()
+        .nth(1)
+        .is_some_and(|a| matches!(a.as_str(), "--help" | "-h" | "help"))
+    {
+        println!("{}", usage());
+        return Ok(());
+    }
     let (scenario, args) = parse(std::env::args().skip(1))?;
     if scenario == "eval" {
         return eval::run(&args).await;
