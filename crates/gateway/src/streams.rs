@@ -76,6 +76,29 @@ impl Drop for StreamPlace {
     }
 }
 
+/// A place for a live-update stream of `user`, within the configured caps; a 429 that says
+/// which cap otherwise (the session page's and a batch's streams alike).
+pub fn place_for(
+    state: &crate::state::AppState,
+    user: &crate::auth::CurrentUser,
+) -> Result<StreamPlace, crate::error::AppError> {
+    use crate::i18n::t1;
+    state
+        .streams
+        .open(
+            user.web_session_id,
+            user.id,
+            state.config.streams_per_session,
+            state.config.streams_per_user,
+        )
+        .map_err(|refused| {
+            crate::error::AppError::TooManyStreams(match refused {
+                Refused::WebSession(n) => t1("error-streams-session", "limit", n),
+                Refused::User(n) => t1("error-streams-user", "limit", n),
+            })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

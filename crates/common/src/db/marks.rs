@@ -87,25 +87,7 @@ pub async fn save(
     if mark.label.is_none() && mark.note.trim().is_empty() {
         return remove(executor, user_id, mark.twitch_user_id).await;
     }
-    let done = sqlx::query(
-        "INSERT INTO account_marks (user_id, twitch_user_id, login_when_marked, label, note, \
-         shared_channel_id, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON DUPLICATE KEY UPDATE login_when_marked = VALUES(login_when_marked), label = VALUES(label), \
-         note = VALUES(note), shared_channel_id = VALUES(shared_channel_id), origin = VALUES(origin), \
-         updated_at = VALUES(updated_at)",
-    )
-    .bind(user_id)
-    .bind(mark.twitch_user_id)
-    .bind(mark.login)
-    .bind(mark.label.map(Label::as_str))
-    .bind(mark.note.trim())
-    .bind(mark.shared_channel_id)
-    .bind(mark.origin)
-    .bind(now)
-    .bind(now)
-    .execute(executor)
-    .await?;
-    Ok(done.rows_affected() > 0)
+    insert(executor, user_id, mark, now, true).await
 }
 
 /// Writes a mark unless the user already has one on that account (theirs wins).
@@ -115,10 +97,32 @@ pub async fn save_if_absent(
     mark: &MarkInput<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT IGNORE INTO account_marks (user_id, twitch_user_id, login_when_marked, label, note, \
-         shared_channel_id, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
+    insert(executor, user_id, mark, now, false).await
+}
+
+/// Inserts the user's mark; an existing one is replaced (`replace`) or kept.
+async fn insert(
+    executor: impl Executor<'_, Database = MySql>,
+    user_id: u64,
+    mark: &MarkInput<'_>,
+    now: DateTime<Utc>,
+    replace: bool,
+) -> Result<bool, sqlx::Error> {
+    let (verb, on_duplicate) = if replace {
+        (
+            "INSERT",
+            " ON DUPLICATE KEY UPDATE login_when_marked = VALUES(login_when_marked), label = VALUES(label), \
+             note = VALUES(note), shared_channel_id = VALUES(shared_channel_id), origin = VALUES(origin), \
+             updated_at = VALUES(updated_at)",
+        )
+    } else {
+        ("INSERT IGNORE", "")
+    };
+    // Only constants go into the text; values are bound.
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{verb} INTO account_marks (user_id, twitch_user_id, login_when_marked, label, note, \
+         shared_channel_id, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?){on_duplicate}"
+    )))
     .bind(user_id)
     .bind(mark.twitch_user_id)
     .bind(mark.login)

@@ -27,7 +27,6 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::{coded, current, stored_text, t, t1};
 use crate::routes::sessions::owned_session;
 use crate::state::AppState;
-use crate::streams::Refused;
 use crate::views::{Layout, Time};
 
 /// The longest reason Twitch keeps on a ban (characters).
@@ -624,20 +623,7 @@ pub async fn events(
     Path((id, raw_batch)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let (_, batch) = owned_batch(&state, &user, &id, &raw_batch).await?;
-    let place = state
-        .streams
-        .open(
-            user.web_session_id,
-            user.id,
-            state.config.streams_per_session,
-            state.config.streams_per_user,
-        )
-        .map_err(|refused| {
-            AppError::TooManyStreams(match refused {
-                Refused::WebSession(n) => t1("error-streams-session", "limit", n),
-                Refused::User(n) => t1("error-streams-user", "limit", n),
-            })
-        })?;
+    let place = crate::streams::place_for(&state, &user)?;
     let lang = current();
     let started = tokio::time::Instant::now();
     let stream =

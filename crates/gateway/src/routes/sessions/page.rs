@@ -19,7 +19,6 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, JsonError};
 use crate::i18n::{coded, current, stored_text, t, t1};
 use crate::state::AppState;
-use crate::streams::Refused;
 use crate::views::{self, Layout, Time};
 
 /// A capture as the page and its live updates show it: codes (`status`, `trigger`) stay
@@ -161,20 +160,7 @@ pub(super) async fn session_events(
 ) -> AppResult<Response> {
     let session = owned_session(&state, &user, &id).await?;
     // A place among the streams open; freed when the stream ends (it lives in the stream).
-    let place = state
-        .streams
-        .open(
-            user.web_session_id,
-            user.id,
-            state.config.streams_per_session,
-            state.config.streams_per_user,
-        )
-        .map_err(|refused| {
-            AppError::TooManyStreams(match refused {
-                Refused::WebSession(n) => t1("error-streams-session", "limit", n),
-                Refused::User(n) => t1("error-streams-user", "limit", n),
-            })
-        })?;
+    let place = crate::streams::place_for(&state, &user)?;
     let stop = state.shutdown.clone();
     // The session's shared feed, in the request's language (the stream outlives the handler).
     let feed = state.feeds.follow(&state, session.id, current());
