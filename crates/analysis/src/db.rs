@@ -436,3 +436,50 @@ pub async fn first_capture_after(
     .await?;
     Ok(Some((capture, newcomers)))
 }
+
+/// A finished capture of the session: its channel, its chatters, and those it saw for the
+/// first time in the session (first seen at or after the capture started). `None` if the
+/// capture is not a finished capture of this session.
+pub async fn capture_newcomers(
+    pool: &MySqlPool,
+    session_id: u64,
+    capture_id: u64,
+) -> Result<Option<CaptureSeen>, sqlx::Error> {
+    let capture: Option<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT broadcaster_login, started_at FROM captures WHERE id = ? AND session_id = ? AND status = 'done'",
+    )
+    .bind(capture_id)
+    .bind(session_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some((broadcaster_login, Some(started_at))) = capture else {
+        return Ok(None);
+    };
+    let rows: Vec<(u64, bool)> = sqlx::query_as(
+        "SELECT cc.account_id, sa.first_seen_at >= ? FROM capture_chatters cc \
+         JOIN session_accounts sa ON sa.session_id = ? AND sa.account_id = cc.account_id \
+         WHERE cc.capture_id = ?",
+    )
+    .bind(started_at)
+    .bind(session_id)
+    .bind(capture_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(Some(CaptureSeen {
+        broadcaster_login,
+        started_at,
+        newcomers: rows
+            .iter()
+            .filter(|(_, new)| *new)
+            .map(|(id, _)| *id)
+            .collect(),
+        chatters: rows.into_iter().map(|(id, _)| id).collect(),
+    }))
+}
+
+pub struct CaptureSeen {
+    pub broadcaster_login: String,
+    pub started_at: DateTime<Utc>,
+    pub chatters: Vec<u64>,
+    pub newcomers: Vec<u64>,
+}

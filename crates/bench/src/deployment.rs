@@ -18,6 +18,7 @@ use tca_stack::Driver;
 
 pub const INTERNAL_TOKEN: &str = "bench-internal-token-0123456789abcdef0123";
 const SEAL_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+const ALERT_KEY: &str = "YWxlcnRzLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ=";
 pub const CLIENT_ID: &str = "bench-client";
 pub const CLIENT_SECRET: &str = "bench-secret";
 
@@ -316,6 +317,7 @@ impl Deployment {
                 format!("http://{analysis_addr}/"),
             ),
             ("STATIC_DIR".to_string(), static_dir.display().to_string()),
+            ("ALERT_ENCRYPTION_KEY".to_string(), ALERT_KEY.to_string()),
         ]);
         let gateway = Process::spawn("gateway", binary("gateway")?, gateway_addr, env, vec![])?;
 
@@ -326,6 +328,12 @@ impl Deployment {
             env.extend([
                 ("TWITCH_API_URL".to_string(), twitch_api_url.clone()),
                 ("WORKER_ID".to_string(), worker_id(index)),
+                (
+                    "ANALYSIS_URL".to_string(),
+                    format!("http://{analysis_addr}/"),
+                ),
+                ("PUBLIC_URL".to_string(), public_url.clone()),
+                ("ALERT_ENCRYPTION_KEY".to_string(), ALERT_KEY.to_string()),
             ]);
             env.extend(
                 tuning

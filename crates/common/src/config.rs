@@ -180,6 +180,18 @@ impl EnvReader {
         self.raw(name).map(Secret)
     }
 
+    /// A sealing key (32 bytes, base64): the sealer, or a problem naming the variable.
+    pub fn required_sealer(&mut self, name: &str) -> Option<crate::sealing::Sealer> {
+        let key = self.required_secret(name)?;
+        match crate::sealing::Sealer::from_base64_key(key.expose()) {
+            Ok(sealer) => Some(sealer),
+            Err(e) => {
+                self.problem(format!("{name}: {e}"));
+                None
+            }
+        }
+    }
+
     /// `INTERNAL_API_TOKEN`, the secret every internal API checks: one rule for every
     /// service. Shorter than `MIN_INTERNAL_TOKEN_LEN` is refused — it is the only thing
     /// guarding those APIs.

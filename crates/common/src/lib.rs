@@ -17,3 +17,4 @@ pub mod telemetry;
 pub mod testing;
 pub mod twitch_api;
 pub mod twitch_id;
+pub mod webhooks;

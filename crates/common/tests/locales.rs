@@ -105,6 +105,8 @@ const FAMILIES: &[&str] = &[
     "result-",
     "excluded-",
     "batch-status-",
+    "alert-kind-",
+    "alert-status-",
 ];
 
 #[test]

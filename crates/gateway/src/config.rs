@@ -34,6 +34,8 @@ pub struct Config {
     pub streams_per_user: u32,
     /// The most accounts one moderation batch may act on (docs/moderation.md).
     pub moderation_batch_max: u32,
+    /// Sealing alert webhook URLs as they are saved, and where they may point (docs/live.md).
+    pub alerts: tca_common::webhooks::AlertConfig,
     /// Requests a minute one IP may make to `/auth/*`.
     pub auth_rate_limit: u32,
     /// Take the client's IP from the last `X-Forwarded-For` entry (behind Traefik).
@@ -58,6 +60,7 @@ impl FromEnv for Config {
         let streams_per_session = env.u32_in("SSE_STREAMS_PER_SESSION", 4, 1, 100);
         let streams_per_user = env.u32_in("SSE_STREAMS_PER_USER", 8, 1, 1000);
         let moderation_batch_max = env.u32_in("MODERATION_BATCH_MAX", 5000, 1, 100_000);
+        let alerts = tca_common::webhooks::AlertConfig::read(&mut env);
         let auth_rate_limit = env.u32_in("AUTH_RATE_LIMIT", 30, 1, 10_000);
         let trust_forwarded_for = env.bool_or("TRUST_FORWARDED_FOR", false);
         let static_dir = PathBuf::from(env.string_or("STATIC_DIR", "web/static"));
@@ -77,6 +80,7 @@ impl FromEnv for Config {
                 streams_per_session,
                 streams_per_user,
                 moderation_batch_max,
+                alerts: alerts?,
                 auth_rate_limit,
                 trust_forwarded_for,
                 static_dir,

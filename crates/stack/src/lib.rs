@@ -30,6 +30,17 @@ use tokio_util::sync::CancellationToken;
 
 pub const INTERNAL_TOKEN: &str = "stack-internal-token-0123456789abcdef0123456789";
 pub const SEAL_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+/// Seals alert webhook URLs (gateway and workers share it).
+pub const ALERT_KEY: &str = "YWxlcnRzLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ=";
+
+/// The alert settings of the stack's gateway and workers: the webhook sink is twitch-fake on
+/// 127.0.0.1, so private targets are allowed, as an operator of a lab would allow them.
+pub fn alert_config() -> tca_common::webhooks::AlertConfig {
+    tca_common::webhooks::AlertConfig {
+        sealer: Sealer::from_base64_key(ALERT_KEY).expect("a 32-byte key"),
+        allow_private: true,
+    }
+}
 
 /// How the stack is set up; `Default` suits most tests.
 pub struct Options {
@@ -191,6 +202,7 @@ impl Stack {
             streams_per_session: 4,
             streams_per_user: 8,
             moderation_batch_max: 5000,
+            alerts: alert_config(),
             auth_rate_limit: 1000,
             trust_forwarded_for: false,
             static_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/static"),
@@ -232,7 +244,17 @@ impl Stack {
             DatabaseUrl::parse(&self.database_url).map_err(anyhow::Error::msg)?,
         );
         let pool = db::connect(&config).await?;
-        let context = Context::from_parts(pool.clone(), self.twitch.clone(), self.settings.clone());
+        let context = std::sync::Arc::new(Context {
+            pool: pool.clone(),
+            twitch: self.twitch.clone(),
+            analysis: tca_common::analysis_api::AnalysisClient::new(
+                url::Url::parse(&format!("http://{}/", self.analysis))?,
+                Secret::new(INTERNAL_TOKEN),
+            )?,
+            public_url: url::Url::parse(&self.public_url)?,
+            alerts: alert_config(),
+            settings: self.settings.clone(),
+        });
         let mut runner = self.runner.clone();
         runner.worker_id = format!("{}-{index}", self.runner.worker_id);
         let stop = self.stop.child_token();
@@ -417,6 +439,16 @@ impl Driver {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    pub async fn fake_get(&self, path: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(reqwest::Client::new()
+            .get(format!("{}{path}", self.fake_url))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
     }
 
     pub async fn fake_post(

@@ -48,16 +48,7 @@ impl FromEnv for Config {
         let addr = crate::TwitchApi::listen_addr(&mut env);
         let database = DatabaseConfig::read(&mut env);
         let internal_token = env.internal_token();
-        let sealer =
-            env.required_secret("TOKEN_ENCRYPTION_KEY").and_then(
-                |key| match Sealer::from_base64_key(key.expose()) {
-                    Ok(sealer) => Some(sealer),
-                    Err(e) => {
-                        env.problem(format!("TOKEN_ENCRYPTION_KEY: {e}"));
-                        None
-                    }
-                },
-            );
+        let sealer = env.required_sealer("TOKEN_ENCRYPTION_KEY");
         let client_id = env.required_string("TWITCH_CLIENT_ID");
         let client_secret = env.required_secret("TWITCH_CLIENT_SECRET");
         let auth_url = url_or(&mut env, "TWITCH_AUTH_URL", "https://id.twitch.tv");

@@ -10,6 +10,7 @@ pub mod oauth;
 pub mod rng;
 pub mod scenario;
 pub mod state;
+pub mod webhooks;
 pub mod world;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -229,6 +230,7 @@ impl TwitchFake {
         Router::new()
             .merge(oauth::router(state.clone()))
             .merge(helix::router(state.clone()))
+            .merge(webhooks::router(state.sinks.clone()))
             .merge(control::router(state))
     }
 }

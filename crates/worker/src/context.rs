@@ -1,11 +1,14 @@
-//! What job handlers share: the database, the twitch-api client, and their settings.
+//! What job handlers share: the database, the twitch-api and analysis clients, what alerts
+//! need, and their settings.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::MySqlPool;
+use tca_common::analysis_api::AnalysisClient;
 use tca_common::config::EnvReader;
 use tca_common::twitch_api::TwitchApiClient;
+use tca_common::webhooks::AlertConfig;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -49,18 +52,15 @@ impl Default for Settings {
 pub struct Context {
     pub pool: MySqlPool,
     pub twitch: TwitchApiClient,
+    /// What a capture found, for the alerts.
+    pub analysis: AnalysisClient,
+    /// The gateway's public address: the links in alerts.
+    pub public_url: url::Url,
+    pub alerts: AlertConfig,
     pub settings: Settings,
 }
 
 impl Context {
-    pub fn from_parts(pool: MySqlPool, twitch: TwitchApiClient, settings: Settings) -> Arc<Self> {
-        Arc::new(Self {
-            pool,
-            twitch,
-            settings,
-        })
-    }
-
     pub fn new(pool: MySqlPool, config: &crate::Config) -> anyhow::Result<Arc<Self>> {
         Ok(Arc::new(Self {
             pool,
@@ -68,6 +68,12 @@ impl Context {
                 config.twitch_api_url.clone(),
                 config.internal_token.clone(),
             )?,
+            analysis: AnalysisClient::new(
+                config.analysis_url.clone(),
+                config.internal_token.clone(),
+            )?,
+            public_url: config.public_url.clone(),
+            alerts: config.alerts.clone(),
             settings: config.settings.clone(),
         }))
     }

@@ -25,6 +25,9 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub runner: RunnerConfig,
     pub twitch_api_url: url::Url,
+    pub analysis_url: url::Url,
+    pub public_url: url::Url,
+    pub alerts: tca_common::webhooks::AlertConfig,
     pub internal_token: tca_common::config::Secret,
     pub settings: context::Settings,
 }
@@ -46,6 +49,9 @@ impl FromEnv for Config {
         runner.backoff_base = env.duration_or("JOB_BACKOFF_BASE", runner.backoff_base);
         runner.backoff_max = env.duration_or("JOB_BACKOFF_MAX", runner.backoff_max);
         let twitch_api_url = env.required_url("TWITCH_API_URL");
+        let analysis_url = env.required_url("ANALYSIS_URL");
+        let public_url = env.required_url("PUBLIC_URL");
+        let alerts = tca_common::webhooks::AlertConfig::read(&mut env);
         let internal_token = env.internal_token();
         let settings = context::Settings::read(&mut env);
         if runner.lease < Duration::from_secs(1) {
@@ -61,6 +67,9 @@ impl FromEnv for Config {
                 database: database?,
                 runner,
                 twitch_api_url: twitch_api_url?,
+                analysis_url: analysis_url?,
+                public_url: public_url?,
+                alerts: alerts?,
                 internal_token: internal_token?,
                 settings,
             })

@@ -63,6 +63,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route(&format!("{session}/timeline"), get(timeline::timeline))
         .route(&format!("{session}/raids"), get(raids::raids))
+        .route(
+            &format!("{session}/captures/{{capture_id}}/findings"),
+            get(raids::capture_findings),
+        )
         .route(&format!("{session}/export/{{file}}"), get(export::export))
         .route_layer(middleware::from_fn_with_state(
             state.internal_token.clone(),

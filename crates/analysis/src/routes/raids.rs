@@ -1,24 +1,54 @@
-//! Raids into the session's channels and their forensics (docs/live.md).
+//! Live events (docs/live.md): raids into the session's channels with their forensics, and
+//! what one capture brought (the alerts' input).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::Json;
-use tca_common::analysis_api::response::{Raid, Raids};
+use axum::extract::{Path, State};
+use tca_common::analysis_api::response::{CaptureFindings, CapturedCohort, Raid, Raids};
 
-use super::{ApiResult, Ask};
+use super::{ApiError, ApiResult, AppState, Ask};
 use crate::db;
+use crate::population::{Population, Scored};
+use crate::scoring::ScoringConfig;
 
-pub async fn raids(ask: Ask) -> ApiResult<Json<Raids>> {
-    let p = ask.prepare().await?;
-    let pool = &ask.state.pool;
-    let config = &ask.state.scoring;
-    let index: HashMap<u64, usize> = p
-        .population
+/// Newcomers to the session as the raids and alerts count them.
+#[derive(Debug, Default)]
+struct Newcomers {
+    young: u64,
+    in_bot_cohort: u64,
+    flagged: u64,
+}
+
+impl Newcomers {
+    fn count<'a>(accounts: impl Iterator<Item = &'a Scored>, config: &ScoringConfig) -> Self {
+        let mut counts = Self::default();
+        for a in accounts {
+            if let Some(created) = a.row.twitch_created_at {
+                counts.young +=
+                    u64::from((a.row.first_seen_at - created).num_days() < config.young_days);
+            }
+            counts.in_bot_cohort += u64::from(a.cohort.as_ref().is_some_and(|c| c.strength > 0));
+            counts.flagged += u64::from(a.flagged(config.flag_threshold));
+        }
+        counts
+    }
+}
+
+/// The population's accounts by account id.
+fn index(population: &Population) -> HashMap<u64, usize> {
+    population
         .accounts
         .iter()
         .enumerate()
         .map(|(i, a)| (a.row.account_id, i))
-        .collect();
+        .collect()
+}
+
+pub async fn raids(ask: Ask) -> ApiResult<Json<Raids>> {
+    let p = ask.prepare().await?;
+    let pool = &ask.state.pool;
+    let index = index(&p.population);
     let mut raids = Vec::new();
     for row in db::raids(pool, ask.session_id).await? {
         let after =
@@ -28,15 +58,13 @@ pub async fn raids(ask: Ask) -> ApiResult<Json<Raids>> {
             Some((capture, newcomers)) => (Some(capture), newcomers),
             None => (None, Vec::new()),
         };
-        let (mut young, mut in_bot_cohort, mut flagged) = (0, 0, 0);
-        for account in newcomers.iter().filter_map(|id| index.get(id)) {
-            let a = &p.population.accounts[*account];
-            if let Some(created) = a.row.twitch_created_at {
-                young += u64::from((a.row.first_seen_at - created).num_days() < config.young_days);
-            }
-            in_bot_cohort += u64::from(a.cohort.as_ref().is_some_and(|c| c.strength > 0));
-            flagged += u64::from(a.flagged(config.flag_threshold));
-        }
+        let counts = Newcomers::count(
+            newcomers
+                .iter()
+                .filter_map(|id| index.get(id))
+                .map(|i| &p.population.accounts[*i]),
+            &ask.state.scoring,
+        );
         raids.push(Raid {
             raided_at: row.raided_at,
             broadcaster_login: row.broadcaster_login,
@@ -45,10 +73,63 @@ pub async fn raids(ask: Ask) -> ApiResult<Json<Raids>> {
             viewers: row.viewers,
             capture_id,
             newcomers: newcomers.len() as u64,
-            young,
-            in_bot_cohort,
-            flagged,
+            young: counts.young,
+            in_bot_cohort: counts.in_bot_cohort,
+            flagged: counts.flagged,
         });
     }
     Ok(Json(Raids { raids }))
+}
+
+/// `captures/{capture_id}/findings`: the capture's newcomers, the young ones, and the bot
+/// cohorts it saw members of.
+pub async fn capture_findings(
+    State(state): State<AppState>,
+    Path((session_id, raw_id)): Path<(u64, String)>,
+) -> ApiResult<Json<CaptureFindings>> {
+    let capture_id: u64 = raw_id
+        .parse()
+        .map_err(|_| ApiError::bad(format!("'{raw_id}' is not a capture id")))?;
+    let ask = Ask::new(state, session_id, None);
+    let p = ask.prepare().await?;
+    let seen = db::capture_newcomers(&ask.state.pool, session_id, capture_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such finished capture in this session"))?;
+    let index = index(&p.population);
+    let newcomers = Newcomers::count(
+        seen.newcomers
+            .iter()
+            .filter_map(|id| index.get(id))
+            .map(|i| &p.population.accounts[*i]),
+        &ask.state.scoring,
+    );
+    let in_capture: HashSet<u64> = seen.chatters.iter().copied().collect();
+    let mut cohorts: Vec<CapturedCohort> = p
+        .population
+        .cohorts
+        .iter()
+        .filter(|c| c.strength > 0)
+        .filter_map(|c| {
+            let present = c.members.iter().filter(|m| in_capture.contains(m)).count() as u64;
+            (present > 0).then(|| CapturedCohort {
+                cohort_id: c.cohort_id,
+                strength: c.strength,
+                size: c.members.len() as u64,
+                in_capture: present,
+                first_created: c.first_created,
+                last_created: c.last_created,
+                members: c.members.clone(),
+            })
+        })
+        .collect();
+    cohorts.sort_by(|a, b| b.size.cmp(&a.size).then(a.cohort_id.cmp(&b.cohort_id)));
+    Ok(Json(CaptureFindings {
+        capture_id,
+        broadcaster_login: seen.broadcaster_login,
+        captured_at: seen.started_at,
+        chatters: seen.chatters.len() as u64,
+        newcomers: seen.newcomers.len() as u64,
+        young: newcomers.young,
+        cohorts,
+    }))
 }

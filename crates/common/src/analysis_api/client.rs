@@ -10,8 +10,8 @@ use url::Url;
 
 use super::request::{AccountsQuery, AnalysisFilter, query_string};
 use super::response::{
-    AccountDetail, AccountList, CohortDetail, CohortList, ErrorBody, Hours, Raids, Renames,
-    Summary, TopDays,
+    AccountDetail, AccountList, CaptureFindings, CohortDetail, CohortList, ErrorBody, Hours, Raids,
+    Renames, Summary, TopDays,
 };
 use crate::config::Secret;
 use crate::twitch_id::TwitchId;
@@ -197,6 +197,15 @@ impl AnalysisClient {
     /// The session's raids and what came with each (docs/live.md).
     pub async fn raids(&self, session_id: u64) -> Result<Raids, AnalysisError> {
         self.get_json(session_id, "raids", "").await
+    }
+
+    pub async fn capture_findings(
+        &self,
+        session_id: u64,
+        capture_id: u64,
+    ) -> Result<CaptureFindings, AnalysisError> {
+        self.get_json(session_id, &format!("captures/{capture_id}/findings"), "")
+            .await
     }
 
     pub async fn cohort_accounts(

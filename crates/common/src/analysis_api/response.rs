@@ -318,3 +318,33 @@ pub struct Raid {
 pub struct Raids {
     pub raids: Vec<Raid>,
 }
+
+/// `captures/{capture_id}/findings`: what one finished capture brought (the alerts' input,
+/// docs/live.md): its newcomers to the session, the young ones among them, and every bot
+/// cohort with a member in the capture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaptureFindings {
+    pub capture_id: u64,
+    pub broadcaster_login: String,
+    pub captured_at: DateTime<Utc>,
+    pub chatters: u64,
+    pub newcomers: u64,
+    /// Newcomers created less than the scoring's young-account age before they were seen.
+    pub young: u64,
+    /// Bot cohorts with a member in the capture, largest first.
+    pub cohorts: Vec<CapturedCohort>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapturedCohort {
+    pub cohort_id: u64,
+    pub strength: u32,
+    /// Members in the whole session.
+    pub size: u64,
+    /// Members in this capture.
+    pub in_capture: u64,
+    pub first_created: DateTime<Utc>,
+    pub last_created: DateTime<Utc>,
+    /// Every member's account id (the alerts remember whom they told about).
+    pub members: Vec<u64>,
+}

@@ -1,6 +1,7 @@
 //! The database: pool, migrations, readiness, and one module of queries per aggregate.
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod bot_lists;
 pub mod captures;

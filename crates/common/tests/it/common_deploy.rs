@@ -111,6 +111,10 @@ impl Project {
                 "TOKEN_ENCRYPTION_KEY",
                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
             ),
+            (
+                "ALERT_ENCRYPTION_KEY",
+                "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=",
+            ),
         ]
         .into_iter()
         .chain(overrides.iter().copied())
@@ -261,12 +265,13 @@ fn compose_names_the_missing_secrets_and_asks_for_monitorings_only_with_it() {
 
 /// The secrets, and the only services that may see each (mariadb and grafana are images of
 /// others; our services are checked against what their code reads as well).
-const SECRETS: [(&str, &[&str]); 8] = [
+const SECRETS: [(&str, &[&str]); 9] = [
     (
         "INTERNAL_API_TOKEN",
         &["gateway", "twitch-api", "worker", "analysis"],
     ),
     ("TOKEN_ENCRYPTION_KEY", &["twitch-api"]),
+    ("ALERT_ENCRYPTION_KEY", &["gateway", "worker"]),
     ("TWITCH_CLIENT_SECRET", &["twitch-api"]),
     ("EVENTSUB_SECRET", &["twitch-api"]),
     ("MARIADB_PASSWORD", &["mariadb"]),
@@ -291,6 +296,10 @@ fn read_by(service: &str) -> BTreeSet<String> {
             ]
             .map(String::from),
         );
+    }
+    if service == "gateway" || service == "worker" {
+        // `tca_common::webhooks::AlertConfig`: sealing and checking alert webhooks.
+        read.extend(["ALERT_ENCRYPTION_KEY", "ALERT_ALLOW_PRIVATE_TARGETS"].map(String::from));
     }
     read
 }

@@ -19,6 +19,7 @@ const READERS: &[&str] = &[
     "duration_or",
     "required_url",
     "required_database_url",
+    "required_sealer",
 ];
 
 pub fn rust_sources(dir: &Path, found: &mut Vec<PathBuf>) {

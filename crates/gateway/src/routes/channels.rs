@@ -51,6 +51,8 @@ pub struct ChannelRow {
     pub auto_stopped_reason: Option<String>,
     /// Twitch pushes this channel's live and offline (EventSub); otherwise it is polled.
     pub live_updates: bool,
+    /// The user's alert webhooks for this channel.
+    pub alerts: i64,
 }
 
 pub struct LastCapture {
@@ -108,6 +110,10 @@ async fn list_channels(State(state): State<AppState>, user: CurrentUser) -> AppR
             .await?
             .into_iter()
             .collect();
+    let alerts: HashMap<String, i64> = tca_common::db::alerts::counts_of_user(&state.pool, user.id)
+        .await?
+        .into_iter()
+        .collect();
     let rows = channels
         .iter()
         .map(|c| {
@@ -132,6 +138,7 @@ async fn list_channels(State(state): State<AppState>, user: CurrentUser) -> AppR
                 auto_interval: auto.map_or(5, |a| a.auto_capture_interval_min),
                 auto_only_live: auto.is_none_or(|a| a.auto_capture_only_live),
                 live_updates: live_updates.contains(&c.broadcaster_id),
+                alerts: alerts.get(&c.broadcaster_id).copied().unwrap_or(0),
                 auto_stopped_reason: auto
                     .and_then(|a| a.auto_capture_stopped_reason.as_deref())
                     .map(stored_text),
@@ -148,7 +155,7 @@ async fn list_channels(State(state): State<AppState>, user: CurrentUser) -> AppR
 
 /// The channel, if the user may capture it: checked with Twitch (through twitch-api), never
 /// taken from the form.
-async fn allowed_channel(
+pub(crate) async fn allowed_channel(
     state: &AppState,
     user: &CurrentUser,
     broadcaster_id: &str,

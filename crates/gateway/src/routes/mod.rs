@@ -1,6 +1,7 @@
 //! The gateway's routes; each module owns its `router()`.
 
 pub mod activity;
+pub mod alerts;
 pub mod analysis;
 pub mod auth;
 pub mod channels;
@@ -24,6 +25,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(auth::router())
         .merge(channels::router())
+        .merge(alerts::router())
         .merge(sessions::router())
         .merge(analysis::router())
         .merge(activity::router())

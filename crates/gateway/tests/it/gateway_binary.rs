@@ -20,6 +20,10 @@ async fn binary_serves_ops_endpoints_and_exits_zero_on_sigterm(pool: MySqlPool) 
                 "INTERNAL_API_TOKEN",
                 "test-internal-token-0123456789abcdef0123456789",
             ),
+            (
+                "ALERT_ENCRYPTION_KEY",
+                "YWxlcnRzLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ=",
+            ),
         ],
     )
     .await;
@@ -42,6 +46,7 @@ fn binary_without_its_required_variables_exits_non_zero_naming_each() {
             "TWITCH_API_URL is missing",
             "ANALYSIS_URL is missing",
             "INTERNAL_API_TOKEN is missing",
+            "ALERT_ENCRYPTION_KEY is missing",
         ],
     );
 }

@@ -4,6 +4,7 @@
 //! Module names are prefixed with the crate: `#[sqlx::test]` names each test database after
 //! the test's module path, and every crate's test binary is called `it`.
 
+mod stack_alerts;
 mod stack_analysis;
 mod stack_auto_capture;
 mod stack_browser;

@@ -274,7 +274,21 @@ async fn every_page_of_a_french_moderator_is_in_french(pool: MySqlPool) {
         .await;
     assert_eq!(previewed.status(), StatusCode::SEE_OTHER);
     let batch_path = location(&previewed);
+    let hooked = web
+        .post(
+            "/channels/900000001/alerts",
+            &[
+                ("csrf", csrf.as_str()),
+                ("kind", "json"),
+                ("url", &stack.fake.url("/hooks/salon")),
+                ("min_cohort", "20"),
+                ("young_share_pct", "50"),
+            ],
+        )
+        .await;
+    assert_eq!(hooked.status(), StatusCode::SEE_OTHER);
     let pages = [
+        (location(&hooked), StatusCode::OK),
         ("/marks".to_string(), StatusCode::OK),
         (
             "/marks?q=surveiller&label=watch".to_string(),

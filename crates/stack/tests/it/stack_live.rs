@@ -264,6 +264,20 @@ async fn a_raid_is_marked_and_its_forensics_count_what_came_with_it(pool: MySqlP
         subs.len() == 4 && subs.iter().all(|s| s["status"] == "enabled")
     })
     .await;
+    // A Discord webhook for the channel (the fake's sink): told of new cohorts of 20 or more.
+    let added = web
+        .post(
+            &format!("/channels/{WATCHED_ID}/alerts"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("kind", "discord"),
+                ("url", &stack.fake.url("/api/webhooks/77/raid-token")),
+                ("min_cohort", "20"),
+                ("young_share_pct", "50"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
 
     let raid: Value = stack
         .fake_post("/_fake/channels/watched/raid", json!({"from": "raider"}))
@@ -329,4 +343,51 @@ async fn a_raid_is_marked_and_its_forensics_count_what_came_with_it(pool: MySqlP
         page.contains(r#"<tr data-from="raider">"#),
         "the raid is listed"
     );
+
+    // The alert: exactly one, naming the farm's cohort of 250, linking to the dashboard.
+    let received = || async {
+        let sink: Value = stack.fake_get("/_fake/webhooks/77").await.expect("sink");
+        sink["received"].as_array().cloned().unwrap_or_default()
+    };
+    wait_until("the raid's alert", Duration::from_secs(30), || async {
+        !received().await.is_empty()
+    })
+    .await;
+    let alerts = received().await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let embed = &alerts[0]["embeds"][0];
+    let description = embed["description"].as_str().expect("description");
+    assert!(description.contains(" 250 "), "{description}");
+    assert_eq!(
+        embed["url"],
+        format!("{}{session_path}/analysis", stack.public_url)
+    );
+    // Another capture sees the same farm: no second alert for that cohort.
+    web.post(
+        &format!("/channels/{WATCHED_ID}/capture"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    stack
+        .wait_idle("capture_chatters", Duration::from_secs(30))
+        .await
+        .expect("captured");
+    stack
+        .enrich_now(Duration::from_secs(60))
+        .await
+        .expect("enriched");
+    for kind in ["alert_check", "alert_delivery"] {
+        stack
+            .wait_idle(kind, Duration::from_secs(30))
+            .await
+            .expect("alerts settled");
+    }
+    let checks: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'alert_check' AND status = 'succeeded'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("checks");
+    assert!(checks >= 2, "the second capture was checked too: {checks}");
+    assert_eq!(received().await.len(), 1, "one alert per cohort");
 }

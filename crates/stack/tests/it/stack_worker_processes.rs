@@ -39,6 +39,15 @@ fn spawn_worker(stack: &Stack, id: &str) -> ChildService {
             format!("http://{}/", stack.twitch_api),
         ),
         ("INTERNAL_API_TOKEN".to_string(), INTERNAL_TOKEN.to_string()),
+        (
+            "ANALYSIS_URL".to_string(),
+            format!("http://{}/", stack.analysis),
+        ),
+        ("PUBLIC_URL".to_string(), stack.public_url.clone()),
+        (
+            "ALERT_ENCRYPTION_KEY".to_string(),
+            tca_stack::ALERT_KEY.to_string(),
+        ),
         ("LOG_FORMAT".to_string(), "json".to_string()),
     ]);
     ChildService::spawn(worker_binary().to_str().expect("path"), addr, &env)

@@ -162,6 +162,8 @@ pub struct State {
     pub points_per_minute: u32,
     /// Delivers EventSub messages to callbacks (`crate::eventsub`).
     pub http: reqwest::Client,
+    /// Where alerts are sent in tests and the demo (`crate::webhooks`).
+    pub sinks: Arc<crate::webhooks::Sinks>,
     inner: Mutex<Inner>,
 }
 
@@ -215,6 +217,7 @@ impl State {
             scenario,
             points_per_minute,
             http,
+            sinks: Arc::default(),
             inner: Mutex::new(inner),
         }
     }

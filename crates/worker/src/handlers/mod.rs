@@ -1,5 +1,6 @@
 //! The job kinds this worker runs.
 
+pub mod alerts;
 pub mod auto_capture;
 pub mod capture;
 pub mod enrich;
@@ -52,6 +53,14 @@ pub fn registry(ctx: Arc<Context>) -> Registry {
         .register(
             tca_common::db::jobs::JobKind::EventSubReconcile.as_str(),
             with(|ctx, job| Box::pin(eventsub::reconcile(ctx, job))),
+        )
+        .register(
+            alerts::CHECK_KIND,
+            with(|ctx, job| Box::pin(alerts::check(ctx, job))),
+        )
+        .register(
+            alerts::DELIVERY_KIND,
+            with(|ctx, job| Box::pin(alerts::deliver(ctx, job))),
         )
         .register(
             trust_bots::KIND,

@@ -16,6 +16,12 @@ fn worker_env(database_url: &str, addr: std::net::SocketAddr, id: &str) -> HashM
         ("WORKER_ADDR".into(), addr.to_string()),
         // No job here talks to twitch-api; housekeeping's token check just logs that it failed.
         ("TWITCH_API_URL".into(), "http://127.0.0.1:1/".into()),
+        ("ANALYSIS_URL".into(), "http://127.0.0.1:1/".into()),
+        ("PUBLIC_URL".into(), "http://localhost:8080".into()),
+        (
+            "ALERT_ENCRYPTION_KEY".into(),
+            "YWxlcnRzLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ=".into(),
+        ),
         (
             "INTERNAL_API_TOKEN".into(),
             "test-internal-token-0123456789abcdef0123456789".into(),
@@ -96,6 +102,11 @@ fn binary_without_database_url_exits_non_zero_naming_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("DATABASE_URL is missing"), "{stderr}");
     assert!(stderr.contains("TWITCH_API_URL is missing"), "{stderr}");
+    assert!(stderr.contains("ANALYSIS_URL is missing"), "{stderr}");
+    assert!(
+        stderr.contains("ALERT_ENCRYPTION_KEY is missing"),
+        "{stderr}"
+    );
     assert!(stderr.contains("INTERNAL_API_TOKEN is missing"), "{stderr}");
     assert!(
         stderr.contains("WORKER_CONCURRENCY is not a whole number: 'lots'"),

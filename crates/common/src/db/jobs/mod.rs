@@ -70,10 +70,14 @@ pub enum JobKind {
     /// Makes Twitch's EventSub subscriptions what the auto-captured channels need
     /// (`eventsub::reconcile_job`): every ten minutes, and at once after a change.
     EventSubReconcile,
+    /// What a capture of a live channel found, checked against its webhooks (`alerts`).
+    AlertCheck,
+    /// One alert sent to one webhook (`alerts`), retried with backoff.
+    AlertDelivery,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::CaptureChatters,
         Self::EnrichAccounts,
         Self::AutoCapture,
@@ -83,6 +87,8 @@ impl JobKind {
         Self::TrustCommonBots,
         Self::EventSubEvent,
         Self::EventSubReconcile,
+        Self::AlertCheck,
+        Self::AlertDelivery,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -96,6 +102,8 @@ impl JobKind {
             Self::TrustCommonBots => "trust_common_bots",
             Self::EventSubEvent => "eventsub_event",
             Self::EventSubReconcile => "eventsub_reconcile",
+            Self::AlertCheck => "alert_check",
+            Self::AlertDelivery => "alert_delivery",
         }
     }
 }

@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::MySqlPool;
+use tca_common::db::alerts;
 use tca_common::db::captures::{self, CaptureStatus, CaptureToRun, Listing};
-use tca_common::db::jobs::QueueError;
+use tca_common::db::jobs::{self, QueueError};
 use tca_common::db::presence::{self, Sighting};
 
 use super::fetch::{BATCH, Fetched};
@@ -44,11 +45,25 @@ pub(super) async fn store_capture(
     captures::mark_done(&mut tx, capture, &listing, captured_at, now).await?;
     captures::kick_enrichment(&mut *tx, now)
         .await
-        .map_err(|e| match e {
-            QueueError::Db(e) => e,
-            other => sqlx::Error::Protocol(other.to_string()),
-        })?;
+        .map_err(queue_error)?;
+    // A live channel's capture is checked for alerts once its accounts are enriched
+    // (docs/live.md); queued here so that a stored capture is never left unchecked.
+    if live.is_some()
+        && alerts::any_for_session_channel(&mut *tx, capture.session_channel_id).await?
+    {
+        let job = alerts::check_job(capture.id, now).map_err(queue_error)?;
+        jobs::enqueue(&mut *tx, &job, now)
+            .await
+            .map_err(queue_error)?;
+    }
     tx.commit().await?;
     metrics::counter!("captures_total", "outcome" => "done").increment(1);
     Ok(Some(new_in_session))
+}
+
+fn queue_error(e: QueueError) -> sqlx::Error {
+    match e {
+        QueueError::Db(e) => e,
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
 }
