@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use rand::RngExt;
 use sqlx::MySqlPool;
-use tca_common::db::jobs::{self, ClaimedJob, JobStatus, Lease};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tca_common::db::jobs::{self, ClaimedJob, JobId, JobStatus, Lease};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -141,14 +141,22 @@ impl Runner {
         let kinds = self.registry.kinds();
         let mut tasks = JoinSet::new();
         let mut claim_errors = 0u32;
+        // Jobs that succeeded hand their lease here; the next claim records them in its own
+        // transaction (`complete_and_claim`): one commit per finished job and next claim.
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Lease>();
+        let mut pending: Vec<Lease> = Vec::new();
         loop {
             while tasks.try_join_next().is_some() {}
             let Some(mut permits) = self.free_slots(&slots, shutdown).await else {
                 break;
             };
-            let claimed = match jobs::claim_batch(
+            while let Ok(lease) = done_rx.try_recv() {
+                pending.push(lease);
+            }
+            let claimed = match jobs::complete_and_claim(
                 &self.pool,
                 &self.config.worker_id,
+                &pending,
                 &kinds,
                 permits.len() as u32,
                 self.config.lease,
@@ -156,13 +164,16 @@ impl Runner {
             )
             .await
             {
-                Ok(claimed) => {
+                Ok((completed, claimed)) => {
                     claim_errors = 0;
+                    note_lost_completions(&pending, &completed);
+                    pending.clear();
                     claimed
                 }
                 Err(e) => {
                     // The database may be restarting: back off, keep trying, lose nothing
-                    // (claimed-but-unrecorded rows come back through their lease).
+                    // (claimed-but-unrecorded rows come back through their lease; the
+                    // completions wait in `pending` for the next try).
                     claim_errors = claim_errors.saturating_add(1);
                     let pause = jobs::backoff_delay(
                         claim_errors,
@@ -188,15 +199,27 @@ impl Runner {
                     job,
                     permit,
                     abort_jobs.clone(),
+                    done_tx.clone(),
                 ));
             }
             drop(permits);
             if !got_full_batch {
-                // Fewer ready jobs than free slots: the queue is drained for now. A slot
-                // freeing up while we wait is not a reason to claim again early.
-                sleep_or_shutdown(self.jittered_poll(), shutdown).await;
+                // Fewer ready jobs than free slots: the queue is drained for now. Wait for the
+                // poll interval, or until a job finishes: its completion is recorded at once
+                // (with a claim, which may find new work).
+                tokio::select! {
+                    () = shutdown.cancelled() => {},
+                    () = tokio::time::sleep(self.jittered_poll()) => {},
+                    Some(lease) = done_rx.recv() => pending.push(lease),
+                }
             }
         }
+        // From here on, jobs that succeed record their completion themselves.
+        done_rx.close();
+        while let Ok(lease) = done_rx.try_recv() {
+            pending.push(lease);
+        }
+        record_completions(&self.pool, &self.config.worker_id, &pending).await;
         tasks
     }
 
@@ -245,6 +268,7 @@ async fn run_job(
     job: ClaimedJob,
     permit: OwnedSemaphorePermit,
     abort: CancellationToken,
+    done: mpsc::UnboundedSender<Lease>,
 ) {
     let _permit = permit;
     metrics::gauge!("worker_jobs_in_flight").increment(1.0);
@@ -282,7 +306,7 @@ async fn run_job(
     let elapsed = started.elapsed();
     let outcome = {
         let _entered = span.enter();
-        record_ending(&pool, &config, &job, &lease, ending).await
+        record_ending(&pool, &config, &job, &lease, ending, &done).await
     };
     metrics::counter!("jobs_finished_total", "kind" => kind.clone(), "outcome" => outcome)
         .increment(1);
@@ -297,6 +321,7 @@ async fn record_ending(
     job: &ClaimedJob,
     lease: &Lease,
     ending: Ending,
+    done: &mpsc::UnboundedSender<Lease>,
 ) -> &'static str {
     let (label, write) = match ending {
         Ending::LeaseLost => {
@@ -310,7 +335,14 @@ async fn record_ending(
                 "worker shut down before the job finished".into(),
             ),
         ),
-        Ending::Handler(Ok(Done::Finished)) => ("succeeded", Write::Complete),
+        Ending::Handler(Ok(Done::Finished)) => {
+            // Recorded by the claim loop's next claim; once it has stopped, here.
+            if done.send(lease.clone()).is_ok() {
+                tracing::debug!("job succeeded; completion handed to the claim loop");
+                return "succeeded";
+            }
+            ("succeeded", Write::Complete)
+        }
         Ending::Handler(Ok(Done::Again { at, reason })) => {
             tracing::debug!(%at, %reason, "job runs again later");
             ("rescheduled", Write::Defer(at, reason))
@@ -399,6 +431,44 @@ async fn write_with_retries(pool: &MySqlPool, lease: &Lease, write: &Write) -> O
     }
     tracing::error!("could not record the job outcome; its lease will expire and it will re-run");
     None
+}
+
+/// Logs completions whose lease was lost before they were recorded (another worker owns the
+/// job now and will record its own outcome).
+fn note_lost_completions(handed: &[Lease], recorded: &[JobId]) {
+    if handed.len() != recorded.len() {
+        for lease in handed.iter().filter(|l| !recorded.contains(&l.id)) {
+            tracing::warn!(job = %lease.id, "lease lost before the completion was recorded");
+        }
+    }
+}
+
+/// Records completions left when the claim loop stops, through short database outages. If
+/// they never land, their leases expire and the jobs run again (handlers are idempotent).
+async fn record_completions(pool: &MySqlPool, worker: &str, leases: &[Lease]) {
+    if leases.is_empty() {
+        return;
+    }
+    let mut delay = Duration::from_millis(100);
+    for attempt in 1..=6 {
+        match jobs::complete_and_claim(pool, worker, leases, &[], 0, Duration::ZERO, Utc::now())
+            .await
+        {
+            Ok((completed, _)) => {
+                note_lost_completions(leases, &completed);
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, "recording completions failed");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+    tracing::error!(
+        jobs = leases.len(),
+        "could not record completions; their leases will expire and they will re-run"
+    );
 }
 
 /// Extends the lease every third of its length; cancels `lost` when the job is no longer ours.

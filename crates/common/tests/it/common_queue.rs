@@ -535,3 +535,109 @@ async fn claim_plan_reads_the_claim_index_in_order_without_filesort(pool: MySqlP
     );
     assert!(!extra.contains("temporary"), "{extra}");
 }
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn completing_and_claiming_in_one_transaction_runs_every_job_exactly_once(
+    pool_options: MySqlPoolOptions,
+    connect: MySqlConnectOptions,
+) {
+    let pool = pool_options
+        .max_connections(16)
+        .connect_with(connect)
+        .await
+        .expect("pool");
+    const JOBS: usize = 3000;
+    let now = t0();
+    let batch: Vec<NewJob> = (0..JOBS).map(|_| noop(now)).collect();
+    let mut conn = pool.acquire().await.expect("conn");
+    jobs::enqueue_batch(&mut conn, &batch, now)
+        .await
+        .expect("batch");
+    drop(conn);
+
+    let executed = Arc::new(Mutex::new(Vec::<JobId>::new()));
+    let recorded = Arc::new(Mutex::new(Vec::<JobId>::new()));
+    let mut claimers = Vec::new();
+    // Batches of 1 (B1's path) and of 7 (B1b's), four claimers each.
+    for (n, batch) in [(0, 1), (1, 1), (2, 7), (3, 7)] {
+        let (pool, executed, recorded) = (pool.clone(), executed.clone(), recorded.clone());
+        claimers.push(tokio::spawn(async move {
+            let worker = format!("claimer-{n}");
+            let mut done = Vec::new();
+            loop {
+                let (completed, claimed) =
+                    jobs::complete_and_claim(&pool, &worker, &done, &["noop"], batch, LEASE, now)
+                        .await
+                        .expect("complete and claim");
+                assert_eq!(completed.len(), done.len(), "every lease held");
+                recorded.lock().await.extend(completed);
+                if claimed.is_empty() {
+                    return;
+                }
+                for job in &claimed {
+                    assert_eq!(job.attempts, 1, "a job was claimed a second time");
+                }
+                executed.lock().await.extend(claimed.iter().map(|j| j.id));
+                done = claimed.iter().map(ClaimedJob::lease).collect();
+            }
+        }));
+    }
+    for claimer in claimers {
+        claimer.await.expect("claimer task");
+    }
+    let executed = executed.lock().await;
+    let distinct: HashSet<_> = executed.iter().collect();
+    assert_eq!(executed.len(), JOBS, "every job executed, none twice");
+    assert_eq!(distinct.len(), JOBS);
+    assert_eq!(
+        recorded.lock().await.len(),
+        JOBS,
+        "every completion recorded"
+    );
+    let succeeded: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'succeeded' AND attempts = 1")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(succeeded, JOBS as i64);
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_set_based_completion_writes_only_the_leases_still_held(pool: MySqlPool) {
+    let now = t0();
+    let kept = enqueue(&pool, noop(now)).await;
+    let lost = enqueue(&pool, noop(now)).await;
+    let claimed = jobs::claim_batch(&pool, "stale", &["noop"], 2, LEASE, now)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 2);
+    // The second job's lease expires and another worker takes it.
+    sqlx::query("UPDATE jobs SET locked_until = ? WHERE id = ?")
+        .bind(now)
+        .bind(lost)
+        .execute(&pool)
+        .await
+        .expect("expire");
+    jobs::reap_expired(&pool, now + secs(1))
+        .await
+        .expect("reap");
+    let owner = claim_one(&pool, "owner", now + secs(2))
+        .await
+        .expect("reclaim");
+    assert_eq!(owner.id, lost);
+
+    let leases: Vec<_> = claimed.iter().map(ClaimedJob::lease).collect();
+    let (completed, _) =
+        jobs::complete_and_claim(&pool, "stale", &leases, &["noop"], 0, LEASE, now + secs(3))
+            .await
+            .expect("complete");
+    assert_eq!(
+        completed,
+        vec![kept],
+        "only the lease still held is recorded"
+    );
+    assert_eq!(job_row(&pool, kept).await.status, JobStatus::Succeeded);
+    let taken = job_row(&pool, lost).await;
+    assert_eq!(taken.status, JobStatus::Running);
+    assert_eq!(taken.locked_by.as_deref(), Some("owner"));
+}

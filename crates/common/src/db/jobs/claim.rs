@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use sqlx::{MySql, MySqlPool, QueryBuilder};
+use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
 use super::{JobId, MAX_CLAIM_BATCH, QueueError};
 use crate::db::begin_read_committed;
@@ -68,12 +68,46 @@ pub async fn claim_batch(
     lease: Duration,
     now: DateTime<Utc>,
 ) -> Result<Vec<ClaimedJob>, QueueError> {
+    let (_, claimed) = complete_and_claim(pool, worker, &[], kinds, limit, lease, now).await?;
+    Ok(claimed)
+}
+
+/// Records the jobs of `done` succeeded and claims the next ones, in **one** transaction: a
+/// worker that finished jobs pays one commit for both (docs/queue.md). The completions are
+/// fenced like [`super::complete`] (a lease lost meanwhile writes nothing); the claim is
+/// [`claim_batch`]'s. Returns the ids whose completion was recorded, and the claimed jobs.
+pub async fn complete_and_claim(
+    pool: &MySqlPool,
+    worker: &str,
+    done: &[Lease],
+    kinds: &[&str],
+    limit: u32,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> Result<(Vec<JobId>, Vec<ClaimedJob>), QueueError> {
+    if done.is_empty() && (kinds.is_empty() || limit == 0) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let mut tx = begin_read_committed(pool).await?;
+    let completed = super::outcome::complete_many(&mut tx, done, now).await?;
+    let claimed = claim_in(&mut tx, worker, kinds, limit, lease, now).await?;
+    tx.commit().await?;
+    Ok((completed, claimed))
+}
+
+/// The claim itself, in the caller's transaction.
+async fn claim_in(
+    conn: &mut MySqlConnection,
+    worker: &str,
+    kinds: &[&str],
+    limit: u32,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<ClaimedJob>, QueueError> {
     if kinds.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
     let limit = limit.min(MAX_CLAIM_BATCH);
-    let mut tx = begin_read_committed(pool).await?;
-
     let mut select = QueryBuilder::<MySql>::new(
         "SELECT id, kind, payload, attempts + 1 AS attempts, max_attempts, priority, run_at, \
          created_at FROM jobs WHERE status = 'queued' AND run_at <= ",
@@ -87,9 +121,8 @@ pub async fn claim_batch(
         .push(") ORDER BY priority DESC, run_at, id LIMIT ")
         .push_bind(limit)
         .push(" FOR UPDATE SKIP LOCKED");
-    let mut jobs: Vec<ClaimedJob> = select.build_query_as().fetch_all(&mut *tx).await?;
+    let mut jobs: Vec<ClaimedJob> = select.build_query_as().fetch_all(&mut *conn).await?;
     if jobs.is_empty() {
-        tx.commit().await?;
         return Ok(jobs);
     }
 
@@ -108,8 +141,7 @@ pub async fn claim_batch(
         separated.push_bind(job.id);
     }
     update.push(")");
-    update.build().execute(&mut *tx).await?;
-    tx.commit().await?;
+    update.build().execute(&mut *conn).await?;
 
     for job in &mut jobs {
         job.locked_by = worker.to_string();

@@ -23,11 +23,11 @@ mod outcome;
 #[cfg(test)]
 mod tests;
 
-pub use claim::{ClaimedJob, Lease, claim_batch};
+pub use claim::{ClaimedJob, Lease, claim_batch, complete_and_claim};
 pub use maintenance::{QueueStats, prune_finished, stats};
 pub use outcome::{
-    Reaped, backoff_delay, complete, defer, finish_unsuccessfully, heartbeat, reap_expired,
-    reschedule_running, retry_later,
+    Reaped, backoff_delay, complete, complete_many, defer, finish_unsuccessfully, heartbeat,
+    reap_expired, reschedule_running, retry_later,
 };
 
 use std::fmt;

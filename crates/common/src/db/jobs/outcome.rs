@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::mysql::MySqlQueryResult;
-use sqlx::{Executor, MySql, MySqlPool};
+use sqlx::{Executor, MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
 use super::claim::{Lease, lease_end};
-use super::{JobStatus, MAX_ERROR_LEN};
+use super::{JobId, JobStatus, MAX_ERROR_LEN};
 use crate::db::begin_read_committed;
 
 /// Fenced update: applies only while `lease` still owns the job.
@@ -96,6 +96,56 @@ pub async fn complete(
         lease,
     )
     .await
+}
+
+/// Marks the jobs of every lease succeeded in one statement, each fenced like [`complete`];
+/// the ids whose lease still held (the others were taken back and are left alone).
+pub async fn complete_many(
+    conn: &mut MySqlConnection,
+    leases: &[Lease],
+    now: DateTime<Utc>,
+) -> Result<Vec<JobId>, sqlx::Error> {
+    if leases.is_empty() {
+        return Ok(Vec::new());
+    }
+    // `id IN (…)` lets MariaDB find the rows by primary key; the (id, locked_by, attempts)
+    // triples are the fence of each.
+    let fence = |q: &mut QueryBuilder<MySql>| {
+        q.push(" WHERE id IN (");
+        let mut ids = q.separated(", ");
+        for lease in leases {
+            ids.push_bind(lease.id);
+        }
+        q.push(") AND (id, locked_by, attempts) IN (");
+        let mut triples = q.separated(", ");
+        for lease in leases {
+            triples.push("(");
+            triples.push_bind_unseparated(lease.id);
+            triples.push_unseparated(", ");
+            triples.push_bind_unseparated(lease.worker.clone());
+            triples.push_unseparated(", ");
+            triples.push_bind_unseparated(lease.attempts);
+            triples.push_unseparated(")");
+        }
+        q.push(")");
+    };
+    let mut update = QueryBuilder::<MySql>::new(
+        "UPDATE jobs SET status = 'succeeded', locked_until = NULL, last_error = NULL, finished_at = ",
+    );
+    update.push_bind(now).push(", updated_at = ").push_bind(now);
+    fence(&mut update);
+    update.push(" AND status = 'running'");
+    let applied = update.build().execute(&mut *conn).await?.rows_affected();
+    if applied == leases.len() as u64 {
+        return Ok(leases.iter().map(|l| l.id).collect());
+    }
+    // Some leases were lost: which completions landed is what this statement just wrote.
+    let mut select = QueryBuilder::<MySql>::new("SELECT id FROM jobs");
+    fence(&mut select);
+    select
+        .push(" AND status = 'succeeded' AND finished_at = ")
+        .push_bind(now);
+    select.build_query_scalar().fetch_all(&mut *conn).await
 }
 
 /// Puts the job back in the queue for another attempt at `run_at`, keeping the error.
