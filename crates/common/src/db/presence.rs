@@ -2,8 +2,6 @@
 //! aggregates kept in the capture's transaction so analysis never scans capture rows —
 //! `session_accounts` (per session) and `session_channel_accounts` (per channel of a session).
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
@@ -18,99 +16,82 @@ pub struct Sighting {
     pub offline: bool,
 }
 
-/// Records one batch of a capture's accounts (sorted, distinct) in the caller's transaction:
-/// the capture's rows and both presence aggregates. Returns how many of them were new to
-/// the session.
-pub async fn record_batch(
+/// Capture rows per multi-row INSERT (2 placeholders a row, far below 65,535).
+const CAPTURE_ROWS_PER_STATEMENT: usize = 5000;
+
+/// Records a capture's accounts (sorted, distinct: a stable lock order for the aggregates'
+/// rows) in the caller's transaction: the capture's rows,
+/// then both presence aggregates each in **one** set-based statement read from those rows
+/// (docs/worker.md; tca-bench B3). Returns how many accounts were new to the session.
+pub async fn record_capture(
     conn: &mut MySqlConnection,
     sighting: &Sighting,
-    batch: &[u64],
+    ids: &[u64],
 ) -> Result<u64, sqlx::Error> {
-    if batch.is_empty() {
+    if ids.is_empty() {
         return Ok(0);
     }
-    let in_session = existing(
-        conn,
-        "SELECT account_id FROM session_accounts WHERE session_id = ",
-        sighting.session_id,
-        batch,
+    debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted and distinct");
+    for chunk in ids.chunks(CAPTURE_ROWS_PER_STATEMENT) {
+        let mut q =
+            QueryBuilder::<MySql>::new("INSERT INTO capture_chatters (capture_id, account_id) ");
+        q.push_values(chunk, |mut row, id| {
+            row.push_bind(sighting.capture_id).push_bind(*id);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    let new_in_session: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM capture_chatters cc LEFT JOIN session_accounts sa \
+         ON sa.session_id = ? AND sa.account_id = cc.account_id \
+         WHERE cc.capture_id = ? AND sa.account_id IS NULL",
     )
-    .await?;
-    let in_channel = existing(
-        conn,
-        "SELECT account_id FROM session_channel_accounts WHERE session_channel_id = ",
-        sighting.session_channel_id,
-        batch,
-    )
+    .bind(sighting.session_id)
+    .bind(sighting.capture_id)
+    .fetch_one(&mut *conn)
     .await?;
     let offline = u32::from(sighting.offline);
-
-    let mut q =
-        QueryBuilder::<MySql>::new("INSERT INTO capture_chatters (capture_id, account_id) ");
-    q.push_values(batch, |mut row, id| {
-        row.push_bind(sighting.capture_id).push_bind(*id);
-    });
-    q.build().execute(&mut *conn).await?;
-
-    let mut q = QueryBuilder::<MySql>::new(
-        "INSERT INTO session_channel_accounts (session_channel_id, account_id, session_id, first_seen_at, \
-         last_seen_at, captures_seen, captures_seen_offline) ",
-    );
-    q.push_values(batch, |mut row, id| {
-        row.push_bind(sighting.session_channel_id)
-            .push_bind(*id)
-            .push_bind(sighting.session_id)
-            .push_bind(sighting.captured_at)
-            .push_bind(sighting.captured_at)
-            .push_bind(1u32)
-            .push_bind(offline);
-    });
-    q.push(
-        " ON DUPLICATE KEY UPDATE last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at)), \
-         captures_seen = captures_seen + 1, \
-         captures_seen_offline = captures_seen_offline + VALUES(captures_seen_offline)",
-    );
-    q.build().execute(&mut *conn).await?;
-
-    let mut q = QueryBuilder::<MySql>::new(
+    // The session's aggregate first: an account counts one more channel when this channel's
+    // aggregate does not have it yet — which the next statement changes.
+    sqlx::query(
         "INSERT INTO session_accounts (session_id, account_id, first_seen_at, last_seen_at, captures_seen, \
-         captures_seen_offline, channels_seen) ",
-    );
-    q.push_values(batch, |mut row, id| {
-        row.push_bind(sighting.session_id)
-            .push_bind(*id)
-            .push_bind(sighting.captured_at)
-            .push_bind(sighting.captured_at)
-            .push_bind(1u32)
-            .push_bind(offline)
-            .push_bind(u16::from(!in_channel.contains(id)));
-    });
-    q.push(
-        " ON DUPLICATE KEY UPDATE last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at)), \
-         captures_seen = captures_seen + 1, \
-         captures_seen_offline = captures_seen_offline + VALUES(captures_seen_offline), \
-         channels_seen = channels_seen + VALUES(channels_seen)",
-    );
-    q.build().execute(&mut *conn).await?;
-    Ok((batch.len() - in_session.len()) as u64)
-}
-
-/// Which of `ids` already have a row under `key` (a session or a session channel).
-async fn existing(
-    conn: &mut MySqlConnection,
-    select_where_key_eq: &'static str,
-    key: u64,
-    ids: &[u64],
-) -> Result<HashSet<u64>, sqlx::Error> {
-    let mut q = QueryBuilder::<MySql>::new(select_where_key_eq);
-    q.push_bind(key).push(" AND account_id IN (");
-    let mut list = q.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    q.push(")");
-    let found: Vec<u64> = q.build_query_scalar().fetch_all(conn).await?;
-    Ok(found.into_iter().collect())
+         captures_seen_offline, channels_seen) \
+         SELECT ?, cc.account_id, ?, ?, 1, ?, IF(sca.account_id IS NULL, 1, 0) \
+         FROM capture_chatters cc LEFT JOIN session_channel_accounts sca \
+         ON sca.session_channel_id = ? AND sca.account_id = cc.account_id \
+         WHERE cc.capture_id = ? ORDER BY cc.account_id \
+         ON DUPLICATE KEY UPDATE \
+         last_seen_at = GREATEST(session_accounts.last_seen_at, VALUES(last_seen_at)), \
+         captures_seen = session_accounts.captures_seen + 1, \
+         captures_seen_offline = session_accounts.captures_seen_offline + VALUES(captures_seen_offline), \
+         channels_seen = session_accounts.channels_seen + VALUES(channels_seen)",
+    )
+    .bind(sighting.session_id)
+    .bind(sighting.captured_at)
+    .bind(sighting.captured_at)
+    .bind(offline)
+    .bind(sighting.session_channel_id)
+    .bind(sighting.capture_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO session_channel_accounts (session_channel_id, account_id, session_id, first_seen_at, \
+         last_seen_at, captures_seen, captures_seen_offline) \
+         SELECT ?, cc.account_id, ?, ?, ?, 1, ? FROM capture_chatters cc \
+         WHERE cc.capture_id = ? ORDER BY cc.account_id \
+         ON DUPLICATE KEY UPDATE \
+         last_seen_at = GREATEST(session_channel_accounts.last_seen_at, VALUES(last_seen_at)), \
+         captures_seen = session_channel_accounts.captures_seen + 1, \
+         captures_seen_offline = session_channel_accounts.captures_seen_offline + VALUES(captures_seen_offline)",
+    )
+    .bind(sighting.session_channel_id)
+    .bind(sighting.session_id)
+    .bind(sighting.captured_at)
+    .bind(sighting.captured_at)
+    .bind(offline)
+    .bind(sighting.capture_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(new_in_session as u64)
 }
 
 /// Deletes a session's presence rows (capture rows first), `batch` rows per statement so no

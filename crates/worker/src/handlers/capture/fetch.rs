@@ -16,7 +16,7 @@ use crate::context::Context;
 const CAPTURE_MAX_BUCKET_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Chatters per batch of account upserts (and per multi-row statement).
-pub(super) const BATCH: usize = 1000;
+const BATCH: usize = 1000;
 
 /// What a listing found: its account ids (sorted, each once), its page count and the stream.
 pub(super) struct Fetched {

@@ -7,7 +7,7 @@ use tca_common::db::captures::{self, CaptureStatus, CaptureToRun, Listing};
 use tca_common::db::jobs::{self, QueueError};
 use tca_common::db::presence::{self, Sighting};
 
-use super::fetch::{BATCH, Fetched};
+use super::fetch::Fetched;
 
 /// Writes the capture; `None` if another run already stored it, else the accounts new to
 /// the session.
@@ -32,10 +32,7 @@ pub(super) async fn store_capture(
         captured_at,
         offline: live.is_none(),
     };
-    let mut new_in_session = 0u64;
-    for batch in fetched.ids.chunks(BATCH) {
-        new_in_session += presence::record_batch(&mut tx, &sighting, batch).await?;
-    }
+    let new_in_session = presence::record_capture(&mut tx, &sighting, &fetched.ids).await?;
     let listing = Listing {
         chatters: fetched.ids.len() as u32,
         new_in_session: new_in_session as u32,
