@@ -406,7 +406,9 @@ pub async fn raids(pool: &MySqlPool, session_id: u64) -> Result<Vec<RaidRow>, sq
 }
 
 /// The first finished capture of a session channel queued at or after `at`, and the accounts
-/// it saw for the first time in the session.
+/// it saw that no capture of the session finished before `at` had seen: what the raid
+/// brought. (Not "first seen at or after `at`": a capture under way when the raid landed
+/// starts before it and lists the raiders after it.)
 pub async fn first_capture_after(
     pool: &MySqlPool,
     session_id: u64,
@@ -425,12 +427,13 @@ pub async fn first_capture_after(
         return Ok(None);
     };
     let newcomers: Vec<u64> = sqlx::query_scalar(
-        "SELECT cc.account_id FROM capture_chatters cc \
-         JOIN session_accounts sa ON sa.session_id = ? AND sa.account_id = cc.account_id \
-         WHERE cc.capture_id = ? AND sa.first_seen_at >= ?",
+        "SELECT cc.account_id FROM capture_chatters cc WHERE cc.capture_id = ? AND NOT EXISTS ( \
+           SELECT 1 FROM capture_chatters seen JOIN captures k ON k.id = seen.capture_id \
+           WHERE seen.account_id = cc.account_id AND k.session_id = ? AND k.status = 'done' \
+             AND k.finished_at < ?)",
     )
-    .bind(session_id)
     .bind(capture)
+    .bind(session_id)
     .bind(at)
     .fetch_all(pool)
     .await?;

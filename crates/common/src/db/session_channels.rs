@@ -129,6 +129,28 @@ pub async fn stop_auto_capture(
     Ok(())
 }
 
+/// Stops the channel's auto-capture for `reason` unless it is already stopped: the first
+/// reason stays (a revoked authorization seen by EventSub and by a failing capture at once
+/// says why once, whichever lands first).
+pub async fn stop_running_auto_capture(
+    executor: impl Executor<'_, Database = MySql>,
+    session_channel_id: u64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE session_channels SET auto_capture_enabled = FALSE, auto_capture_stopped_at = ?, \
+         auto_capture_stopped_reason = ?, updated_at = ? WHERE id = ? AND auto_capture_enabled",
+    )
+    .bind(now)
+    .bind(reason)
+    .bind(now)
+    .bind(session_channel_id)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
 /// The payload of a channel's recurring `auto_capture` job.
 #[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct AutoCaptureJob {

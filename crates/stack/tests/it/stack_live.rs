@@ -101,7 +101,14 @@ async fn stream_events_drive_captures_and_a_revocation_logs_the_user_out(pool: M
         )
     );
 
-    // Offline: one last capture; the channel is known offline.
+    // Offline: one last capture; the channel is known offline. (First, the capture the
+    // schedule took when it was turned on is done: it is not the one awaited here.)
+    for kind in ["auto_capture", "capture_chatters"] {
+        stack
+            .wait_idle(kind, Duration::from_secs(30))
+            .await
+            .expect("the schedule's first capture");
+    }
     let before = captures(&pool).await;
     stack
         .fake_post("/_fake/channels/watched/live", json!({"live": false}))
@@ -279,6 +286,13 @@ async fn a_raid_is_marked_and_its_forensics_count_what_came_with_it(pool: MySqlP
         .await;
     assert_eq!(added.status(), StatusCode::SEE_OTHER);
 
+    // The schedule's first capture is done before the raid lands.
+    for kind in ["auto_capture", "capture_chatters"] {
+        stack
+            .wait_idle(kind, Duration::from_secs(30))
+            .await
+            .expect("the schedule's first capture");
+    }
     let raid: Value = stack
         .fake_post("/_fake/channels/watched/raid", json!({"from": "raider"}))
         .await

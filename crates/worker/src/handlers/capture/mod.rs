@@ -167,8 +167,13 @@ async fn fail_capture(
         metrics::counter!("captures_total", "outcome" => "failed").increment(1);
     }
     if stop_auto && capture.capture_trigger != CaptureTrigger::Manual {
-        session_channels::stop_auto_capture(&mut *tx, capture.session_channel_id, message, now)
-            .await?;
+        session_channels::stop_running_auto_capture(
+            &mut *tx,
+            capture.session_channel_id,
+            message,
+            now,
+        )
+        .await?;
     }
     tx.commit().await
 }
