@@ -26,6 +26,8 @@ pub struct AppState {
     pub streams: Arc<crate::streams::Streams>,
     /// One progress feed per followed session (live-update streams read from it).
     pub feeds: Arc<crate::routes::sessions::feed::Feeds>,
+    /// Web sessions found in the last second (`auth::SessionCache`).
+    pub web_sessions: Arc<crate::auth::SessionCache>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             shutdown,
             streams: Arc::default(),
             feeds: Arc::default(),
+            web_sessions: Arc::default(),
         })
     }
 }

@@ -115,16 +115,13 @@ impl DatabaseConfig {
 /// Session settings every connection of ours gets: UTC, and READ COMMITTED so that
 /// locking reads lock only the rows they return (no gap locks between queue claimers).
 ///
-/// No ping before each acquire (sqlx's default): it doubled the round trips of the short
-/// transactions the queue and the pages are made of (tca-bench B1, B6). A connection the
-/// database dropped (a restart) then fails its next statement once and is discarded; every
-/// caller already treats a database error as transient (jobs retry, the claim loop backs off,
-/// a page answers 503 and the next request gets a fresh connection).
+/// sqlx pings each connection before handing it out. Turning that off gained 8 % on B1 but
+/// left idle services (analysis, the gateway) answering /readyz with errors after a MariaDB
+/// restart in the chaos run (docs/benchmarks.md): the ping stays.
 pub fn pool_options(max_connections: u32, acquire_timeout: Duration) -> MySqlPoolOptions {
     MySqlPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
-        .test_before_acquire(false)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")

@@ -1108,3 +1108,60 @@ async fn eventsub_reaches_twitch_api_through_the_gateways_public_callback(pool: 
         .expect("forged");
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
 }
+
+/// The gateway remembers a web session for a second (`auth::SessionCache`): a logout here
+/// ends it at once, even for a copy of the cookie; a session ended elsewhere (another replica,
+/// the worker on a revocation) stops working within that second.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_remembered_web_session_ends_at_logout_and_within_a_second_elsewhere(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world("humans = 3"), Options::default())
+        .await
+        .expect("stack");
+    let cookie_of = |response: &reqwest::Response| -> String {
+        response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("tca_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("the session cookie")
+            .to_string()
+    };
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let with_cookie = |cookie: String| {
+        let plain = plain.clone();
+        let url = format!("http://{}/channels", stack.gateway);
+        async move {
+            plain
+                .get(url)
+                .header(reqwest::header::COOKIE, cookie)
+                .send()
+                .await
+                .expect("get")
+                .status()
+        }
+    };
+
+    // Logout here: the copied cookie is refused at once.
+    let web = Web::new(&stack);
+    let cookie = cookie_of(&web.login("mossy_mod").await);
+    assert_eq!(with_cookie(cookie.clone()).await, StatusCode::OK);
+    let csrf = web.csrf().await;
+    web.post("/auth/logout", &[("csrf", csrf.as_str())]).await;
+    assert_eq!(with_cookie(cookie).await, StatusCode::SEE_OTHER);
+
+    // Ended elsewhere (the row deleted, as the worker does on a revocation): within a second.
+    let web = Web::new(&stack);
+    let cookie = cookie_of(&web.login("mossy_mod").await);
+    assert_eq!(with_cookie(cookie.clone()).await, StatusCode::OK);
+    sqlx::query("DELETE FROM web_sessions")
+        .execute(&pool)
+        .await
+        .expect("end it");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(with_cookie(cookie).await, StatusCode::SEE_OTHER);
+}
