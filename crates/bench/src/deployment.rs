@@ -434,6 +434,42 @@ impl Deployment {
     }
 }
 
+/// A worker process on its own against `database_url`, ready: for measuring the queue, where
+/// only `noop` jobs are queued (its twitch-api and analysis addresses lead nowhere).
+pub async fn lone_worker(database_url: &url::Url, index: usize) -> anyhow::Result<Process> {
+    let addr = free_addr();
+    let env = HashMap::from([
+        ("DATABASE_URL".to_string(), database_url.to_string()),
+        ("INTERNAL_API_TOKEN".to_string(), INTERNAL_TOKEN.to_string()),
+        ("LOG_FORMAT".to_string(), "json".to_string()),
+        ("RUST_LOG".to_string(), "warn".to_string()),
+        ("WORKER_ADDR".to_string(), addr.to_string()),
+        ("WORKER_ID".to_string(), worker_id(index)),
+        (
+            "TWITCH_API_URL".to_string(),
+            "http://127.0.0.1:1/".to_string(),
+        ),
+        (
+            "ANALYSIS_URL".to_string(),
+            "http://127.0.0.1:1/".to_string(),
+        ),
+        (
+            "PUBLIC_URL".to_string(),
+            "http://localhost:8080".to_string(),
+        ),
+        ("ALERT_ENCRYPTION_KEY".to_string(), ALERT_KEY.to_string()),
+    ]);
+    let mut process = Process::spawn(
+        &format!("worker-{index}"),
+        binary("worker")?,
+        addr,
+        env,
+        vec![],
+    )?;
+    process.wait_ready(Duration::from_secs(60)).await?;
+    Ok(process)
+}
+
 /// Samples every process's RSS until stopped; reports each one's peak (name, bytes).
 pub struct PeakRssOf {
     samplers: Vec<(String, crate::measure::PeakRss)>,

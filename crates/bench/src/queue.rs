@@ -138,6 +138,24 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
         b1b.per_second() / naive.per_second().max(f64::MIN_POSITIVE)
     ));
 
+    // Scaling: the same drain by 1, 2 and 4 worker processes (the worker binary with its
+    // deployed settings: 8 jobs at once, claims up to 32), as `--scale worker=N` runs them.
+    let scale_n = (n / 2).max(1);
+    let mut rates = Vec::new();
+    for processes in [1usize, 2, 4] {
+        let (rate, peak) = drain_by_processes(&database, processes, scale_n).await?;
+        rates.push(rate);
+        figures.push(Figure {
+            id: "B1 scale",
+            what: format!(
+                "drain {scale_n} no-op jobs by {processes} worker process(es) (the binary, its default concurrency 8 and claims up to 32)"
+            ),
+            value: format!("{rate:.0} jobs/s; peak RSS {peak}"),
+            target: "grows until the database is the limit",
+            baseline: Some(format!("{:.2} × one process", rate / rates[0].max(f64::MIN_POSITIVE))),
+        });
+    }
+
     // B7: the same drain while a long read transaction holds a snapshot (purge of old row
     // versions waits for it), and after a million finished jobs are left in the table.
     let b7 = |drained: &Drained, what: String| {
@@ -354,6 +372,51 @@ async fn drain(pool: &MySqlPool, claim: Claim, expected: u64) -> anyhow::Result<
         duplicated,
         lost,
     })
+}
+
+/// Jobs a second `processes` worker binaries drain `n` no-op jobs at, and their peak RSS.
+async fn drain_by_processes(
+    database: &BenchDatabase,
+    processes: usize,
+    n: u64,
+) -> anyhow::Result<(f64, String)> {
+    let pool = &database.pool;
+    let mut workers = Vec::new();
+    for index in 0..processes {
+        workers.push(crate::deployment::lone_worker(&database.url, index).await?);
+    }
+    let peak = crate::deployment::PeakRssOf::start(workers.iter());
+    let now = Utc::now();
+    let batch: Vec<NewJob> = (0..n)
+        .map(|_| NewJob::new("noop", &serde_json::json!({}), now))
+        .collect::<Result<_, _>>()?;
+    let started = Instant::now();
+    let mut conn = pool.acquire().await?;
+    jobs::enqueue_batch(&mut conn, &batch, now).await?;
+    drop(conn);
+    loop {
+        let left: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND status <> 'succeeded'",
+        )
+        .fetch_one(pool)
+        .await?;
+        if left == 0 {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("{left} noop jobs left after 10 minutes with {processes} worker process(es)");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let took = started.elapsed();
+    let peak = peak.stop().await;
+    for worker in workers {
+        worker.terminate(Duration::from_secs(30)).await?;
+    }
+    sqlx::query("DELETE FROM jobs WHERE kind = 'noop'")
+        .execute(pool)
+        .await?;
+    Ok((n as f64 / took.as_secs_f64(), peak))
 }
 
 const CEILING_SECONDS: u64 = 3;

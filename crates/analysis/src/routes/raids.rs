@@ -1,7 +1,7 @@
 //! Live events (docs/live.md): raids into the session's channels with their forensics, and
 //! what one capture brought (the alerts' input).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -35,22 +35,27 @@ impl Newcomers {
     }
 }
 
-/// The population's accounts by account id.
-fn index(population: &Population) -> HashMap<u64, usize> {
+/// The population's accounts among `ids` (one pass; no index of the whole population is built
+/// per request — the dashboard asks for the raids on every view).
+fn among<'a>(population: &'a Population, ids: &[u64]) -> impl Iterator<Item = &'a Scored> {
+    let wanted: HashSet<u64> = ids.iter().copied().collect();
     population
         .accounts
         .iter()
-        .enumerate()
-        .map(|(i, a)| (a.row.account_id, i))
-        .collect()
+        .filter(move |a| wanted.contains(&a.row.account_id))
 }
 
 pub async fn raids(ask: Ask) -> ApiResult<Json<Raids>> {
-    let p = ask.prepare().await?;
     let pool = &ask.state.pool;
-    let index = index(&p.population);
+    let rows = db::raids(pool, ask.session_id).await?;
+    if rows.is_empty() {
+        // Most sessions: no population needed.
+        ask.session_exists().await?;
+        return Ok(Json(Raids { raids: Vec::new() }));
+    }
+    let p = ask.prepare().await?;
     let mut raids = Vec::new();
-    for row in db::raids(pool, ask.session_id).await? {
+    for row in rows {
         let after =
             db::first_capture_after(pool, ask.session_id, row.session_channel_id, row.raided_at)
                 .await?;
@@ -58,13 +63,7 @@ pub async fn raids(ask: Ask) -> ApiResult<Json<Raids>> {
             Some((capture, newcomers)) => (Some(capture), newcomers),
             None => (None, Vec::new()),
         };
-        let counts = Newcomers::count(
-            newcomers
-                .iter()
-                .filter_map(|id| index.get(id))
-                .map(|i| &p.population.accounts[*i]),
-            &ask.state.scoring,
-        );
+        let counts = Newcomers::count(among(&p.population, &newcomers), &ask.state.scoring);
         raids.push(Raid {
             raided_at: row.raided_at,
             broadcaster_login: row.broadcaster_login,
@@ -95,14 +94,7 @@ pub async fn capture_findings(
     let seen = db::capture_newcomers(&ask.state.pool, session_id, capture_id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such finished capture in this session"))?;
-    let index = index(&p.population);
-    let newcomers = Newcomers::count(
-        seen.newcomers
-            .iter()
-            .filter_map(|id| index.get(id))
-            .map(|i| &p.population.accounts[*i]),
-        &ask.state.scoring,
-    );
+    let newcomers = Newcomers::count(among(&p.population, &seen.newcomers), &ask.state.scoring);
     let in_capture: HashSet<u64> = seen.chatters.iter().copied().collect();
     let mut cohorts: Vec<CapturedCohort> = p
         .population
