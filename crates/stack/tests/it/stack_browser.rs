@@ -1110,3 +1110,86 @@ async fn a_moderator_bans_the_farm_cohort_watches_it_done_and_undoes_it(pool: My
     assert_eq!(audited, 240, "every account's result, both batches");
     client.close().await.expect("close browser");
 }
+
+/// A moderator adds a Discord webhook for a channel from its card, sees it masked, sends a
+/// test alert and, after a reload, reads that it was delivered; the fake's sink got it.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_moderator_adds_a_discord_webhook_and_sends_a_test_alert(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world("humans = 5"), Options::default())
+        .await
+        .expect("stack");
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    let wait = Duration::from_secs(30);
+    log_in(&client, &stack, "alerts-").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#channel-watched a.alerts-link"))
+        .await
+        .expect("channels page");
+    click(&client, "#channel-watched a.alerts-link").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#alerts-add"))
+        .await
+        .expect("alerts page");
+    let secret_url = stack.fake.url("/api/webhooks/4242/browser-s3cret-token");
+    type_into(&client, "#alerts-add input[name=url]", &secret_url).await;
+    snap(&client, "alerts-01-form").await;
+    click(&client, "#alerts-add button[type=submit]").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#webhooks tr[data-webhook]"))
+        .await
+        .expect("the webhook is listed");
+    let masked = text_of(&client, "#webhooks code.masked").await;
+    assert!(masked.ends_with("…oken"), "{masked}");
+    let page = client.source().await.expect("source");
+    assert!(!page.contains("s3cret"), "the page shows the whole URL");
+
+    click(&client, "#webhooks .send-test").await;
+    client
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Css("#alerts-notice"))
+        .await
+        .expect("the test is on its way");
+    snap(&client, "alerts-02-test-queued").await;
+    let started = Instant::now();
+    loop {
+        let sink = stack.fake_get("/_fake/webhooks/4242").await.expect("sink");
+        if sink["received"].as_array().is_some_and(|r| !r.is_empty()) {
+            assert_eq!(
+                sink["received"][0]["embeds"][0]["title"],
+                "Test alert for watched: this webhook works."
+            );
+            break;
+        }
+        assert!(started.elapsed() < wait, "the test alert never arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The delivery is recorded right after the sink answers: reload until the page says so.
+    let started = Instant::now();
+    loop {
+        client.refresh().await.expect("reload");
+        let delivered = client
+            .find(Locator::Css("#webhooks tr[data-status=sent]"))
+            .await
+            .is_ok();
+        if delivered {
+            break;
+        }
+        assert!(started.elapsed() < wait, "the page never said delivered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        text_of(&client, "#webhooks tr[data-status=sent]")
+            .await
+            .contains("Delivered")
+    );
+    snap(&client, "alerts-03-delivered").await;
+    client.close().await.expect("close");
+}
