@@ -395,8 +395,9 @@ async fn drain_by_processes(
     jobs::enqueue_batch(&mut conn, &batch, now).await?;
     drop(conn);
     loop {
+        // `status` leads the claim index: the poll reads the unfinished jobs, not all of them.
         let left: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND status <> 'succeeded'",
+            "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running') AND kind = 'noop'",
         )
         .fetch_one(pool)
         .await?;
@@ -410,6 +411,14 @@ async fn drain_by_processes(
     }
     let took = started.elapsed();
     let peak = peak.stop().await;
+    let failed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'noop' AND status <> 'succeeded'",
+    )
+    .fetch_one(pool)
+    .await?;
+    if failed > 0 {
+        bail!("{failed} noop jobs did not succeed with {processes} worker process(es)");
+    }
     for worker in workers {
         worker.terminate(Duration::from_secs(30)).await?;
     }

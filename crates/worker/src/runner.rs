@@ -406,31 +406,47 @@ enum Write {
     End(JobStatus, String),
 }
 
+/// Runs a database write up to six times through short outages (backoff from 100 ms, doubling
+/// up to 5 s); `None` if it never lands. The callers' writes are fenced and idempotent.
+async fn briefly_retried<T, Fut>(what: &str, mut write: impl FnMut() -> Fut) -> Option<T>
+where
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut delay = Duration::from_millis(100);
+    for attempt in 1..=6 {
+        match write().await {
+            Ok(done) => return Some(done),
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, "{what} failed");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+    None
+}
+
 /// Retries the finishing write through short database outages. If it never lands, the lease
 /// expires and the reaper re-queues the job: handlers are idempotent, so nothing is lost.
 async fn write_with_retries(pool: &MySqlPool, lease: &Lease, write: &Write) -> Option<bool> {
-    let mut delay = Duration::from_millis(100);
-    for attempt in 1..=6 {
+    let applied = briefly_retried("recording the job outcome", || async {
         let now = Utc::now();
-        let result = match write {
+        match write {
             Write::Complete => jobs::complete(pool, lease, now).await,
             Write::Retry(at, error) => jobs::retry_later(pool, lease, *at, error, now).await,
             Write::Defer(at, reason) => jobs::defer(pool, lease, *at, reason, now).await,
             Write::End(status, error) => {
                 jobs::finish_unsuccessfully(pool, lease, *status, error, now).await
             }
-        };
-        match result {
-            Ok(applied) => return Some(applied),
-            Err(e) => {
-                tracing::warn!(error = %e, attempt, "recording the job outcome failed");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
         }
+    })
+    .await;
+    if applied.is_none() {
+        tracing::error!(
+            "could not record the job outcome; its lease will expire and it will re-run"
+        );
     }
-    tracing::error!("could not record the job outcome; its lease will expire and it will re-run");
-    None
+    applied
 }
 
 /// Logs completions whose lease was lost before they were recorded (another worker owns the
@@ -449,26 +465,23 @@ async fn record_completions(pool: &MySqlPool, worker: &str, leases: &[Lease]) {
     if leases.is_empty() {
         return;
     }
-    let mut delay = Duration::from_millis(100);
-    for attempt in 1..=6 {
-        match jobs::complete_and_claim(pool, worker, leases, &[], 0, Duration::ZERO, Utc::now())
+    let completed = briefly_retried("recording completions", || async {
+        jobs::complete_and_claim(pool, worker, leases, &[], 0, Duration::ZERO, Utc::now())
             .await
-        {
-            Ok((completed, _)) => {
-                note_lost_completions(leases, &completed);
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, attempt, "recording completions failed");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-            }
-        }
+            .map(|(completed, _)| completed)
+            .map_err(|e| match e {
+                jobs::QueueError::Db(e) => e,
+                other => sqlx::Error::Protocol(other.to_string()),
+            })
+    })
+    .await;
+    match completed {
+        Some(completed) => note_lost_completions(leases, &completed),
+        None => tracing::error!(
+            jobs = leases.len(),
+            "could not record completions; their leases will expire and they will re-run"
+        ),
     }
-    tracing::error!(
-        jobs = leases.len(),
-        "could not record completions; their leases will expire and they will re-run"
-    );
 }
 
 /// Extends the lease every third of its length; cancels `lost` when the job is no longer ours.

@@ -109,24 +109,15 @@ pub async fn enable_auto_capture(
     Ok(())
 }
 
-/// Stops auto-capture with a reason the user can read.
+/// Stops auto-capture with a reason the user can read (replacing any earlier one: the user
+/// turning it off says so even when an error had stopped it).
 pub async fn stop_auto_capture(
     executor: impl Executor<'_, Database = MySql>,
     session_channel_id: u64,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE session_channels SET auto_capture_enabled = FALSE, auto_capture_stopped_at = ?, \
-         auto_capture_stopped_reason = ?, updated_at = ? WHERE id = ?",
-    )
-    .bind(now)
-    .bind(reason)
-    .bind(now)
-    .bind(session_channel_id)
-    .execute(executor)
-    .await?;
-    Ok(())
+    stop_with(executor, session_channel_id, reason, now, false).await
 }
 
 /// Stops the channel's auto-capture for `reason` unless it is already stopped: the first
@@ -138,14 +129,25 @@ pub async fn stop_running_auto_capture(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    stop_with(executor, session_channel_id, reason, now, true).await
+}
+
+async fn stop_with(
+    executor: impl Executor<'_, Database = MySql>,
+    session_channel_id: u64,
+    reason: &str,
+    now: DateTime<Utc>,
+    only_if_running: bool,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE session_channels SET auto_capture_enabled = FALSE, auto_capture_stopped_at = ?, \
-         auto_capture_stopped_reason = ?, updated_at = ? WHERE id = ? AND auto_capture_enabled",
+         auto_capture_stopped_reason = ?, updated_at = ? WHERE id = ? AND (auto_capture_enabled OR NOT ?)",
     )
     .bind(now)
     .bind(reason)
     .bind(now)
     .bind(session_channel_id)
+    .bind(only_if_running)
     .execute(executor)
     .await?;
     Ok(())

@@ -41,6 +41,24 @@ async fn claim_one(pool: &MySqlPool, worker: &str, now: DateTime<Utc>) -> Option
     claimed.pop()
 }
 
+/// Claimers need their own connections; the default test pool allows only 5.
+async fn claimers_pool(options: MySqlPoolOptions, connect: MySqlConnectOptions) -> MySqlPool {
+    options
+        .max_connections(16)
+        .connect_with(connect)
+        .await
+        .expect("pool")
+}
+
+/// `n` ready noop jobs in one batch; how many were written.
+async fn enqueue_noops(pool: &MySqlPool, n: usize, now: DateTime<Utc>) -> u64 {
+    let batch: Vec<NewJob> = (0..n).map(|_| noop(now)).collect();
+    let mut conn = pool.acquire().await.expect("conn");
+    jobs::enqueue_batch(&mut conn, &batch, now)
+        .await
+        .expect("batch")
+}
+
 #[derive(Debug, sqlx::FromRow)]
 struct JobRow {
     status: JobStatus,
@@ -63,24 +81,11 @@ async fn concurrent_claimers_execute_every_job_exactly_once(
     pool_options: MySqlPoolOptions,
     connect: MySqlConnectOptions,
 ) {
-    // Claimers need their own connections; the default test pool allows only 5.
-    let pool = pool_options
-        .max_connections(16)
-        .connect_with(connect)
-        .await
-        .expect("pool");
     const JOBS: usize = 3000;
     const CLAIMERS: usize = 8;
     let now = t0();
-    let batch: Vec<NewJob> = (0..JOBS).map(|_| noop(now)).collect();
-    let mut conn = pool.acquire().await.expect("conn");
-    assert_eq!(
-        jobs::enqueue_batch(&mut conn, &batch, now)
-            .await
-            .expect("batch"),
-        JOBS as u64
-    );
-    drop(conn);
+    let pool = claimers_pool(pool_options, connect).await;
+    assert_eq!(enqueue_noops(&pool, JOBS, now).await, JOBS as u64);
 
     let executed = Arc::new(Mutex::new(Vec::<JobId>::with_capacity(JOBS)));
     let mut claimers = Vec::new();
@@ -541,19 +546,10 @@ async fn completing_and_claiming_in_one_transaction_runs_every_job_exactly_once(
     pool_options: MySqlPoolOptions,
     connect: MySqlConnectOptions,
 ) {
-    let pool = pool_options
-        .max_connections(16)
-        .connect_with(connect)
-        .await
-        .expect("pool");
     const JOBS: usize = 3000;
     let now = t0();
-    let batch: Vec<NewJob> = (0..JOBS).map(|_| noop(now)).collect();
-    let mut conn = pool.acquire().await.expect("conn");
-    jobs::enqueue_batch(&mut conn, &batch, now)
-        .await
-        .expect("batch");
-    drop(conn);
+    let pool = claimers_pool(pool_options, connect).await;
+    enqueue_noops(&pool, JOBS, now).await;
 
     let executed = Arc::new(Mutex::new(Vec::<JobId>::new()));
     let recorded = Arc::new(Mutex::new(Vec::<JobId>::new()));
