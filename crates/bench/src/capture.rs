@@ -3,8 +3,10 @@
 //! fake answering at once, then (B3b) with 150 ms per Helix page, against the floor of 100
 //! sequential page fetches. Baseline: the same rows written by one plain multi-row INSERT.
 //! B4 follows B3: the capture's 100,000 accounts are unknown, and the worker enriches them
-//! through Get Users under Twitch's 800-points-a-minute bucket; it must get no 429 and use the
-//! bucket fully. Memory: each process's peak RSS during the capture.
+//! through Get Users under Twitch's 800-points-a-minute token bucket — the app's, and the
+//! capturing moderator's beyond the quarter kept for them; it must get no 429 and take at most
+//! 1.1 × what the app's bucket alone allows (800 at once, then 13.3 a second). Memory: each
+//! process's peak RSS during the capture.
 
 use std::time::{Duration, Instant};
 
@@ -198,26 +200,28 @@ async fn enrichment(deployment: &Deployment, pool: &MySqlPool) -> anyhow::Result
     let max_window = stats["max_calls_per_window"]["app"]
         .as_u64()
         .context("twitch-fake saw no app-token calls")?;
-    // Twitch's bucket is a token bucket: full at the start and refilled continuously, so
-    // over the run it offered its size plus a minute's worth per minute. twitch-api keeps
-    // every minute to one bucketful (issue 4), so the busiest minute is the use that counts.
-    let offered = BUCKET as f64 * (1.0 + took.as_secs_f64() / 60.0);
+    let on_moderator = stats["max_calls_per_window"]["538211094"]
+        .as_u64()
+        .unwrap_or(0);
+    // Twitch's bucket is a token bucket: full at the start and refilled continuously. The
+    // app's alone admits its size at once and the rest at its refill rate: the floor.
+    let calls = CHATTERS / 100;
+    let floor = calls.saturating_sub(BUCKET) as f64 * 60.0 / BUCKET as f64;
     Ok(Figure {
         id: "B4",
-        what: format!("enrichment of {CHATTERS} unknown accounts under an {BUCKET}/min bucket"),
+        what: format!("enrichment of {CHATTERS} unknown accounts under {BUCKET}/min buckets"),
         value: format!(
-            "{:.1} s, {users_calls} Get Users calls; 429 answers: {too_many}; bucket use {:.0} % \
-             ({max_window} of {BUCKET} points in the busiest minute; {:.0} % of the {offered:.0} \
-             points a token bucket offers over the run)",
+            "{:.1} s ({:.2} × the floor), {users_calls} Get Users calls; 429 answers: \
+             {too_many}; busiest minute: {max_window} on the app's bucket, {on_moderator} on \
+             the moderator's",
             took.as_secs_f64(),
-            max_window as f64 * 100.0 / BUCKET as f64,
-            users_calls as f64 * 100.0 / offered
+            took.as_secs_f64() / floor.max(0.001),
         ),
-        target: "0 × 429, ≥ 95 % bucket use",
+        target: "0 × 429, ≤ 1.1 × the floor",
         baseline: Some(format!(
-            "floor {:.0} s: {} calls, at most {BUCKET} in any minute",
-            ((CHATTERS / 100).saturating_sub(1) / BUCKET) as f64 * 60.0,
-            CHATTERS / 100
+            "floor {floor:.0} s: {calls} calls on the app's bucket alone, {BUCKET} at once, then \
+             {:.1} a second",
+            BUCKET as f64 / 60.0
         )),
     })
 }

@@ -444,11 +444,33 @@ impl TwitchApiClient {
         self.users("login", logins, as_user, deadline).await
     }
 
+    /// Get Users by id with the app's token, letting twitch-api spend `moderator`'s own
+    /// bucket for the calls the app's cannot take at once (enrichment their captures caused).
+    pub async fn users_by_id_sparing(
+        &self,
+        ids: &[String],
+        moderator: Option<&str>,
+        deadline: Option<Duration>,
+    ) -> Result<Vec<TwitchUser>, TwitchApiError> {
+        self.users_with("id", ids, None, moderator, deadline).await
+    }
+
     async fn users(
         &self,
         key: &str,
         values: &[String],
         as_user: Option<&str>,
+        deadline: Option<Duration>,
+    ) -> Result<Vec<TwitchUser>, TwitchApiError> {
+        self.users_with(key, values, as_user, None, deadline).await
+    }
+
+    async fn users_with(
+        &self,
+        key: &str,
+        values: &[String],
+        as_user: Option<&str>,
+        spare: Option<&str>,
         deadline: Option<Duration>,
     ) -> Result<Vec<TwitchUser>, TwitchApiError> {
         let mut users = Vec::with_capacity(values.len());
@@ -461,6 +483,9 @@ impl TwitchApiClient {
                 }
                 if let Some(user) = as_user {
                     query.append_pair("as_user_id", user);
+                }
+                if let Some(user) = spare {
+                    query.append_pair("spare_user_id", user);
                 }
             }
             let answer: UsersResponse = self

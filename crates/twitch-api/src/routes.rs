@@ -273,9 +273,20 @@ async fn get_users(
         Some(id) => Actor::User(require_id("as_user_id", Some(id))?),
         None => Actor::App,
     };
+    // The moderator whose captures caused these look-ups: their bucket may take the calls
+    // the app's cannot take at once (`Twitch::users`).
+    let spare = match query.first("spare_user_id") {
+        Some(id) if actor == Actor::App => Some(require_id("spare_user_id", Some(id))?),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "spare_user_id goes with the app's look-ups, not with as_user_id",
+            ));
+        }
+        None => None,
+    };
     let data = state
         .twitch
-        .users(&actor, &ids, &logins, deadline(&headers)?)
+        .users(&actor, spare.as_deref(), &ids, &logins, deadline(&headers)?)
         .await?;
     Ok(Json(UsersResponse { data }))
 }

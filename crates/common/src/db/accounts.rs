@@ -196,6 +196,32 @@ pub async fn enrichment_candidates(
     Ok(found)
 }
 
+/// The moderator whose captures hold most of `accounts` (ids of `twitch_accounts`) and whose
+/// Twitch authorization is still good: enrichment may spend their bucket as well as the app's.
+/// Captures are read through `capture_chatters`' account index, the owner through the session.
+pub async fn enrichment_moderator(
+    executor: impl Executor<'_, Database = MySql>,
+    accounts: &[u64],
+) -> Result<Option<String>, sqlx::Error> {
+    if accounts.is_empty() {
+        return Ok(None);
+    }
+    let mut q = sqlx::QueryBuilder::<MySql>::new(
+        "SELECT u.twitch_user_id FROM capture_chatters cc \
+         JOIN captures c ON c.id = cc.capture_id \
+         JOIN analysis_sessions s ON s.id = c.session_id \
+         JOIN users u ON u.id = s.user_id \
+         JOIN twitch_tokens t ON t.twitch_user_id = u.twitch_user_id AND t.invalid_since IS NULL \
+         WHERE cc.account_id IN (",
+    );
+    let mut ids = q.separated(", ");
+    for id in accounts {
+        ids.push_bind(*id);
+    }
+    q.push(") GROUP BY u.twitch_user_id ORDER BY COUNT(*) DESC, u.twitch_user_id LIMIT 1");
+    q.build_query_scalar().fetch_optional(executor).await
+}
+
 /// Accounts waiting for their first enrichment.
 pub async fn unenriched_count(
     executor: impl Executor<'_, Database = MySql>,

@@ -9,8 +9,12 @@ use tca_common::twitch_api::{Channel, TwitchUser};
 use super::helix::Paged;
 use super::paging::Pager;
 use super::{Actor, Twitch, TwitchError};
+use crate::limiter::Bucket;
 
 /// Get Moderated Channels pages (100 channels each) one pass may take: 10,000 channels.
+/// The share of a moderator's bucket that enrichment leaves for their own captures and
+/// actions: a 100k-chatter capture needs 100 points, a batch ban one a ban.
+const SPARE_RESERVE: f64 = 0.25;
 const MODERATED_CHANNELS_MAX_PAGES: u32 = 100;
 /// How long listing a user's channels may take, all pages included.
 const MODERATED_CHANNELS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
@@ -51,10 +55,14 @@ struct ModeratedChannel {
 }
 
 impl Twitch {
-    /// Get Users for any number of ids or logins: 100 per call, several calls at once.
+    /// Get Users for any number of ids or logins: 100 per call, several calls at once. With
+    /// `spare` (only for the app's look-ups), a call the app's bucket cannot take at once
+    /// goes on that moderator's bucket while it keeps `SPARE_RESERVE` of it for their own
+    /// captures, and back on the app's if their token is refused.
     pub async fn users(
         &self,
         actor: &Actor,
+        spare: Option<&str>,
         ids: &[String],
         logins: &[String],
         deadline: Option<Instant>,
@@ -67,12 +75,35 @@ impl Twitch {
             .chain(logins.iter().map(|l| (false, l.clone())))
             .collect();
         let chunks: Vec<Vec<(bool, String)>> = keyed.chunks(100).map(<[_]>::to_vec).collect();
+        let spare = spare.filter(|_| *actor == Actor::App);
         let pages = futures::stream::iter(chunks)
             .map(|chunk| async move {
                 let query: Vec<(&str, &str)> = chunk
                     .iter()
                     .map(|(is_id, v)| (if *is_id { "id" } else { "login" }, v.as_str()))
                     .collect();
+                if let Some(moderator) = spare.map(|id| Actor::User(id.to_string()))
+                    && self.limiter.spare_points(&Bucket::App, 0.0) < 1.0
+                    && self
+                        .limiter
+                        .spare_points(&moderator.bucket(), SPARE_RESERVE)
+                        >= 1.0
+                {
+                    match self
+                        .helix_get::<Paged<TwitchUser>>(
+                            &moderator, "users", "users", &query, deadline,
+                        )
+                        .await
+                    {
+                        Ok(page) => {
+                            metrics::counter!("twitch_lookups_on_moderator_bucket_total")
+                                .increment(1);
+                            return Ok(page.data);
+                        }
+                        Err(TwitchError::ReauthRequired(_) | TwitchError::ScopeMissing(_)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
                 self.helix_get::<Paged<TwitchUser>>(actor, "users", "users", &query, deadline)
                     .await
                     .map(|page| page.data)

@@ -41,9 +41,11 @@ pub async fn run(ctx: Arc<Context>, _job: ClaimedJob) -> JobResult {
             return Ok(Done::Finished);
         }
         let ids: Vec<String> = batch.iter().map(|c| c.twitch_user_id.clone()).collect();
+        let account_ids: Vec<u64> = batch.iter().map(|c| c.id).collect();
+        let moderator = accounts::enrichment_moderator(&ctx.pool, &account_ids).await?;
         let users = match ctx
             .twitch
-            .users_by_id(&ids, None, Some(Duration::from_secs(20)))
+            .users_by_id_sparing(&ids, moderator.as_deref(), Some(Duration::from_secs(20)))
             .await
         {
             Ok(users) => users,
