@@ -68,23 +68,25 @@ pub(super) fn accounts_query(p: &Prepared) -> ApiResult<AccountsQuery> {
 }
 
 pub async fn list(ask: Ask) -> ApiResult<Response> {
+    ask.answer("accounts", async |p: &Prepared| list_of(&ask, p))
+        .await
+}
+
+pub(super) fn list_of(ask: &Ask, p: &Prepared) -> ApiResult<AccountList> {
     let threshold = ask.state.scoring.flag_threshold;
-    ask.answer("accounts", async |p: &Prepared| {
-        let query = accounts_query(p)?;
-        let list: Vec<&Scored> = p
-            .selection
-            .of(&p.population)
-            .filter(|a| query.search.as_deref().is_none_or(|q| matches_search(a, q)))
-            .filter(|a| !query.flagged_only || a.flagged(threshold))
-            .filter(|a| match query.label.as_deref() {
-                None => true,
-                Some("any") => a.mark.is_some(),
-                Some(label) => a.label().is_some_and(|l| l.as_str() == label),
-            })
-            .collect();
-        Ok(page(list, &query))
-    })
-    .await
+    let query = accounts_query(p)?;
+    let list: Vec<&Scored> = p
+        .selection
+        .of(&p.population)
+        .filter(|a| query.search.as_deref().is_none_or(|q| matches_search(a, q)))
+        .filter(|a| !query.flagged_only || a.flagged(threshold))
+        .filter(|a| match query.label.as_deref() {
+            None => true,
+            Some("any") => a.mark.is_some(),
+            Some(label) => a.label().is_some_and(|l| l.as_str() == label),
+        })
+        .collect();
+    Ok(page(list, &query))
 }
 
 /// The accounts created on one day, in creation order.
@@ -116,71 +118,72 @@ pub async fn created_on_day(
 /// Renamed accounts, most renamed first (`limit` keeps the head; login reuse is still found
 /// among all of them), and the logins held by more than one account.
 pub async fn renames(ask: Ask) -> ApiResult<Response> {
-    ask.answer("renames", async |p: &Prepared| {
-        let limit = match p.query.one("limit") {
-            None => usize::MAX,
-            Some(raw) => raw
-                .parse::<usize>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| {
-                    ApiError::bad(
-                        tca_common::i18n::current()
-                            .t_args("error-param-limit", &[("raw", raw.into())]),
-                    )
-                })?,
-        };
-        let mut renamed: Vec<&Scored> = p
-            .selection
-            .of(&p.population)
-            .filter(|a| a.row.names > 1)
-            .collect();
-        renamed.sort_by(|a, b| {
-            b.renames()
-                .cmp(&a.renames())
-                .then(a.row.login.cmp(&b.row.login))
-        });
-        let ids: Vec<u64> = renamed.iter().map(|a| a.row.account_id).collect();
-        let names = db::names_of(&ask.state.pool, &ids).await?;
-        let logins: Vec<&str> = names
-            .iter()
-            .map(|n| n.login.as_str())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let mut by_login: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (login, holder) in db::login_holders(&ask.state.pool, &logins).await? {
-            by_login.entry(login).or_default().push(holder);
-        }
-        let login_reuse = by_login
-            .into_iter()
-            .filter(|(_, holders)| holders.len() > 1)
-            .map(|(login, held_by)| LoginReuse { login, held_by })
-            .collect();
-        let mut ledgers: HashMap<u64, Vec<Name>> = HashMap::new();
-        for name in &names {
-            ledgers
-                .entry(name.account_id)
-                .or_default()
-                .push(name.into());
-        }
-        let accounts = renamed
-            .iter()
-            .take(limit)
-            .map(|a| Renamed {
-                twitch_user_id: a.row.twitch_user_id.clone(),
-                login: a.row.login.clone(),
-                renames: a.renames(),
-                names: ledgers.remove(&a.row.account_id).unwrap_or_default(),
-            })
-            .collect();
-        Ok(Renames {
-            total: renamed.len() as u64,
-            accounts,
-            login_reuse,
+    ask.answer("renames", async |p: &Prepared| renames_of(&ask, p).await)
+        .await
+}
+
+pub(super) async fn renames_of(ask: &Ask, p: &Prepared) -> ApiResult<Renames> {
+    let limit = match p.query.one("limit") {
+        None => usize::MAX,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                ApiError::bad(
+                    tca_common::i18n::current().t_args("error-param-limit", &[("raw", raw.into())]),
+                )
+            })?,
+    };
+    let mut renamed: Vec<&Scored> = p
+        .selection
+        .of(&p.population)
+        .filter(|a| a.row.names > 1)
+        .collect();
+    renamed.sort_by(|a, b| {
+        b.renames()
+            .cmp(&a.renames())
+            .then(a.row.login.cmp(&b.row.login))
+    });
+    let ids: Vec<u64> = renamed.iter().map(|a| a.row.account_id).collect();
+    let names = db::names_of(&ask.state.pool, &ids).await?;
+    let logins: Vec<&str> = names
+        .iter()
+        .map(|n| n.login.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut by_login: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (login, holder) in db::login_holders(&ask.state.pool, &logins).await? {
+        by_login.entry(login).or_default().push(holder);
+    }
+    let login_reuse = by_login
+        .into_iter()
+        .filter(|(_, holders)| holders.len() > 1)
+        .map(|(login, held_by)| LoginReuse { login, held_by })
+        .collect();
+    let mut ledgers: HashMap<u64, Vec<Name>> = HashMap::new();
+    for name in &names {
+        ledgers
+            .entry(name.account_id)
+            .or_default()
+            .push(name.into());
+    }
+    let accounts = renamed
+        .iter()
+        .take(limit)
+        .map(|a| Renamed {
+            twitch_user_id: a.row.twitch_user_id.clone(),
+            login: a.row.login.clone(),
+            renames: a.renames(),
+            names: ledgers.remove(&a.row.account_id).unwrap_or_default(),
         })
+        .collect();
+    Ok(Renames {
+        total: renamed.len() as u64,
+        accounts,
+        login_reuse,
     })
-    .await
 }
 
 /// One account of the session: its score, its names, the captures it was seen in.

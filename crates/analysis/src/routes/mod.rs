@@ -10,6 +10,7 @@
 
 mod accounts;
 mod cohorts;
+mod dashboard;
 mod export;
 mod overview;
 mod raids;
@@ -37,6 +38,7 @@ pub use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     let session = "/v1/sessions/{session_id}";
     Router::new()
+        .route(&format!("{session}/dashboard"), get(dashboard::dashboard))
         .route(&format!("{session}/summary"), get(overview::summary))
         .route(&format!("{session}/histogram"), get(overview::histogram))
         .route(&format!("{session}/histogram/hours"), get(overview::hours))
@@ -186,6 +188,16 @@ impl Ask {
         compute: impl AsyncFnOnce(&Prepared) -> ApiResult<T>,
     ) -> ApiResult<Response> {
         let prepared = self.prepare().await?;
+        Ok(json_body(self.answer_with(&prepared, view, compute).await?))
+    }
+
+    /// `answer`'s JSON for a caller that has prepared the request.
+    async fn answer_with<T: Serialize>(
+        &self,
+        prepared: &Prepared,
+        view: &str,
+        compute: impl AsyncFnOnce(&Prepared) -> ApiResult<T>,
+    ) -> ApiResult<Bytes> {
         // Answers hold sentences (reasons, evidence): one per language.
         let key = format!(
             "{view}?{}#{}@{}",
@@ -194,15 +206,15 @@ impl Ask {
             tca_common::i18n::current().code()
         );
         if let Some(body) = prepared.population.answer(&key) {
-            return Ok(json_body(body));
+            return Ok(body);
         }
-        let value = compute(&prepared).await?;
+        let value = compute(prepared).await?;
         let body = Bytes::from(serde_json::to_vec(&value).map_err(|e| {
             tracing::error!(error = %e, "serializing an answer failed");
             ApiError::internal()
         })?);
         prepared.population.remember_answer(key, body.clone());
-        Ok(json_body(body))
+        Ok(body)
     }
 }
 

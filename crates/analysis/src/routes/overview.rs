@@ -18,39 +18,40 @@ use crate::histogram::{self, BurstRule, Granularity};
 use crate::population::{Population, Scored, Selection};
 
 pub async fn summary(ask: Ask) -> ApiResult<Response> {
-    ask.answer("summary", async |p: &Prepared| {
-        let threshold = ask.state.scoring.flag_threshold;
-        let (mut total, mut young7, mut young30, mut enriched, mut flagged, mut trusted) =
-            (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
-        for a in p.selection.of(&p.population) {
-            total += 1;
-            if let Some(created) = a.row.twitch_created_at {
-                let age = a.row.first_seen_at - created;
-                young7 += usize::from(age < Duration::days(7));
-                young30 += usize::from(age < Duration::days(30));
-            }
-            enriched += usize::from(a.row.enriched);
-            flagged += usize::from(a.flagged(threshold));
-            trusted += usize::from(a.score.trusted);
+    ask.answer("summary", async |p: &Prepared| summary_of(&ask, p).await)
+        .await
+}
+
+pub(super) async fn summary_of(ask: &Ask, p: &Prepared) -> ApiResult<Summary> {
+    let threshold = ask.state.scoring.flag_threshold;
+    let (mut total, mut young7, mut young30, mut enriched, mut flagged, mut trusted) =
+        (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
+    for a in p.selection.of(&p.population) {
+        total += 1;
+        if let Some(created) = a.row.twitch_created_at {
+            let age = a.row.first_seen_at - created;
+            young7 += usize::from(age < Duration::days(7));
+            young30 += usize::from(age < Duration::days(30));
         }
-        let captures =
-            db::finished_captures(&ask.state.pool, ask.session_id, &p.filter.broadcaster_ids)
-                .await?;
-        Ok(Summary {
-            accounts: total as u64,
-            captures: captures.len() as u64,
-            channels: p.channels.max(0) as u64,
-            last_capture_at: captures.iter().filter_map(|c| c.finished_at).max(),
-            young_7d: young7 as u64,
-            young_30d: young30 as u64,
-            enriched_share: share(enriched, total),
-            flagged: flagged as u64,
-            flagged_share: share(flagged, total),
-            flag_threshold: threshold,
-            trusted: trusted as u64,
-        })
+        enriched += usize::from(a.row.enriched);
+        flagged += usize::from(a.flagged(threshold));
+        trusted += usize::from(a.score.trusted);
+    }
+    let captures =
+        db::finished_captures(&ask.state.pool, ask.session_id, &p.filter.broadcaster_ids).await?;
+    Ok(Summary {
+        accounts: total as u64,
+        captures: captures.len() as u64,
+        channels: p.channels.max(0) as u64,
+        last_capture_at: captures.iter().filter_map(|c| c.finished_at).max(),
+        young_7d: young7 as u64,
+        young_30d: young30 as u64,
+        enriched_share: share(enriched, total),
+        flagged: flagged as u64,
+        flagged_share: share(flagged, total),
+        flag_threshold: threshold,
+        trusted: trusted as u64,
     })
-    .await
 }
 
 fn counts_by_day<'a>(accounts: impl Iterator<Item = &'a Scored>) -> BTreeMap<NaiveDate, u64> {
@@ -112,55 +113,57 @@ pub async fn hours(ask: Ask) -> ApiResult<Json<Hours>> {
 }
 
 pub async fn top_days(ask: Ask) -> ApiResult<Response> {
-    ask.answer("top-days", async |p: &Prepared| {
-        let total = p.selection.of(&p.population).count();
-        let mut days = histogram::build(
-            &counts_by_day(p.selection.of(&p.population)),
-            Granularity::Day,
-            BurstRule::default(),
-        );
-        days.sort_by(|a, b| {
-            b.count
-                .cmp(&a.count)
-                .then(b.excess.total_cmp(&a.excess))
-                .then(a.start.cmp(&b.start))
-        });
-        // Gap days (count 0) fill the histogram's axis; they are never a "top" day.
-        let top: Vec<&histogram::Bucket> = days.iter().filter(|d| d.count > 0).take(10).collect();
-        // Each top day's members of bot cohorts, by cohort: a burst made by a farm and a
-        // burst made by a crowd look the same in a histogram.
-        let mut bots: HashMap<NaiveDate, HashMap<u64, u64>> =
-            top.iter().map(|d| (d.start, HashMap::new())).collect();
-        for a in p.selection.of(&p.population) {
-            if let (Some(created), Some(mark)) = (a.row.twitch_created_at, &a.cohort)
-                && mark.strength > 0
-                && let Some(day) = bots.get_mut(&created.date_naive())
-            {
-                *day.entry(mark.cohort_id).or_default() += 1;
-            }
+    ask.answer("top-days", async |p: &Prepared| top_days_of(p))
+        .await
+}
+
+pub(super) fn top_days_of(p: &Prepared) -> ApiResult<TopDays> {
+    let total = p.selection.of(&p.population).count();
+    let mut days = histogram::build(
+        &counts_by_day(p.selection.of(&p.population)),
+        Granularity::Day,
+        BurstRule::default(),
+    );
+    days.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(b.excess.total_cmp(&a.excess))
+            .then(a.start.cmp(&b.start))
+    });
+    // Gap days (count 0) fill the histogram's axis; they are never a "top" day.
+    let top: Vec<&histogram::Bucket> = days.iter().filter(|d| d.count > 0).take(10).collect();
+    // Each top day's members of bot cohorts, by cohort: a burst made by a farm and a
+    // burst made by a crowd look the same in a histogram.
+    let mut bots: HashMap<NaiveDate, HashMap<u64, u64>> =
+        top.iter().map(|d| (d.start, HashMap::new())).collect();
+    for a in p.selection.of(&p.population) {
+        if let (Some(created), Some(mark)) = (a.row.twitch_created_at, &a.cohort)
+            && mark.strength > 0
+            && let Some(day) = bots.get_mut(&created.date_naive())
+        {
+            *day.entry(mark.cohort_id).or_default() += 1;
         }
-        let days = top
-            .into_iter()
-            .map(|d| {
-                let cohorts = &bots[&d.start];
-                TopDay {
-                    day: d.start,
-                    count: d.count,
-                    share: share(d.count as usize, total),
-                    baseline: d.baseline,
-                    excess: d.excess,
-                    burst: d.burst,
-                    in_bot_cohorts: cohorts.values().sum(),
-                    bot_cohort_id: cohorts
-                        .iter()
-                        .max_by_key(|&(id, n)| (*n, std::cmp::Reverse(*id)))
-                        .map(|(id, _)| *id),
-                }
-            })
-            .collect();
-        Ok(TopDays { days })
-    })
-    .await
+    }
+    let days = top
+        .into_iter()
+        .map(|d| {
+            let cohorts = &bots[&d.start];
+            TopDay {
+                day: d.start,
+                count: d.count,
+                share: share(d.count as usize, total),
+                baseline: d.baseline,
+                excess: d.excess,
+                burst: d.burst,
+                in_bot_cohorts: cohorts.values().sum(),
+                bot_cohort_id: cohorts
+                    .iter()
+                    .max_by_key(|&(id, n)| (*n, std::cmp::Reverse(*id)))
+                    .map(|(id, _)| *id),
+            }
+        })
+        .collect();
+    Ok(TopDays { days })
 }
 
 /// How many accounts score 0–9, 10–19, …, 90–100 (the last bucket also holds 100).

@@ -46,15 +46,27 @@ fn among<'a>(population: &'a Population, ids: &[u64]) -> impl Iterator<Item = &'
 }
 
 pub async fn raids(ask: Ask) -> ApiResult<Json<Raids>> {
-    let pool = &ask.state.pool;
-    let rows = db::raids(pool, ask.session_id).await?;
+    let rows = db::raids(&ask.state.pool, ask.session_id).await?;
     if rows.is_empty() {
         // Most sessions: no population needed.
         ask.session_exists().await?;
         return Ok(Json(Raids { raids: Vec::new() }));
     }
     let p = ask.prepare().await?;
-    let mut raids = Vec::new();
+    Ok(Json(Raids {
+        raids: forensics(&ask, &p.population, rows).await?,
+    }))
+}
+
+/// Each raid with what came with it: the first capture after it and its newcomers, counted
+/// in the session's scored population.
+pub(super) async fn forensics(
+    ask: &Ask,
+    population: &Population,
+    rows: Vec<db::RaidRow>,
+) -> ApiResult<Vec<Raid>> {
+    let pool = &ask.state.pool;
+    let mut raids = Vec::with_capacity(rows.len());
     for row in rows {
         let after =
             db::first_capture_after(pool, ask.session_id, row.session_channel_id, row.raided_at)
@@ -63,7 +75,7 @@ pub async fn raids(ask: Ask) -> ApiResult<Json<Raids>> {
             Some((capture, newcomers)) => (Some(capture), newcomers),
             None => (None, Vec::new()),
         };
-        let counts = Newcomers::count(among(&p.population, &newcomers), &ask.state.scoring);
+        let counts = Newcomers::count(among(population, &newcomers), &ask.state.scoring);
         raids.push(Raid {
             raided_at: row.raided_at,
             broadcaster_login: row.broadcaster_login,
@@ -77,7 +89,7 @@ pub async fn raids(ask: Ask) -> ApiResult<Json<Raids>> {
             flagged: counts.flagged,
         });
     }
-    Ok(Json(Raids { raids }))
+    Ok(raids)
 }
 
 /// `captures/{capture_id}/findings`: the capture's newcomers, the young ones, and the bot

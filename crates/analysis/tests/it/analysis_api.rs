@@ -888,3 +888,64 @@ async fn always_present_counts_the_captures_of_the_accounts_own_channels(pool: M
     assert_eq!(score_of("1002"), "55");
     assert_eq!(score_of("1003"), "25");
 }
+
+/// The dashboard's one request answers what each view answers alone, for any filter and page,
+/// remembers its views per data version, and reads raids fresh.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn the_dashboard_answers_each_view_as_it_answers_alone(pool: MySqlPool) {
+    let f = fixture(pool.clone()).await;
+    for query in [
+        "",
+        "broadcaster_id=200",
+        "from=2020-07-07&to=2020-07-07",
+        "flagged_only=true&per_page=2&page=1&limit=1",
+        "per_page=2&page=2&limit=1",
+    ] {
+        let dashboard = f.json(&format!("dashboard?{query}")).await;
+        let views = &dashboard["views"];
+        assert_eq!(
+            views["summary"],
+            f.json(&format!("summary?{query}")).await,
+            "{query}"
+        );
+        assert_eq!(
+            views["cohorts"],
+            f.json(&format!("cohorts?{query}")).await["cohorts"],
+            "{query}"
+        );
+        assert_eq!(
+            views["top_days"],
+            f.json(&format!("top-days?{query}")).await,
+            "{query}"
+        );
+        assert_eq!(
+            views["accounts"],
+            f.json(&format!("accounts?{query}")).await,
+            "{query}"
+        );
+        assert_eq!(
+            views["renames"],
+            f.json(&format!("renames?{query}")).await,
+            "{query}"
+        );
+        assert_eq!(dashboard["raids"], json!([]), "{query}");
+    }
+    assert!(
+        f.refused("dashboard?from=yesterday").await.contains("from"),
+        "a bad filter is a 400 naming it"
+    );
+    // Asked again (remembered), then a raid lands: it shows at once, with no capture since.
+    f.json("dashboard").await;
+    sqlx::query(
+        "INSERT INTO raids (message_id, broadcaster_id, from_broadcaster_id, from_login, from_name, viewers, raided_at) \
+         VALUES ('m-1', '100', '900', 'raider', 'Raider', 42, ?)",
+    )
+    .bind(at(2025, 6, 1, 15))
+    .execute(&pool)
+    .await
+    .expect("raid");
+    let dashboard = f.json("dashboard").await;
+    assert_eq!(dashboard["raids"], f.json("raids").await["raids"]);
+    assert_eq!(dashboard["raids"][0]["from_login"], "raider");
+    assert_eq!(dashboard["raids"][0]["viewers"], 42);
+}

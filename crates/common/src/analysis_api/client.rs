@@ -10,8 +10,8 @@ use url::Url;
 
 use super::request::{AccountsQuery, AnalysisFilter, query_string};
 use super::response::{
-    AccountDetail, AccountList, CaptureFindings, CohortDetail, CohortList, ErrorBody, Hours, Raids,
-    Renames, Summary, TopDays,
+    AccountDetail, AccountList, CaptureFindings, CohortDetail, CohortList, Dashboard, ErrorBody,
+    Hours, Raids, Renames, Summary, TopDays,
 };
 use crate::config::Secret;
 use crate::twitch_id::TwitchId;
@@ -195,6 +195,21 @@ impl AnalysisClient {
     }
 
     /// The session's raids and what came with each (docs/live.md).
+    /// The dashboard's views in one request (`response::Dashboard`).
+    pub async fn dashboard(
+        &self,
+        session_id: u64,
+        filter: &AnalysisFilter,
+        accounts: &AccountsQuery,
+        renames_limit: usize,
+    ) -> Result<Dashboard, AnalysisError> {
+        let query = query_string(filter, |out| {
+            accounts.append_to(out);
+            out.append_pair("limit", &renames_limit.to_string());
+        });
+        self.get_json(session_id, "dashboard", &query).await
+    }
+
     pub async fn raids(&self, session_id: u64) -> Result<Raids, AnalysisError> {
         self.get_json(session_id, "raids", "").await
     }

@@ -319,6 +319,26 @@ pub struct Raids {
     pub raids: Vec<Raid>,
 }
 
+/// `dashboard`: what the gateway's dashboard shows, in one answer (one probe of the data
+/// version instead of one per view). The query takes the filter, the flagged list's page
+/// (`page`, `per_page`, `flagged_only`) and the renames' `limit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// Remembered per data version, like each view's own answer.
+    pub views: DashboardViews,
+    /// Read on every request: a raid is news before any capture changes the data.
+    pub raids: Vec<Raid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardViews {
+    pub summary: Summary,
+    pub cohorts: Vec<Cohort>,
+    pub top_days: TopDays,
+    pub accounts: AccountList,
+    pub renames: Renames,
+}
+
 /// `captures/{capture_id}/findings`: what one finished capture brought (the alerts' input,
 /// docs/live.md): its newcomers to the session, the young ones among them, and every bot
 /// cohort with a member in the capture.

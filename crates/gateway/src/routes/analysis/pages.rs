@@ -171,22 +171,22 @@ pub(super) async fn dashboard(
         page,
         ..AccountsQuery::default()
     };
-    let analysis = &state.analysis;
-    // The reads are independent: ask for them at once.
-    let (summary, mut cohorts, top, flagged, renames, channels, batches, raids) = tokio::try_join!(
-        async { Ok::<_, AppError>(analysis.summary(session.id, &checked).await?) },
-        async { Ok(analysis.cohorts(session.id, &checked).await?.cohorts) },
-        async { Ok(analysis.top_days(session.id, &checked).await?) },
-        async { Ok(analysis.accounts(session.id, &checked, &flagged).await?) },
+    // The reads are independent: ask for them at once; analysis answers every view of the
+    // dashboard in one request.
+    let (answer, channels, batches) = tokio::try_join!(
         async {
-            Ok(analysis
-                .renames(session.id, &checked, Some(RENAMES_SHOWN))
-                .await?)
+            Ok::<_, AppError>(
+                state
+                    .analysis
+                    .dashboard(session.id, &checked, &flagged, RENAMES_SHOWN)
+                    .await?,
+            )
         },
         channel_choices(&state, &session, &filter),
         batch_links(&state, &session),
-        async { Ok(analysis.raids(session.id).await?.raids) },
     )?;
+    let views = answer.views;
+    let mut cohorts = views.cohorts;
     let cohorts_total = cohorts.len();
     cohorts.truncate(COHORTS_SHOWN);
     let page = DashboardPage {
@@ -195,16 +195,16 @@ pub(super) async fn dashboard(
         name: session.name,
         filter,
         channels,
-        summary,
+        summary: views.summary,
         cohorts,
         cohorts_total,
-        top_days: top.days,
-        flagged,
+        top_days: views.top_days.days,
+        flagged: views.accounts,
         // Analysis sends the most renamed first, RENAMES_SHOWN of them.
-        renamed: renames.accounts,
-        login_reuse: renames.login_reuse,
+        renamed: views.renames.accounts,
+        login_reuse: views.renames.login_reuse,
         batches,
-        raids,
+        raids: answer.raids,
     };
     Ok(Html(page.render()?).into_response())
 }
