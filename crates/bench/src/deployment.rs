@@ -23,6 +23,10 @@ pub const CLIENT_ID: &str = "bench-client";
 pub const CLIENT_SECRET: &str = "bench-secret";
 
 /// One service binary running as a child process.
+/// How long a process may take to exit after SIGTERM: a worker's drain timeout (30 s by
+/// default) and a margin.
+pub const EXIT_WITHIN: Duration = Duration::from_secs(45);
+
 pub struct Process {
     pub name: String,
     pub addr: SocketAddr,
@@ -404,7 +408,9 @@ impl Deployment {
             .into_iter()
             .chain([gateway, analysis, twitch_api, fake])
         {
-            process.terminate(Duration::from_secs(30)).await?;
+            // A worker waits up to its drain timeout (30 s) for a running job (an enrichment
+            // run, say) before handing it back: give it that and the time to exit.
+            process.terminate(EXIT_WITHIN).await?;
         }
         Ok(())
     }

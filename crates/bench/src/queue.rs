@@ -79,6 +79,23 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
         });
     }
 
+    // What a round trip costs: the cheapest statement, from 4 connections. A job claimed
+    // alone needs six (the pool's ping, BEGIN, the completion, the claim's SELECT and
+    // UPDATE, COMMIT): B1 reads against a sixth of this too.
+    let round_trips = statements_per_second(&pool, WORKERS, "SELECT ?").await?;
+    figures.push(Figure {
+        id: "B1 ceiling",
+        what: format!(
+            "round-trip ceiling: {WORKERS} connections running `SELECT ?` in a loop, {CEILING_SECONDS} s"
+        ),
+        value: format!("{round_trips:.0} statements/s"),
+        target: "baseline",
+        baseline: Some(format!(
+            "a sixth: {:.0} jobs/s (six round trips per job claimed alone)",
+            round_trips / 6.0
+        )),
+    });
+
     // B1: one job per commit: each commit records the job just run and claims the next.
     let b1 = drain(&pool, Claim::SkipLocked { batch: 1 }, n).await?;
     let mut b1_row = b1.figure(
@@ -420,7 +437,7 @@ async fn drain_by_processes(
         bail!("{failed} noop jobs did not succeed with {processes} worker process(es)");
     }
     for worker in workers {
-        worker.terminate(Duration::from_secs(30)).await?;
+        worker.terminate(crate::deployment::EXIT_WITHIN).await?;
     }
     sqlx::query("DELETE FROM jobs WHERE kind = 'noop'")
         .execute(pool)
@@ -441,6 +458,21 @@ async fn commit_ceiling(pool: &MySqlPool, connections: usize) -> anyhow::Result<
             .execute(pool)
             .await?;
     }
+    statements_per_second(
+        pool,
+        connections,
+        "UPDATE bench_commits SET n = n + 1 WHERE id = ?",
+    )
+    .await
+}
+
+/// `statement` (binding each connection's number) run in a loop on `connections`
+/// connections for `CEILING_SECONDS`: statements a second, all connections together.
+async fn statements_per_second(
+    pool: &MySqlPool,
+    connections: usize,
+    statement: &'static str,
+) -> anyhow::Result<f64> {
     let until = Instant::now() + Duration::from_secs(CEILING_SECONDS);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -448,22 +480,22 @@ async fn commit_ceiling(pool: &MySqlPool, connections: usize) -> anyhow::Result<
         let pool = pool.clone();
         tasks.push(tokio::spawn(async move {
             let mut conn = pool.acquire().await?;
-            let mut commits = 0u64;
+            let mut done = 0u64;
             while Instant::now() < until {
-                sqlx::query("UPDATE bench_commits SET n = n + 1 WHERE id = ?")
+                sqlx::query(statement)
                     .bind(id as i32)
                     .execute(&mut *conn)
                     .await?;
-                commits += 1;
+                done += 1;
             }
-            Ok::<u64, sqlx::Error>(commits)
+            Ok::<u64, sqlx::Error>(done)
         }));
     }
-    let mut commits = 0;
+    let mut done = 0;
     for task in tasks {
-        commits += task.await??;
+        done += task.await??;
     }
-    Ok(commits as f64 / started.elapsed().as_secs_f64())
+    Ok(done as f64 / started.elapsed().as_secs_f64())
 }
 
 struct Peer {
