@@ -49,49 +49,10 @@ pub struct CurrentUser {
     pub csrf: String,
 }
 
-/// Web sessions found in the last second, by the SHA-256 of their token: a page and the
-/// requests its scripts make at once cost one database lookup, not one each (tca-bench B6).
-/// A logout on this replica takes effect at once (its entry is removed); a logout on another
-/// replica, or a revocation the worker applied, within [`SessionCache::TTL`].
-#[derive(Debug, Default)]
-pub struct SessionCache {
-    entries: std::sync::Mutex<HashMap<[u8; 32], (std::time::Instant, CurrentUser)>>,
-}
-
-impl SessionCache {
-    pub const TTL: std::time::Duration = std::time::Duration::from_secs(1);
-    /// More entries than this and the cache starts afresh (a second's worth of sessions).
-    const MAX_ENTRIES: usize = 10_000;
-
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], (std::time::Instant, CurrentUser)>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn get(&self, key: &[u8; 32]) -> Option<CurrentUser> {
-        let entries = self.lock();
-        let (at, user) = entries.get(key)?;
-        (at.elapsed() < Self::TTL).then(|| user.clone())
-    }
-
-    fn put(&self, key: [u8; 32], user: CurrentUser) {
-        let mut entries = self.lock();
-        if entries.len() >= Self::MAX_ENTRIES {
-            entries.retain(|_, (at, _)| at.elapsed() < Self::TTL);
-            if entries.len() >= Self::MAX_ENTRIES {
-                entries.clear();
-            }
-        }
-        entries.insert(key, (std::time::Instant::now(), user));
-    }
-
-    /// Forgets a web session that ended here (logout).
-    pub fn forget(&self, web_session_id: u64) {
-        self.lock()
-            .retain(|_, (_, user)| user.web_session_id != web_session_id);
-    }
-}
+/// Web sessions found in the last second, by the SHA-256 of their token. A logout on this
+/// replica takes effect at once (its entry is removed); a logout on another replica, or a
+/// revocation the worker applied, within a second (`BriefCache`).
+pub type SessionCache = crate::brief_cache::BriefCache<[u8; 32], CurrentUser>;
 
 impl CurrentUser {
     async fn load(state: &AppState, token: &str) -> Result<Option<Self>, AppError> {

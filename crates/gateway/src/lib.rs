@@ -3,6 +3,7 @@
 //! bootstrap.
 
 pub mod auth;
+pub mod brief_cache;
 pub mod client_ip;
 pub mod config;
 pub mod cookies;

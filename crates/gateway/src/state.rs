@@ -28,6 +28,10 @@ pub struct AppState {
     pub feeds: Arc<crate::routes::sessions::feed::Feeds>,
     /// Web sessions found in the last second (`auth::SessionCache`).
     pub web_sessions: Arc<crate::auth::SessionCache>,
+    /// Analysis sessions read in the last second, by (user, public id)
+    /// (`routes::sessions::viewed_session`).
+    pub owned_sessions:
+        Arc<crate::brief_cache::BriefCache<(u64, String), tca_common::db::sessions::Session>>,
 }
 
 impl AppState {
@@ -51,6 +55,7 @@ impl AppState {
             streams: Arc::default(),
             feeds: Arc::default(),
             web_sessions: Arc::default(),
+            owned_sessions: Arc::default(),
         })
     }
 }

@@ -295,7 +295,9 @@ async fn finish_logout(state: &AppState, user: &CurrentUser) -> AppResult<()> {
         tracing::warn!(error = %e, "revoking the Twitch authorization at logout failed");
     }
     web_sessions::delete(&state.pool, user.web_session_id).await?;
-    state.web_sessions.forget(user.web_session_id);
+    state
+        .web_sessions
+        .forget(|cached| cached.web_session_id == user.web_session_id);
     audit::record(
         &state.pool,
         &Event::Logout,

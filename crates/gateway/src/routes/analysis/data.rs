@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use super::{cohort_id, creation_day, twitch_user_id};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, JsonError};
-use crate::routes::sessions::owned_session;
+use crate::routes::sessions::viewed_session;
 use crate::state::AppState;
 
 /// Which analysis reads the browser may make: read-only views, never exports (those are
@@ -35,7 +35,7 @@ pub(super) async fn data(
     Path((id, path)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, JsonError> {
-    let session = owned_session(&state, &user, &id).await?;
+    let session = viewed_session(&state, &user, &id).await?;
     let path = allowed_data_path(&path)?;
     let upstream = state
         .analysis

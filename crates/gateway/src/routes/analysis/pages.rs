@@ -20,7 +20,7 @@ use super::{cohort_id, creation_day, twitch_user_id};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::i18n::coded;
-use crate::routes::sessions::owned_session;
+use crate::routes::sessions::viewed_session;
 use crate::state::AppState;
 use crate::views::{Layout, Time};
 
@@ -134,7 +134,7 @@ async fn asked(
     id: &str,
     raw: Option<&str>,
 ) -> AppResult<Asked> {
-    let session = owned_session(state, user, id).await?;
+    let session = viewed_session(state, user, id).await?;
     let (filter, rest) = Filter::parse(raw);
     let page = page_number(&rest)?;
     let checked = filter.checked()?;
@@ -391,7 +391,7 @@ pub(super) async fn account_page(
     user: CurrentUser,
     Path((id, raw_user)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let session = owned_session(&state, &user, &id).await?;
+    let session = viewed_session(&state, &user, &id).await?;
     let twitch_user_id = twitch_user_id(&raw_user)?;
     let detail = state.analysis.account(session.id, &twitch_user_id).await?;
     let own = marks::own(&state.pool, user.id, twitch_user_id.as_str()).await?;

@@ -8,7 +8,7 @@ use chrono::Utc;
 use tca_common::analysis_api::export::ExportKind;
 use tca_common::db::audit::{self, Event, Subject};
 
-use super::owned_session;
+use super::viewed_session;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -19,7 +19,7 @@ pub(super) async fn export_session(
     Path((id, file)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    let session = owned_session(&state, &user, &id).await?;
+    let session = viewed_session(&state, &user, &id).await?;
     if ExportKind::parse_file(&file).is_err() {
         return Err(AppError::BadRequest(crate::i18n::t1(
             "error-export-file",

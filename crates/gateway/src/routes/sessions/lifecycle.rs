@@ -10,7 +10,7 @@ use tca_common::db::audit::{self, Event, Subject};
 use tca_common::db::is_unique_violation;
 use tca_common::db::sessions::{self, Session, SessionStatus};
 
-use super::{expiry, owned_session};
+use super::{expiry, forget_session, owned_session};
 use crate::auth::{NoFields, Posted};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{t, t1};
@@ -37,6 +37,7 @@ pub(super) async fn rename_session(
     let session = owned_session(&state, &user, &id).await?;
     let name = valid_name(&form.name)?;
     sessions::rename(&state.pool, session.id, &name, Utc::now()).await?;
+    forget_session(&state, session.id);
     Ok(Redirect::to(&format!("/sessions/{}", session.public_id)).into_response())
 }
 
@@ -60,11 +61,13 @@ pub(super) async fn save_session(
     let event = Event::SessionSave {
         name: session.name.clone(),
     };
-    audited(tx, event, &session, now, &target).await
+    audited(&state, tx, event, &session, now, &target).await
 }
 
-/// Records a session action in the audit log, commits it with the change, and shows `target`.
+/// Records a session action in the audit log, commits it with the change, and shows `target`
+/// (the session's remembered row forgotten once the change is in).
 async fn audited(
+    state: &AppState,
     mut tx: Transaction<'static, MySql>,
     event: Event,
     session: &Session,
@@ -79,6 +82,7 @@ async fn audited(
     )
     .await?;
     tx.commit().await?;
+    forget_session(state, session.id);
     Ok(Redirect::to(target).into_response())
 }
 
@@ -104,7 +108,7 @@ pub(super) async fn resume_session(
     let event = Event::SessionLoad {
         name: session.name.clone(),
     };
-    audited(tx, event, &session, now, &target).await
+    audited(&state, tx, event, &session, now, &target).await
 }
 
 pub(super) async fn delete_session(
@@ -119,5 +123,5 @@ pub(super) async fn delete_session(
     let event = Event::SessionDelete {
         name: session.name.clone(),
     };
-    audited(tx, event, &session, now, "/sessions").await
+    audited(&state, tx, event, &session, now, "/sessions").await
 }

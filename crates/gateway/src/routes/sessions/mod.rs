@@ -61,6 +61,34 @@ pub async fn owned_session(
         .ok_or(AppError::NotFound)
 }
 
+/// `owned_session` for a request that only reads (pages, their data, exports): remembered for
+/// a second (`BriefCache`), so that a dashboard and the requests its scripts make at once read
+/// the row once. A change made here forgets it at once (`forget_session`); one made by another
+/// replica or by the worker (expiry, purge) shows within the second. Changes themselves read
+/// the row fresh with `owned_session`.
+pub async fn viewed_session(
+    state: &AppState,
+    user: &CurrentUser,
+    raw_id: &str,
+) -> AppResult<Session> {
+    let key = (user.id, parse_session_id(raw_id)?);
+    if let Some(session) = state.owned_sessions.get(&key) {
+        return Ok(session);
+    }
+    let session = sessions::find_owned(&state.pool, &key.1, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    state.owned_sessions.put(key, session.clone());
+    Ok(session)
+}
+
+/// After a change to the session's row has committed: the next read sees it.
+pub fn forget_session(state: &AppState, session_id: u64) {
+    state
+        .owned_sessions
+        .forget(|cached| cached.id == session_id);
+}
+
 fn expiry(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
     now + chrono::Duration::from_std(state.config.session_ttl)
         .unwrap_or(chrono::Duration::hours(24))

@@ -14,7 +14,7 @@ use tca_common::db::captures::{self, Capture};
 use tca_common::db::session_channels;
 use tca_common::db::sessions::SessionStatus;
 
-use super::owned_session;
+use super::viewed_session;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, JsonError};
 use crate::i18n::{coded, current, stored_text, t, t1};
@@ -119,7 +119,7 @@ pub(super) async fn show_session(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let session = owned_session(&state, &user, &id).await?;
+    let session = viewed_session(&state, &user, &id).await?;
     let channels = session_channels::of_session(&state.pool, session.id).await?;
     let page = SessionPage {
         layout: Layout::new(&user, "sessions"),
@@ -158,7 +158,7 @@ pub(super) async fn session_events(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let session = owned_session(&state, &user, &id).await?;
+    let session = viewed_session(&state, &user, &id).await?;
     // A place among the streams open; freed when the stream ends (it lives in the stream).
     let place = crate::streams::place_for(&state, &user)?;
     let stop = state.shutdown.clone();
@@ -208,7 +208,7 @@ pub(super) async fn show_capture(
     user: CurrentUser,
     Path((id, capture_id)): Path<(String, String)>,
 ) -> Result<Json<CaptureView>, JsonError> {
-    let session = owned_session(&state, &user, &id).await?;
+    let session = viewed_session(&state, &user, &id).await?;
     let capture_id: u64 = capture_id
         .parse()
         .map_err(|_| AppError::BadRequest(t1("error-capture-id", "id", capture_id.as_str())))?;
