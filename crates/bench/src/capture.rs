@@ -5,8 +5,9 @@
 //! B4 follows B3: the capture's 100,000 accounts are unknown, and the worker enriches them
 //! through Get Users under Twitch's 800-points-a-minute token bucket — the app's, and the
 //! capturing moderator's beyond the quarter kept for them; it must get no 429 and take at most
-//! 1.1 × what the app's bucket alone allows (800 at once, then 13.3 a second). Memory: each
-//! process's peak RSS during the capture.
+//! 1.1 × what the app's bucket alone allows (800 at once, then 13.3 a second). B3 scale: the
+//! same 100,000 chatters in four channels captured at once by 1, 2 and 4 worker processes.
+//! Memory: each process's peak RSS during the capture.
 
 use std::time::{Duration, Instant};
 
@@ -113,8 +114,122 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     if let Some(enrichment) = fast.enrichment {
         figures.push(enrichment);
     }
+    // B3 scale: the same 100,000 chatters in SCALE_CHANNELS channels captured at once, by 1, 2
+    // and 4 worker processes (as `docker compose --scale worker=N` runs them).
+    let mut first = None;
+    for processes in [1usize, 2, 4] {
+        let scaled = captures_at_once(processes).await?;
+        let rate = scaled.rows as f64 / scaled.took.as_secs_f64();
+        let base = *first.get_or_insert(rate);
+        figures.push(Figure {
+            id: "B3 scale",
+            what: format!(
+                "{SCALE_CHANNELS} captures of {} chatters at once ({} rows), {processes} worker process(es)",
+                CHATTERS / SCALE_CHANNELS,
+                scaled.rows
+            ),
+            value: format!(
+                "{:.2} s ({rate:.0} chatters/s); peak RSS {}",
+                scaled.took.as_secs_f64(),
+                scaled.peaks
+            ),
+            target: "grows until the database is the limit",
+            baseline: Some(format!("{:.2} × one process", rate / base.max(f64::MIN_POSITIVE))),
+        });
+    }
     let _ = args;
     Ok(figures)
+}
+
+/// Channels of B3's scaling row: one capture each, all queued at once.
+const SCALE_CHANNELS: u64 = 4;
+
+fn scale_scenario(redirect_uri: &str) -> String {
+    let mut text = format!(
+        r#"
+seed = 11
+now = "2026-01-01T00:00:00Z"
+[app]
+client_id = "{CLIENT_ID}"
+client_secret = "{CLIENT_SECRET}"
+redirect_uris = ["{redirect_uri}"]
+[rate_limit]
+points_per_minute = {BUCKET}
+[[users]]
+login = "bench_mod"
+id = "538211094"
+"#
+    );
+    for c in 0..SCALE_CHANNELS {
+        text.push_str(&format!(
+            r#"
+[[channels]]
+login = "channel{c}"
+id = "90000001{c}"
+moderators = ["bench_mod"]
+live = true
+viewer_count = 50000
+[channels.audience]
+humans = {humans}
+"#,
+            humans = CHATTERS / SCALE_CHANNELS - 2
+        ));
+    }
+    text
+}
+
+/// B3's scaling row: SCALE_CHANNELS captures queued together on a fresh database and
+/// deployment with `processes` workers; from queued to the last one done.
+async fn captures_at_once(processes: usize) -> anyhow::Result<Captured> {
+    let database = BenchDatabase::fresh(8).await?;
+    let pool = database.pool.clone();
+    let deployment = Deployment::start(
+        &pool,
+        &database.url,
+        scale_scenario,
+        Tuning {
+            workers: processes,
+            ..Tuning::default()
+        },
+    )
+    .await?;
+    let driver = &deployment.driver;
+    let user = driver.login("bench_mod").await?;
+    let mut channels = Vec::new();
+    for c in 0..SCALE_CHANNELS {
+        let (_, channel) = driver
+            .session_with_channel(user, &format!("channel{c}"))
+            .await?;
+        channels.push(channel);
+    }
+    let sampler = PeakRssOf::start(deployment.processes());
+    let started = Instant::now();
+    let mut captures = Vec::new();
+    for channel in channels {
+        captures.push(driver.capture(channel, user).await?);
+    }
+    for &capture in &captures {
+        match driver
+            .wait_capture(capture, Duration::from_secs(600))
+            .await?
+        {
+            (tca_common::db::captures::CaptureStatus::Done, _) => {}
+            (status, error) => bail!("capture {capture} ended {status:?}: {error:?}"),
+        }
+    }
+    let took = started.elapsed();
+    let peaks = sampler.stop().await;
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM capture_chatters")
+        .fetch_one(&pool)
+        .await?;
+    deployment.stop().await?;
+    database.finish(false).await?;
+    Ok(Captured {
+        took,
+        rows: rows as u64,
+        peaks,
+        enrichment: None,
+    })
 }
 
 struct Captured {
