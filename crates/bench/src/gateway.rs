@@ -60,7 +60,7 @@ pub async fn run(
     for (label, path) in [
         ("session page (HTML)", format!("/sessions/{public_id}")),
         (
-            "analysis page (HTML from 4 analysis answers: summary, top days, flagged, renames)",
+            "analysis page (HTML from one analysis answer: summary, cohorts, top days, flagged, renames, raids)",
             format!("/sessions/{public_id}/analysis"),
         ),
         (

@@ -159,6 +159,8 @@ async fn main() -> anyhow::Result<()> {
             let mut figures = queue::run(&args).await?;
             figures.extend(capture::run(&args).await?);
             figures.extend(analysis::run(&args).await?);
+            // B10 belongs to the table issue 21 asks for in one run.
+            figures.extend(eventsub::run(&args).await?);
             figures
         }
         other => bail!("unknown scenario '{other}'\n{}", usage()),
