@@ -11,7 +11,7 @@ use serde_json::json;
 use tca_common::eventsub as es;
 
 use crate::database::BenchDatabase;
-use crate::deployment::{CLIENT_ID, CLIENT_SECRET, Deployment, Tuning};
+use crate::deployment::{CLIENT_ID, CLIENT_SECRET, Deployment, PeakRssOf, Tuning};
 use crate::measure::percentile;
 use crate::{Args, Figure, millis};
 
@@ -94,6 +94,7 @@ pub async fn run(_args: &Args) -> anyhow::Result<Vec<Figure>> {
         .build()?;
     let firsts: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let refused: Arc<Mutex<u32>> = Arc::default();
+    let sampler = PeakRssOf::start(deployment.processes());
     let started = tokio::time::Instant::now();
     let mut tasks = Vec::with_capacity(MESSAGES);
     for n in 0..MESSAGES {
@@ -132,6 +133,7 @@ pub async fn run(_args: &Args) -> anyhow::Result<Vec<Figure>> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
+    let peaks = sampler.stop().await;
     deployment.stop().await?;
     database.finish(false).await?;
 
@@ -161,6 +163,13 @@ pub async fn run(_args: &Args) -> anyhow::Result<Vec<Figure>> {
                 .into(),
             value: format!("{processed} of {MESSAGES} ({queued} still queued)"),
             target: "1000, once each",
+            baseline: None,
+        },
+        Figure {
+            id: "M",
+            what: "peak RSS per process during B10 (the burst and the drain)".into(),
+            value: peaks,
+            target: "—",
             baseline: None,
         },
     ])
