@@ -24,10 +24,11 @@ const PAGES: u64 = CHATTERS / 1_000;
 /// Twitch's bucket: points a minute for the app token that enrichment uses.
 const BUCKET: u64 = 800;
 
-fn scenario(latency_ms: u64, redirect_uri: &str) -> String {
+/// The world's clock, the app, the bucket and the moderator every capture scenario shares.
+fn scenario_head(seed: u64, redirect_uri: &str) -> String {
     format!(
         r#"
-seed = 7
+seed = {seed}
 now = "2026-01-01T00:00:00Z"
 [app]
 client_id = "{CLIENT_ID}"
@@ -38,6 +39,14 @@ points_per_minute = {BUCKET}
 [[users]]
 login = "bench_mod"
 id = "538211094"
+"#
+    )
+}
+
+fn scenario(latency_ms: u64, redirect_uri: &str) -> String {
+    scenario_head(7, redirect_uri)
+        + &format!(
+            r#"
 [[channels]]
 login = "bigchannel"
 id = "900000001"
@@ -49,8 +58,8 @@ humans = {humans}
 [faults]
 latency_ms = {latency_ms}
 "#,
-        humans = CHATTERS - 2
-    )
+            humans = CHATTERS - 2
+        )
 }
 
 pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
@@ -145,21 +154,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
 const SCALE_CHANNELS: u64 = 4;
 
 fn scale_scenario(redirect_uri: &str) -> String {
-    let mut text = format!(
-        r#"
-seed = 11
-now = "2026-01-01T00:00:00Z"
-[app]
-client_id = "{CLIENT_ID}"
-client_secret = "{CLIENT_SECRET}"
-redirect_uris = ["{redirect_uri}"]
-[rate_limit]
-points_per_minute = {BUCKET}
-[[users]]
-login = "bench_mod"
-id = "538211094"
-"#
-    );
+    let mut text = scenario_head(11, redirect_uri);
     for c in 0..SCALE_CHANNELS {
         text.push_str(&format!(
             r#"
