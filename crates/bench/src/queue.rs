@@ -16,7 +16,7 @@ use sqlx::MySqlPool;
 use tca_common::db::jobs::{self, NewJob};
 use tokio::sync::Mutex;
 
-use crate::database::BenchDatabase;
+use crate::database::{BenchDatabase, ServerWork, ServerWorkDone};
 use crate::measure::percentile;
 use crate::{Args, Figure, millis};
 
@@ -245,6 +245,8 @@ struct Drained {
     deadlocks: u64,
     duplicated: u64,
     lost: i64,
+    /// What the drain cost the database, to read each claim's cost from (docs/benchmarks.md).
+    server: ServerWorkDone,
 }
 
 impl Drained {
@@ -261,13 +263,14 @@ impl Drained {
             id,
             what,
             value: format!(
-                "{:.0} jobs/s; complete+claim p50 {} p99 {}; deadlocks retried {}; duplicated {}; lost {}",
+                "{:.0} jobs/s; complete+claim p50 {} p99 {}; deadlocks retried {}; duplicated {}; lost {}; {}",
                 self.per_second(),
                 millis(at(0.5)),
                 millis(at(0.99)),
                 self.deadlocks,
                 self.duplicated,
-                self.lost
+                self.lost,
+                self.server.per(self.jobs, "job")
             ),
             target,
         }
@@ -285,6 +288,7 @@ async fn drain(pool: &MySqlPool, claim: Claim, expected: u64) -> anyhow::Result<
     let done = Arc::new(Mutex::new(Vec::<u64>::with_capacity(expected as usize)));
     let claims = Arc::new(Mutex::new(Vec::<Duration>::new()));
     let deadlocks = Arc::new(AtomicU64::new(0));
+    let server = ServerWork::start(pool).await?;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..WORKERS {
@@ -360,6 +364,7 @@ async fn drain(pool: &MySqlPool, claim: Claim, expected: u64) -> anyhow::Result<
         task.await??;
     }
     let took = started.elapsed();
+    let server = server.stop().await?;
     let mut done = Arc::try_unwrap(done)
         .map_err(|_| anyhow::anyhow!("still shared"))?
         .into_inner();
@@ -388,6 +393,7 @@ async fn drain(pool: &MySqlPool, claim: Claim, expected: u64) -> anyhow::Result<
         deadlocks: deadlocks.load(Ordering::Relaxed),
         duplicated,
         lost,
+        server,
     })
 }
 
