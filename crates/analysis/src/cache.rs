@@ -11,7 +11,7 @@ use sqlx::MySqlPool;
 
 use crate::db::Probe;
 use crate::population::{self, Population};
-use crate::scoring::ScoringConfig;
+use crate::scoring::{ScoringConfig, SessionContext};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Version {
@@ -35,6 +35,8 @@ impl From<&Probe> for Version {
 #[derive(Default)]
 pub struct Cache {
     entries: Mutex<HashMap<u64, (Version, Arc<Population>)>>,
+    /// Export contexts of sessions whose population is not loaded (`context`).
+    contexts: Mutex<HashMap<u64, (Version, Arc<SessionContext>)>>,
 }
 
 /// Sessions kept in memory at once; beyond that an arbitrary one is dropped (and reloaded if
@@ -67,7 +69,43 @@ impl Cache {
         Ok(population)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Version, Arc<Population>)>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    /// What an export scores with for the data version `probe` saw: the loaded population's
+    /// context when there is one, else one found without loading it (`population::context`),
+    /// kept apart — an export alone does not put a whole session in memory.
+    pub async fn context(
+        &self,
+        pool: &MySqlPool,
+        session_id: u64,
+        probe: &Probe,
+        config: &ScoringConfig,
+    ) -> Result<Arc<SessionContext>, sqlx::Error> {
+        let version = Version::from(probe);
+        if let Some((cached, population)) = self.lock().get(&session_id)
+            && *cached == version
+        {
+            return Ok(population.context.clone());
+        }
+        if let Some((cached, context)) = lock(&self.contexts).get(&session_id)
+            && *cached == version
+        {
+            return Ok(context.clone());
+        }
+        let context = Arc::new(population::context(pool, session_id, config).await?);
+        let mut contexts = lock(&self.contexts);
+        if contexts.len() >= CACHED_SESSIONS
+            && let Some(evicted) = contexts.keys().next().copied()
+        {
+            contexts.remove(&evicted);
+        }
+        contexts.insert(session_id, (version, context.clone()));
+        Ok(context)
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Version, Arc<Population>)>> {
+        lock(&self.entries)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{MySql, MySqlPool, QueryBuilder};
+use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 use tca_common::analysis_api::response::{CapturePoint, Name, Sighting};
 use tca_common::twitch_id::TwitchId;
 
@@ -116,12 +116,58 @@ pub async fn session_accounts(
     pool: &MySqlPool,
     session_id: u64,
 ) -> Result<Vec<AccountRow>, sqlx::Error> {
-    QueryBuilder::<MySql>::new(ACCOUNT_SELECT)
-        .push(" WHERE sa.session_id = ")
-        .push_bind(session_id)
-        .build_query_as()
+    sqlx::query_as(SESSION_ACCOUNTS_SELECT.as_str())
+        .bind(session_id)
         .fetch_all(pool)
         .await
+}
+
+/// A session's accounts in account order (the primary key's: no sort), whole or streamed.
+static SESSION_ACCOUNTS_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("{ACCOUNT_SELECT} WHERE sa.session_id = ? ORDER BY sa.account_id")
+});
+
+/// Every account of a session, one at a time, in the order of [`session_accounts`].
+pub fn session_accounts_streamed(
+    conn: &mut MySqlConnection,
+    session_id: u64,
+) -> futures::stream::BoxStream<'_, Result<AccountRow, sqlx::Error>> {
+    sqlx::query_as(SESSION_ACCOUNTS_SELECT.as_str())
+        .bind(session_id)
+        .fetch(conn)
+}
+
+/// A session's accounts reduced to what finding creation windows needs, in the order of
+/// [`session_accounts`]: account ids and creation times side by side (24 bytes an account),
+/// and the current login of each renamed account (for its earlier names).
+#[derive(Debug, Default)]
+pub struct Creations {
+    pub account_ids: Vec<u64>,
+    pub created: Vec<Option<DateTime<Utc>>>,
+    pub renamed: Vec<(u64, String)>,
+}
+
+pub async fn session_creations(
+    conn: &mut MySqlConnection,
+    session_id: u64,
+) -> Result<Creations, sqlx::Error> {
+    use futures::TryStreamExt;
+    let mut rows = sqlx::query_as::<_, (u64, Option<DateTime<Utc>>, Option<String>)>(
+        "SELECT sa.account_id, a.twitch_created_at, IF(a.names_count > 1, a.login, NULL) \
+         FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
+         WHERE sa.session_id = ? ORDER BY sa.account_id",
+    )
+    .bind(session_id)
+    .fetch(conn);
+    let mut creations = Creations::default();
+    while let Some((account_id, created, renamed_login)) = rows.try_next().await? {
+        creations.account_ids.push(account_id);
+        creations.created.push(created);
+        if let Some(login) = renamed_login {
+            creations.renamed.push((account_id, login));
+        }
+    }
+    Ok(creations)
 }
 
 /// Finished captures per channel of a session (session channel id → count).

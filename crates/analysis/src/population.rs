@@ -201,11 +201,27 @@ pub async fn load(
     let started = std::time::Instant::now();
     let rows = db::session_accounts(pool, session_id).await?;
     let possible = CapturesPossible::load(pool, session_id).await?;
-    let earlier = earlier_names(pool, &rows).await?;
-    let moderation = moderation_of(pool, session_id, &rows).await?;
+    let renamed: Vec<(u64, &str)> = rows
+        .iter()
+        .filter(|r| r.names > 1)
+        .map(|r| (r.account_id, r.login.as_str()))
+        .collect();
+    let earlier = earlier_names(pool, &renamed).await?;
+    let said = Said::load(pool, session_id).await?;
     let fetched = started.elapsed();
-    let (mut context, cohorts) = find_cohorts(&rows, &earlier, &config.cohorts);
-    context.moderation = moderation;
+    let members: Vec<Member<'_>> = rows.iter().map(|r| member(r, &earlier)).collect();
+    let found = cohorts::detect(&members, &config.cohorts);
+    drop(members);
+    let (mut context, cohorts) = marked(&found, |i| rows[i].account_id);
+    context.moderation = if said.marks.is_empty() {
+        said.resolve(|_| None)
+    } else {
+        let by_twitch_id: HashMap<&str, u64> = rows
+            .iter()
+            .map(|r| (r.twitch_user_id.as_str(), r.account_id))
+            .collect();
+        said.resolve(|twitch_id| by_twitch_id.get(twitch_id).copied())
+    };
     let found = started.elapsed();
     let accounts: Vec<Scored> = rows
         .into_iter()
@@ -232,66 +248,76 @@ pub async fn load(
     })
 }
 
-/// What moderators said of the session's accounts (marks in force, the owner's bot lists),
-/// by account id. Marks are keyed by Twitch id: an account renamed since keeps them.
-async fn moderation_of(
-    pool: &MySqlPool,
-    session_id: u64,
-    rows: &[AccountRow],
-) -> Result<HashMap<u64, Moderation>, sqlx::Error> {
-    let owner: Option<u64> =
-        sqlx::query_scalar("SELECT user_id FROM analysis_sessions WHERE id = ?")
-            .bind(session_id)
-            .fetch_optional(pool)
-            .await?;
-    let marks = tca_common::db::marks::in_session(pool, session_id).await?;
-    let lists = tca_common::db::bot_lists::matches_in_session(pool, session_id).await?;
-    let mut moderation: HashMap<u64, Moderation> = HashMap::new();
-    if !marks.is_empty() {
-        let by_twitch_id: HashMap<&str, u64> = rows
+/// What moderators said that applies in a session: the marks in force and the owner's bot
+/// lists, before they are matched to the session's accounts.
+struct Said {
+    owner: Option<u64>,
+    marks: Vec<tca_common::db::marks::Mark>,
+    lists: Vec<tca_common::db::bot_lists::ListMatch>,
+}
+
+impl Said {
+    async fn load(pool: &MySqlPool, session_id: u64) -> Result<Self, sqlx::Error> {
+        let owner: Option<u64> =
+            sqlx::query_scalar("SELECT user_id FROM analysis_sessions WHERE id = ?")
+                .bind(session_id)
+                .fetch_optional(pool)
+                .await?;
+        Ok(Self {
+            owner,
+            marks: tca_common::db::marks::in_session(pool, session_id).await?,
+            lists: tca_common::db::bot_lists::matches_in_session(pool, session_id).await?,
+        })
+    }
+
+    /// The Twitch ids marked (marks are keyed by Twitch id: an account renamed since keeps
+    /// them).
+    fn marked_twitch_ids(&self) -> HashSet<&str> {
+        self.marks
             .iter()
-            .map(|r| (r.twitch_user_id.as_str(), r.account_id))
-            .collect();
-        for mark in marks {
-            if let Some(&account) = by_twitch_id.get(mark.twitch_user_id.as_str()) {
+            .map(|m| m.twitch_user_id.as_str())
+            .collect()
+    }
+
+    /// By account id, given the session's account of a Twitch id.
+    fn resolve(self, account_of: impl Fn(&str) -> Option<u64>) -> HashMap<u64, Moderation> {
+        let mut moderation: HashMap<u64, Moderation> = HashMap::new();
+        for mark in self.marks {
+            if let Some(account) = account_of(mark.twitch_user_id.as_str()) {
                 moderation.entry(account).or_default().mark = Some(MarkView {
                     label: mark.label(),
-                    shared: Some(mark.user_id) != owner,
+                    shared: Some(mark.user_id) != self.owner,
                     note: mark.note,
                     by: mark.author_login,
                     at: mark.updated_at,
                 });
             }
         }
-    }
-    for list in lists {
+        for list in self.lists {
+            moderation
+                .entry(list.account_id)
+                .or_default()
+                .lists
+                .push(ListMatch {
+                    name: list.name,
+                    points: u32::from(list.points),
+                    imported_at: list.imported_at,
+                });
+        }
         moderation
-            .entry(list.account_id)
-            .or_default()
-            .lists
-            .push(ListMatch {
-                name: list.name,
-                points: u32::from(list.points),
-                imported_at: list.imported_at,
-            });
     }
-    Ok(moderation)
 }
 
 /// Ledger lookups per query: an `IN` list this long stays well under the packet limit.
 const NAMES_PER_QUERY: usize = 5_000;
 
-/// The names each renamed account of `rows` held before its current one, by account id.
-/// Only the accounts the worker counted more than one name for are looked up.
+/// The names each renamed account held before its current one, by account id, given the
+/// accounts the worker counted more than one name for, with their current login.
 async fn earlier_names(
     pool: &MySqlPool,
-    rows: &[AccountRow],
+    renamed: &[(u64, &str)],
 ) -> Result<HashMap<u64, Vec<EarlierName>>, sqlx::Error> {
-    let current: HashMap<u64, &str> = rows
-        .iter()
-        .filter(|r| r.names > 1)
-        .map(|r| (r.account_id, r.login.as_str()))
-        .collect();
+    let current: HashMap<u64, &str> = renamed.iter().copied().collect();
     let ids: Vec<u64> = current.keys().copied().collect();
     let mut earlier: HashMap<u64, Vec<EarlierName>> = HashMap::new();
     for chunk in ids.chunks(NAMES_PER_QUERY) {
@@ -310,35 +336,36 @@ async fn earlier_names(
     Ok(earlier)
 }
 
-/// The cohorts of a session's rows, and each member's mark.
-fn find_cohorts(
-    rows: &[AccountRow],
-    earlier: &HashMap<u64, Vec<EarlierName>>,
-    config: &cohorts::CohortConfig,
+/// What cohort detection reads of an account row.
+fn member<'a>(row: &'a AccountRow, earlier: &'a HashMap<u64, Vec<EarlierName>>) -> Member<'a> {
+    Member {
+        login: &row.login,
+        display_name: &row.display_name,
+        earlier_names: earlier.get(&row.account_id).map_or(&[], Vec::as_slice),
+        created_at: row.twitch_created_at,
+        default_avatar: row.default_avatar,
+        empty_bio: row.description_empty,
+        first_seen_at: row.first_seen_at,
+        last_seen_at: row.last_seen_at,
+        captures_seen: row.captures_seen,
+        captures_seen_offline: row.captures_seen_offline,
+        channels_seen: row.channels_seen,
+    }
+}
+
+/// Each member's mark and the session's cohort list, from the cohorts found among accounts
+/// whose ids `account_id` gives by index.
+fn marked(
+    found: &[cohorts::Cohort],
+    account_id: impl Fn(usize) -> u64,
 ) -> (SessionContext, Vec<CohortSummary>) {
-    let members: Vec<Member<'_>> = rows
-        .iter()
-        .map(|r| Member {
-            login: &r.login,
-            display_name: &r.display_name,
-            earlier_names: earlier.get(&r.account_id).map_or(&[], Vec::as_slice),
-            created_at: r.twitch_created_at,
-            default_avatar: r.default_avatar,
-            empty_bio: r.description_empty,
-            first_seen_at: r.first_seen_at,
-            last_seen_at: r.last_seen_at,
-            captures_seen: r.captures_seen,
-            captures_seen_offline: r.captures_seen_offline,
-            channels_seen: r.channels_seen,
-        })
-        .collect();
     let mut context = SessionContext::default();
     let mut summaries = Vec::new();
-    for cohort in cohorts::detect(&members, config) {
+    for cohort in found {
         let Some(&earliest) = cohort.members.first() else {
             continue;
         };
-        let cohort_id = rows[earliest].account_id;
+        let cohort_id = account_id(earliest);
         // Shown on every member's row: written once per language.
         let evidence = Arc::new(Texts::new(|lang| cohort.evidence(lang)));
         for &i in &cohort.members {
@@ -346,7 +373,7 @@ fn find_cohorts(
             // could sit in another's span: the stronger (earlier in this order) keeps it.
             context
                 .cohorts
-                .entry(rows[i].account_id)
+                .entry(account_id(i))
                 .or_insert_with(|| CohortMark {
                     cohort_id,
                     strength: cohort.strength,
@@ -358,12 +385,82 @@ fn find_cohorts(
             kind: cohort.kind,
             strength: cohort.strength,
             evidence,
-            members: cohort.members.iter().map(|&i| rows[i].account_id).collect(),
+            members: cohort.members.iter().map(|&i| account_id(i)).collect(),
             first_created: cohort.first_created,
             last_created: cohort.last_created,
         });
     }
     (context, summaries)
+}
+
+/// What an export scores its streamed rows with — each account's cohort and what moderators
+/// said of it — found without holding the session's rows: creation times first (24 bytes an
+/// account) for the creation windows; then the rows stream by once, each counted in the
+/// baseline and dropped unless created in a period cohort detection looks at
+/// ([`cohorts::periods_looked_at`]). The cohorts are those [`load`] finds (a test holds both
+/// to it); memory follows the accounts created around bursts, not the session.
+pub async fn context(
+    pool: &MySqlPool,
+    session_id: u64,
+    config: &ScoringConfig,
+) -> Result<SessionContext, sqlx::Error> {
+    use futures::TryStreamExt;
+    let started = std::time::Instant::now();
+    // Both reads of the session's accounts see one snapshot: the stream's rows are matched to
+    // the creation times by position.
+    // (Our connections default to READ COMMITTED, where each statement sees its own.)
+    let mut tx = pool
+        .begin_with(
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; \
+             START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+        )
+        .await?;
+    let creations = db::session_creations(&mut tx, session_id).await?;
+    let renamed: Vec<(u64, &str)> = creations
+        .renamed
+        .iter()
+        .map(|(id, login)| (*id, login.as_str()))
+        .collect();
+    let earlier = earlier_names(pool, &renamed).await?;
+    let said = Said::load(pool, session_id).await?;
+    let marked_ids = said.marked_twitch_ids();
+
+    let mut detection = cohorts::StreamedDetection::new(&creations.created, &config.cohorts);
+    let mut kept: Vec<AccountRow> = Vec::new();
+    let mut marked_accounts: HashMap<String, u64> = HashMap::new();
+    let mut rows = db::session_accounts_streamed(&mut tx, session_id);
+    let mut position = 0;
+    while let Some(row) = rows.try_next().await? {
+        if creations.account_ids.get(position) != Some(&row.account_id) {
+            return Err(sqlx::Error::Protocol(format!(
+                "session {session_id} changed between two reads of one snapshot"
+            )));
+        }
+        if marked_ids.contains(row.twitch_user_id.as_str()) {
+            marked_accounts.insert(row.twitch_user_id.clone(), row.account_id);
+        }
+        if detection.offer(position, &member(&row, &earlier)) {
+            kept.push(row);
+        }
+        position += 1;
+    }
+    drop(rows);
+    tx.commit().await?;
+    drop(marked_ids);
+
+    let members: Vec<Member<'_>> = kept.iter().map(|r| member(r, &earlier)).collect();
+    let found = detection.finish(&members, &config.cohorts);
+    let (mut context, _) = marked(&found, |i| kept[i].account_id);
+    context.moderation = said.resolve(|twitch_id| marked_accounts.get(twitch_id).copied());
+    tracing::info!(
+        session_id,
+        accounts = creations.account_ids.len(),
+        kept = kept.len(),
+        cohorts = found.len(),
+        total_ms = started.elapsed().as_millis() as u64,
+        "export context found"
+    );
+    Ok(context)
 }
 
 /// The finished captures of the channels each account was seen in. With captures in one

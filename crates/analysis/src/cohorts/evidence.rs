@@ -253,6 +253,7 @@ impl Default for EvidenceConfig {
 }
 
 /// How often each value of each trait appears among the session's accounts outside windows.
+#[derive(Default)]
 pub struct Baseline {
     counts: HashMap<(Trait, u64), u32>,
     accounts: usize,
@@ -260,15 +261,19 @@ pub struct Baseline {
 
 impl Baseline {
     pub fn new<'a>(outside: impl Iterator<Item = &'a Member<'a>>) -> Self {
-        let mut counts = HashMap::new();
-        let mut accounts = 0;
+        let mut baseline = Self::default();
         for m in outside {
-            accounts += 1;
-            for t in TRAITS {
-                t.for_each_value(m, |v| *counts.entry((t, v)).or_insert(0) += 1);
-            }
+            baseline.add(m);
         }
-        Self { counts, accounts }
+        baseline
+    }
+
+    /// Counts one more account (a session's rows can be counted as they stream by).
+    pub fn add(&mut self, m: &Member<'_>) {
+        self.accounts += 1;
+        for t in TRAITS {
+            t.for_each_value(m, |v| *self.counts.entry((t, v)).or_insert(0) += 1);
+        }
     }
 
     pub fn count(&self, t: Trait, value: u64) -> usize {

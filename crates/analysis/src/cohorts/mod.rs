@@ -120,14 +120,133 @@ pub fn detect(accounts: &[Member<'_>], config: &CohortConfig) -> Vec<Cohort> {
             .filter(|(i, _)| !in_window.contains(i))
             .map(|(_, a)| a),
     );
+    detect_in(accounts, &windows, &baseline, config)
+}
 
+/// The creation periods whose accounts [`detect_in`] may look at: each run of windows less
+/// than `link_days` apart (what linking can join into one cohort), widened by
+/// `recruit_hours` either side (where a cohort recruits). Sorted, not overlapping.
+///
+/// An account created outside them is only ever counted in the baseline: cohorts can be
+/// found from the windows (found on creation times alone), the baseline (a count over the
+/// others, which can be kept while the rows stream by) and the accounts created in these
+/// periods — without holding a whole session in memory (docs/cohorts.md).
+pub fn periods_looked_at(
+    windows: &[CreationWindow],
+    config: &CohortConfig,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> =
+        windows.iter().map(|w| (w.first, w.last)).collect();
+    spans.sort_unstable();
+    // A day more than the link rule (whole days apart) ever joins, to stay on the safe side.
+    let link = chrono::Duration::days(config.link_days + 1);
+    let margin = chrono::Duration::hours(config.recruit_hours);
+    let mut runs: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for (first, last) in spans {
+        match runs.last_mut() {
+            Some(run) if first - run.1 <= link => run.1 = run.1.max(last),
+            _ => runs.push((first, last)),
+        }
+    }
+    let mut periods: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for (first, last) in runs {
+        let (from, to) = (first - margin, last + margin);
+        match periods.last_mut() {
+            Some(period) if from <= period.1 => period.1 = period.1.max(to),
+            _ => periods.push((from, to)),
+        }
+    }
+    periods
+}
+
+/// Whether `created` falls in one of `periods` (as [`periods_looked_at`] gives them).
+pub fn in_periods(periods: &[(DateTime<Utc>, DateTime<Utc>)], created: DateTime<Utc>) -> bool {
+    let after = periods.partition_point(|(from, _)| *from <= created);
+    after > 0 && created <= periods[after - 1].1
+}
+
+/// [`detect`] over a session read as a stream, holding only what it needs: creation times
+/// for the windows, a count of the traits of the accounts outside them (the baseline), and
+/// the accounts created in the [`periods_looked_at`]. The cohorts come out as [`detect`]'s
+/// (tested below), their member indexes into the accounts kept.
+pub struct StreamedDetection {
+    windows: Vec<CreationWindow>,
+    periods: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Session positions of the windows' members.
+    in_window: HashSet<usize>,
+    baseline: Baseline,
+    /// Session positions of the accounts kept, in order.
+    kept: Vec<usize>,
+}
+
+impl StreamedDetection {
+    /// Starts from every account's creation time, in the order the accounts will be offered.
+    pub fn new(created: &[Option<DateTime<Utc>>], config: &CohortConfig) -> Self {
+        let windows = creation::find(created, &config.windows);
+        let periods = periods_looked_at(&windows, config);
+        let in_window = windows
+            .iter()
+            .flat_map(|w| w.members.iter().copied())
+            .collect();
+        Self {
+            windows,
+            periods,
+            in_window,
+            baseline: Baseline::default(),
+            kept: Vec::new(),
+        }
+    }
+
+    /// The account at `position` in the session: counted, and whether the caller must keep
+    /// it for [`Self::finish`].
+    pub fn offer(&mut self, position: usize, account: &Member<'_>) -> bool {
+        if !self.in_window.contains(&position) {
+            self.baseline.add(account);
+        }
+        let keep = account
+            .created_at
+            .is_some_and(|c| in_periods(&self.periods, c));
+        if keep {
+            self.kept.push(position);
+        }
+        keep
+    }
+
+    /// The cohorts, given the accounts kept (in the order they were offered).
+    pub fn finish(mut self, kept: &[Member<'_>], config: &CohortConfig) -> Vec<Cohort> {
+        let index_of: std::collections::HashMap<usize, usize> = self
+            .kept
+            .iter()
+            .enumerate()
+            .map(|(k, &position)| (position, k))
+            .collect();
+        for window in &mut self.windows {
+            window.members = window
+                .members
+                .iter()
+                .filter_map(|position| index_of.get(position).copied())
+                .collect();
+        }
+        detect_in(kept, &self.windows, &self.baseline, config)
+    }
+}
+
+/// [`detect`] given the creation windows (indexes into `accounts`) and the baseline of the
+/// accounts outside them: `accounts` may be only those created in the windows'
+/// [`periods_looked_at`], in the order of the whole session, and the cohorts come out the same.
+pub fn detect_in(
+    accounts: &[Member<'_>],
+    windows: &[CreationWindow],
+    baseline: &Baseline,
+    config: &CohortConfig,
+) -> Vec<Cohort> {
     // Each window's core and what it shares.
     let cores: Vec<(Vec<usize>, Vec<Shared>)> = windows
         .iter()
         .map(|w| {
             let group: Vec<&Member<'_>> = w.members.iter().map(|&i| &accounts[i]).collect();
             let excess = w.members.len() as f64 - w.expected;
-            let core = evidence::core(&group, &baseline, &config.evidence, excess);
+            let core = evidence::core(&group, baseline, &config.evidence, excess);
             let members = core.members.iter().map(|&k| w.members[k]).collect();
             (members, core.shared)
         })
@@ -186,7 +305,7 @@ pub fn detect(accounts: &[Member<'_>], config: &CohortConfig) -> Vec<Cohort> {
         let shared = evidence::shared_traits(
             &refs,
             &all,
-            &baseline,
+            baseline,
             config.evidence.shared_share,
             &config.evidence,
         );
@@ -573,5 +692,98 @@ mod tests {
         assert_eq!(class.strength, 0);
         let traits: Vec<evidence::Trait> = class.shared.iter().map(|s| s.trait_).collect();
         assert_eq!(traits, vec![evidence::Trait::Arrival]);
+    }
+
+    /// A larger session: 3,000 people created over ten years (20 of them in one launch-day
+    /// crowd), a drip-fed farm (300 over 13 nights 20 days apart, every 13th a sign-up of the
+    /// same make between nights), and the hand-worked session's farm and class.
+    fn larger_session(names: &[String]) -> Vec<Member<'_>> {
+        let mut accounts = session();
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move |below: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) % below
+        };
+        for (i, login) in names.iter().enumerate() {
+            let farm = login.starts_with("zed_bot");
+            // A launch-day crowd: every 11th account from the sixth, 20 of them in 20 minutes.
+            let crowd = i % 11 == 5 && i < 220;
+            let created = if crowd {
+                at(2020, 5, 5, 18, 0) + chrono::Duration::minutes((i / 11) as i64)
+            } else if farm {
+                // Nights every 20 days from 2023-01-05; every 13th one a stray in between.
+                let n = (i % 300) as i64;
+                let night = at(2023, 1, 5, 3, 0) + chrono::Duration::days(20 * (n / 24));
+                if n % 13 == 0 {
+                    night + chrono::Duration::days(9)
+                } else {
+                    night + chrono::Duration::minutes((n % 24) * 3)
+                }
+            } else {
+                at(2015, 1, 1, 0, 0) + chrono::Duration::minutes(next(10 * 365 * 24 * 60) as i64)
+            };
+            let stay = 1 + next(4) as u32;
+            accounts.push(Member {
+                login,
+                display_name: if farm { login } else { "Viewer" },
+                earlier_names: &[],
+                created_at: Some(created),
+                default_avatar: Some(farm || next(5) == 0),
+                empty_bio: Some(farm || next(2) == 0),
+                first_seen_at: capture(if farm { 3 } else { 1 + next(2) as u32 }),
+                last_seen_at: capture(if farm { 5 } else { 2 + stay }),
+                captures_seen: if farm { 3 } else { stay },
+                captures_seen_offline: 0,
+                channels_seen: 1,
+            });
+        }
+        accounts
+    }
+
+    #[test]
+    fn a_session_read_as_a_stream_gives_the_same_cohorts() {
+        let words = [
+            "river", "maple", "quiet", "storm", "ember", "fern", "nova", "pixel",
+        ];
+        let names: Vec<String> = (0..3_300)
+            .map(|i| {
+                if i % 11 == 0 {
+                    format!("zed_bot{:05}", 10_000 + i)
+                } else {
+                    format!("{}{}{}", words[i % 8], words[(i / 8) % 8], i)
+                }
+            })
+            .collect();
+        let accounts = larger_session(&names);
+        let config = CohortConfig::default();
+        let whole = detect(&accounts, &config);
+
+        let created: Vec<Option<DateTime<Utc>>> = accounts.iter().map(|a| a.created_at).collect();
+        let mut streamed = StreamedDetection::new(&created, &config);
+        let positions: Vec<usize> = (0..accounts.len())
+            .filter(|&i| streamed.offer(i, &accounts[i]))
+            .collect();
+        let kept: Vec<Member<'_>> = positions.iter().map(|&i| accounts[i].clone()).collect();
+        let found = streamed.finish(&kept, &config);
+
+        // Something to compare: the drip-fed farm (its stray sign-ups recruited), the small
+        // farm and the class; and far fewer accounts held than the session has.
+        assert!(
+            whole
+                .iter()
+                .any(|c| c.kind == Kind::Bot && c.members.len() > 250 && c.windows.len() > 5),
+            "{whole:#?}"
+        );
+        assert!(whole.iter().any(|c| c.kind == Kind::Crowd));
+        assert!(kept.len() * 4 < accounts.len(), "{} kept", kept.len());
+        assert_eq!(found.len(), whole.len());
+        for (streamed, whole) in found.iter().zip(&whole) {
+            let members: Vec<usize> = streamed.members.iter().map(|&k| positions[k]).collect();
+            assert_eq!(members, whole.members);
+            assert_eq!(streamed.kind, whole.kind);
+            assert_eq!(streamed.strength, whole.strength);
+            assert_eq!(streamed.shared, whole.shared);
+            assert_eq!(streamed.evidence(Lang::En), whole.evidence(Lang::En));
+        }
     }
 }

@@ -27,8 +27,13 @@ pub async fn export(
         ExportKind::Accounts => {
             // Rows are streamed from the database, not from the cached population, so the
             // export holds a chunk of rows at a time however long the file; each row is scored
-            // with the session's cohorts, found once per data version and cached.
-            let context = ask.population(&probe).await?.context.clone();
+            // with the session's cohorts, found once per data version without loading the
+            // population (the loaded one's when the dashboard has loaded it), and cached.
+            let context = ask
+                .state
+                .cache
+                .context(&ask.state.pool, ask.session_id, &probe, &ask.state.scoring)
+                .await?;
             let (created_from, created_to) = filter.created_window();
             export::accounts(
                 ask.state.pool.clone(),

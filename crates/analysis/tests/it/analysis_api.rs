@@ -949,3 +949,127 @@ async fn the_dashboard_answers_each_view_as_it_answers_alone(pool: MySqlPool) {
     assert_eq!(dashboard["raids"][0]["from_login"], "raider");
     assert_eq!(dashboard["raids"][0]["viewers"], 42);
 }
+
+/// The export finds cohorts without loading the session (rows streamed by once, only those
+/// created around bursts kept): every account's cohort, strength, label and score in an
+/// export of a session nobody has looked at are those the loaded population gives it.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn an_export_scores_like_the_loaded_population_without_loading_it(pool: MySqlPool) {
+    let f = fixture(pool.clone()).await;
+    let now = at(2025, 6, 1, 12);
+    // 300 people created a day apart from 2016, and a farm of 30 created a minute apart on
+    // 2024-02-03 with generated logins and default profiles, all seen in the first capture.
+    sqlx::query(
+        "INSERT INTO twitch_accounts (twitch_user_id, login, display_name, names_count, twitch_created_at, \
+         description_empty, default_avatar, first_seen_at, last_seen_at, enriched_at) \
+         SELECT 5000 + seq, CONCAT('viewer', seq), CONCAT('Viewer', seq), 1, \
+                TIMESTAMP('2016-01-01 10:00:00') + INTERVAL seq DAY, seq % 2 = 0, seq % 7 = 0, ?, ?, ? \
+         FROM seq_1_to_300 \
+         UNION ALL \
+         SELECT 9000 + seq, CONCAT('zed_bot', 10000 + seq), CONCAT('zed_bot', 10000 + seq), 1, \
+                TIMESTAMP('2024-02-03 03:00:00') + INTERVAL seq MINUTE, 1, 1, ?, ?, ? \
+         FROM seq_1_to_30",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .execute(&pool)
+    .await
+    .expect("accounts");
+    sqlx::query(
+        "INSERT INTO session_accounts (session_id, account_id, first_seen_at, last_seen_at, captures_seen, \
+         captures_seen_offline, channels_seen) \
+         SELECT ?, id, ?, ?, 1, 0, 1 FROM twitch_accounts WHERE CAST(twitch_user_id AS UNSIGNED) >= 5000",
+    )
+    .bind(f.session)
+    .bind(now)
+    .bind(now)
+    .execute(&pool)
+    .await
+    .expect("session accounts");
+    sqlx::query(
+        "INSERT INTO session_channel_accounts (session_channel_id, account_id, session_id, first_seen_at, \
+         last_seen_at, captures_seen, captures_seen_offline) \
+         SELECT (SELECT MIN(id) FROM session_channels WHERE session_id = ?), id, ?, ?, ?, 1, 0 \
+         FROM twitch_accounts WHERE CAST(twitch_user_id AS UNSIGNED) >= 5000",
+    )
+    .bind(f.session)
+    .bind(f.session)
+    .bind(now)
+    .bind(now)
+    .execute(&pool)
+    .await
+    .expect("channel accounts");
+    // The owner marks one farm account and one person.
+    sqlx::query(
+        "INSERT INTO account_marks (user_id, twitch_user_id, login_when_marked, label, note, created_at, updated_at) \
+         SELECT user_id, '9001', 'zed_bot10001', 'bot', 'seen spamming', ?, ? FROM analysis_sessions WHERE id = ? \
+         UNION ALL \
+         SELECT user_id, '5001', 'viewer1', 'trusted', '', ?, ? FROM analysis_sessions WHERE id = ?",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(f.session)
+    .bind(now)
+    .bind(now)
+    .bind(f.session)
+    .execute(&pool)
+    .await
+    .expect("marks");
+
+    // First the export (nothing loaded yet), then the population's own list.
+    let (status, csv) = f.get("export/accounts.csv").await;
+    assert_eq!(status, 200);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().expect("header").clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let exported: std::collections::BTreeMap<String, Vec<String>> = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            let cells = ["cohort_id", "cohort_strength", "label", "score", "reasons"]
+                .iter()
+                .map(|c| r[column(c)].to_string())
+                .collect();
+            (r[column("twitch_user_id")].to_string(), cells)
+        })
+        .collect();
+    let listed = f.json("accounts?per_page=500").await;
+    let cell = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let loaded: std::collections::BTreeMap<String, Vec<String>> = listed["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .map(|a| {
+            let reasons: Vec<String> = a["reasons"]
+                .as_array()
+                .expect("reasons")
+                .iter()
+                .map(|r| cell(&r["code"]))
+                .collect();
+            let cells = vec![
+                cell(&a["cohort_id"]),
+                cell(&a["cohort_strength"]),
+                cell(&a["label"]),
+                cell(&a["score"]),
+                reasons.join(";"),
+            ];
+            (cell(&a["twitch_user_id"]), cells)
+        })
+        .collect();
+    assert_eq!(exported.len(), 335);
+    assert_eq!(exported, loaded);
+    // Something to compare: the farm is a cohort, with its marks.
+    let farm = &exported["9001"];
+    assert!(!farm[0].is_empty(), "the farm is a cohort: {farm:?}");
+    assert_eq!(farm[2], "bot");
+    assert_eq!(exported["5001"][2], "trusted");
+    assert!(exported["5001"][0].is_empty());
+}
