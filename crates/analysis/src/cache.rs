@@ -13,10 +13,9 @@ use crate::db::Probe;
 use crate::population::{self, Population};
 use crate::scoring::{ScoringConfig, SessionContext};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Version {
-    captures_done: i64,
-    last_finished: Option<DateTime<Utc>>,
+    captures: Option<String>,
     last_enriched: Option<DateTime<Utc>>,
     moderation: u64,
 }
@@ -24,8 +23,7 @@ struct Version {
 impl From<&Probe> for Version {
     fn from(probe: &Probe) -> Self {
         Self {
-            captures_done: probe.captures_done,
-            last_finished: probe.last_finished,
+            captures: probe.captures_version.clone(),
             last_enriched: probe.last_enriched,
             moderation: probe.moderation_version,
         }
