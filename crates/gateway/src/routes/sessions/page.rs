@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
-use tca_common::db::captures::{self, Capture};
+use tca_common::db::captures::{self, Capture, CaptureStatus};
 use tca_common::db::session_channels;
 use tca_common::db::sessions::SessionStatus;
 
@@ -85,13 +85,19 @@ pub struct Progress {
 const CAPTURES_SHOWN: u32 = 200;
 
 pub(super) async fn progress(state: &AppState, session_id: u64) -> Result<Progress, sqlx::Error> {
-    let captures: Vec<CaptureView> =
-        captures::recent_of_session(&state.pool, session_id, CAPTURES_SHOWN)
-            .await?
-            .into_iter()
-            .map(CaptureView::from)
-            .collect();
-    let distinct = captures::distinct_accounts_of_session(&state.pool, session_id).await?;
+    let recent = captures::recent_of_session(&state.pool, session_id, CAPTURES_SHOWN).await?;
+    // The distinct accounts are the sum of the finished captures' new-to-session counts: with
+    // every capture of the session on the page, summed here instead of read again.
+    let distinct = if recent.len() < CAPTURES_SHOWN as usize {
+        recent
+            .iter()
+            .filter(|c| c.status == CaptureStatus::Done)
+            .map(|c| u64::from(c.new_in_session_count.unwrap_or(0)))
+            .sum()
+    } else {
+        captures::distinct_accounts_of_session(&state.pool, session_id).await?
+    };
+    let captures: Vec<CaptureView> = recent.into_iter().map(CaptureView::from).collect();
     Ok(Progress {
         running: captures
             .iter()
