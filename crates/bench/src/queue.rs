@@ -304,20 +304,14 @@ async fn drain(pool: &MySqlPool, claim: Claim, expected: u64) -> anyhow::Result<
             let mut my_claims = Vec::new();
             // The jobs this worker ran and has yet to record: recorded with the next claim.
             let mut finished: Vec<jobs::Lease> = Vec::new();
+            let mut claimer = jobs::Claimer::new(&worker, &[KIND], LEASE);
             loop {
                 let t = Instant::now();
                 let claimed = match claim {
                     Claim::SkipLocked { batch } => {
-                        match jobs::complete_and_claim(
-                            &pool,
-                            &worker,
-                            &finished,
-                            &[KIND],
-                            batch,
-                            LEASE,
-                            Utc::now(),
-                        )
-                        .await
+                        match claimer
+                            .complete_and_claim(&pool, &finished, batch, Utc::now())
+                            .await
                         {
                             Ok((completed, claimed)) => {
                                 mine.extend(completed.iter().map(|id| id.0));

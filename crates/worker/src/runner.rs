@@ -145,6 +145,8 @@ impl Runner {
         // transaction (`complete_and_claim`): one commit per finished job and next claim.
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Lease>();
         let mut pending: Vec<Lease> = Vec::new();
+        // Claims start where this worker's last ones reached (`jobs::Claimer`).
+        let mut claimer = jobs::Claimer::new(&self.config.worker_id, &kinds, self.config.lease);
         loop {
             while tasks.try_join_next().is_some() {}
             let Some(mut permits) = self.free_slots(&slots, shutdown).await else {
@@ -153,16 +155,9 @@ impl Runner {
             while let Ok(lease) = done_rx.try_recv() {
                 pending.push(lease);
             }
-            let claimed = match jobs::complete_and_claim(
-                &self.pool,
-                &self.config.worker_id,
-                &pending,
-                &kinds,
-                permits.len() as u32,
-                self.config.lease,
-                Utc::now(),
-            )
-            .await
+            let claimed = match claimer
+                .complete_and_claim(&self.pool, &pending, permits.len() as u32, Utc::now())
+                .await
             {
                 Ok((completed, claimed)) => {
                     claim_errors = 0;

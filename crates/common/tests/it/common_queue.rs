@@ -542,6 +542,61 @@ async fn claim_plan_reads_the_claim_index_in_order_without_filesort(pool: MySqlP
 }
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_cursor_claim_reads_ranges_of_the_claim_index_in_order(pool: MySqlPool) {
+    sqlx::query(
+        "INSERT INTO jobs (kind, payload, status, priority, run_at, max_attempts, created_at, updated_at) \
+         SELECT 'noop', '{}', ELT(1 + seq % 4, 'queued', 'succeeded', 'running', 'dead'), seq % 3, \
+                TIMESTAMP'2026-01-01 12:00:00' - INTERVAL (seq % 100) SECOND, 5, \
+                TIMESTAMP'2026-01-01 12:00:00', TIMESTAMP'2026-01-01 12:00:00' \
+         FROM seq_1_to_20000",
+    )
+    .execute(&pool)
+    .await
+    .expect("seed jobs");
+    sqlx::query("ANALYZE TABLE jobs")
+        .execute(&pool)
+        .await
+        .expect("analyze");
+
+    // A `Claimer`'s SELECT past its cursor (two priorities reached), as it builds it. A `ref`
+    // access on `status` would read from the head of the queue: the walk the cursor avoids.
+    let reached = t0() - secs(50);
+    let plan = sqlx::query(
+        "EXPLAIN SELECT id, kind, payload, attempts + 1 AS attempts, max_attempts, priority, \
+         run_at, created_at FROM jobs FORCE INDEX (idx_jobs_claim) WHERE status = 'queued' \
+         AND run_at <= ? AND kind IN (?) \
+         AND ((priority = ? AND (run_at > ? OR (run_at = ? AND id > ?))) \
+           OR (priority = ? AND (run_at > ? OR (run_at = ? AND id > ?)))) \
+         ORDER BY priority DESC, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED",
+    )
+    .bind(t0())
+    .bind("noop")
+    .bind(0i16)
+    .bind(reached)
+    .bind(reached)
+    .bind(10_000u64)
+    .bind(2i16)
+    .bind(reached)
+    .bind(reached)
+    .bind(10_000u64)
+    .bind(32u32)
+    .fetch_all(&pool)
+    .await
+    .expect("explain");
+    assert_eq!(plan.len(), 1);
+    let row = &plan[0];
+    let (access, key, extra) = (
+        row.get::<String, _>("type"),
+        row.get::<Option<String>, _>("key"),
+        row.get::<Option<String>, _>("Extra").unwrap_or_default(),
+    );
+    assert_eq!(access, "range", "{access} {key:?} {extra}");
+    assert_eq!(key.as_deref(), Some("idx_jobs_claim"));
+    assert!(!extra.contains("filesort"), "{extra}");
+    assert!(!extra.contains("temporary"), "{extra}");
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn completing_and_claiming_in_one_transaction_runs_every_job_exactly_once(
     pool_options: MySqlPoolOptions,
     connect: MySqlConnectOptions,
@@ -559,12 +614,14 @@ async fn completing_and_claiming_in_one_transaction_runs_every_job_exactly_once(
         let (pool, executed, recorded) = (pool.clone(), executed.clone(), recorded.clone());
         claimers.push(tokio::spawn(async move {
             let worker = format!("claimer-{n}");
+            // The runner's way: each claim starts where this claimer's last one reached.
+            let mut claimer = jobs::Claimer::new(&worker, &["noop"], LEASE);
             let mut done = Vec::new();
             loop {
-                let (completed, claimed) =
-                    jobs::complete_and_claim(&pool, &worker, &done, &["noop"], batch, LEASE, now)
-                        .await
-                        .expect("complete and claim");
+                let (completed, claimed) = claimer
+                    .complete_and_claim(&pool, &done, batch, now)
+                    .await
+                    .expect("complete and claim");
                 assert_eq!(completed.len(), done.len(), "every lease held");
                 recorded.lock().await.extend(completed);
                 if claimed.is_empty() {
@@ -596,6 +653,73 @@ async fn completing_and_claiming_in_one_transaction_runs_every_job_exactly_once(
             .await
             .expect("count");
     assert_eq!(succeeded, JOBS as i64);
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_claimer_claims_past_its_cursor_and_from_the_head_when_due(pool: MySqlPool) {
+    let ms = chrono::Duration::milliseconds;
+    let first = enqueue(&pool, noop(t0())).await;
+    let mut claimer = jobs::Claimer::new("w", &["noop"], LEASE);
+    let start = t0() + secs(10);
+    assert_eq!(
+        claim_next(&pool, &mut claimer, start).await,
+        Some(first),
+        "a new claimer reads the head"
+    );
+
+    // Behind the cursor: a job due earlier than the one claimed, and one of a priority this
+    // claimer has not claimed from. Past it: three jobs due later.
+    let straggler = enqueue(&pool, noop(t0() - secs(5))).await;
+    let urgent = enqueue(&pool, noop(t0() + secs(1)).priority(5)).await;
+    let mut later = Vec::new();
+    for n in 2..5 {
+        later.push(enqueue(&pool, noop(t0() + secs(n))).await);
+    }
+
+    assert_eq!(
+        claim_next(&pool, &mut claimer, start + ms(50)).await,
+        Some(later[0]),
+        "past the cursor"
+    );
+    assert_eq!(
+        claim_next(&pool, &mut claimer, start + ms(60)).await,
+        Some(later[1])
+    );
+    assert_eq!(
+        claim_next(&pool, &mut claimer, start + jobs_period()).await,
+        Some(urgent),
+        "from the head once the period is over"
+    );
+    assert_eq!(
+        claim_next(&pool, &mut claimer, start + jobs_period() + ms(10)).await,
+        Some(later[2]),
+        "past the cursor again"
+    );
+    assert_eq!(
+        claim_next(&pool, &mut claimer, start + jobs_period() + ms(20)).await,
+        Some(straggler),
+        "from the head when nothing is left past the cursor"
+    );
+    assert_eq!(
+        claim_next(&pool, &mut claimer, start + jobs_period() + ms(30)).await,
+        None
+    );
+}
+
+async fn claim_next(
+    pool: &MySqlPool,
+    claimer: &mut jobs::Claimer,
+    now: DateTime<Utc>,
+) -> Option<JobId> {
+    let (_, claimed) = claimer
+        .complete_and_claim(pool, &[], 1, now)
+        .await
+        .expect("claim");
+    claimed.first().map(|job| job.id)
+}
+
+fn jobs_period() -> chrono::Duration {
+    chrono::Duration::from_std(jobs::CLAIM_FROM_HEAD_EVERY).expect("period")
 }
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]

@@ -23,7 +23,9 @@ mod outcome;
 #[cfg(test)]
 mod tests;
 
-pub use claim::{ClaimedJob, Lease, claim_batch, complete_and_claim};
+pub use claim::{
+    CLAIM_FROM_HEAD_EVERY, ClaimedJob, Claimer, Lease, claim_batch, complete_and_claim,
+};
 pub use maintenance::{QueueStats, prune_finished, stats};
 pub use outcome::{
     Reaped, backoff_delay, complete, complete_many, defer, finish_unsuccessfully, heartbeat,
