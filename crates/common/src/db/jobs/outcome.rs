@@ -223,31 +223,50 @@ pub struct Reaped {
 /// attempts → `dead`, otherwise `queued` to run again at once. Safe to run on every worker.
 pub async fn reap_expired(pool: &MySqlPool, now: DateTime<Utc>) -> Result<Reaped, sqlx::Error> {
     let mut tx = begin_read_committed(pool).await?;
-    let dead = sqlx::query(
+    // The candidates first, through idx_jobs_claim's few `running` entries: an UPDATE that
+    // changes `status` does not read an index that holds it, and would scan the whole table.
+    // Each UPDATE below checks the expiry again on the row's latest version, so a lease
+    // extended meanwhile is left alone.
+    let expired: Vec<JobId> =
+        sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'running' AND locked_until < ?")
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+    if expired.is_empty() {
+        return Ok(Reaped::default());
+    }
+    // Each statement ends with the same filter: one of `expired`, still expired.
+    let of_expired = |update: &mut QueryBuilder<MySql>| {
+        update.push(" WHERE id IN (");
+        let mut ids = update.separated(", ");
+        for id in &expired {
+            ids.push_bind(*id);
+        }
+        update
+            .push(") AND status = 'running' AND locked_until < ")
+            .push_bind(now);
+    };
+    let mut dead = QueryBuilder::<MySql>::new(
         "UPDATE jobs SET status = 'dead', \
          last_error = CONCAT('lease expired on its last attempt (worker ', \
                              COALESCE(locked_by, '?'), ' stopped)'), \
-         locked_until = NULL, finished_at = ?, updated_at = ? \
-         WHERE status = 'running' AND locked_until < ? AND attempts >= max_attempts",
-    )
-    .bind(now)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    let requeued = sqlx::query(
-        "UPDATE jobs SET status = 'queued', run_at = GREATEST(run_at, ?), \
-         last_error = CONCAT('lease expired (worker ', COALESCE(locked_by, '?'), ' stopped)'), \
-         locked_by = NULL, locked_until = NULL, updated_at = ? \
-         WHERE status = 'running' AND locked_until < ?",
-    )
-    .bind(now)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+         locked_until = NULL, finished_at = ",
+    );
+    dead.push_bind(now).push(", updated_at = ").push_bind(now);
+    of_expired(&mut dead);
+    dead.push(" AND attempts >= max_attempts");
+    let dead = dead.build().execute(&mut *tx).await?.rows_affected();
+    let mut requeued =
+        QueryBuilder::<MySql>::new("UPDATE jobs SET status = 'queued', run_at = GREATEST(run_at, ");
+    requeued
+        .push_bind(now)
+        .push(
+            "), last_error = CONCAT('lease expired (worker ', COALESCE(locked_by, '?'), \
+             ' stopped)'), locked_by = NULL, locked_until = NULL, updated_at = ",
+        )
+        .push_bind(now);
+    of_expired(&mut requeued);
+    let requeued = requeued.build().execute(&mut *tx).await?.rows_affected();
     tx.commit().await?;
     Ok(Reaped { requeued, dead })
 }
