@@ -57,13 +57,7 @@ impl Cache {
             return Ok(population.clone());
         }
         let population = Arc::new(population::load(pool, session_id, config).await?);
-        let mut entries = self.lock();
-        if entries.len() >= CACHED_SESSIONS
-            && let Some(evicted) = entries.keys().next().copied()
-        {
-            entries.remove(&evicted);
-        }
-        entries.insert(session_id, (version, population.clone()));
+        insert_bounded(&mut self.lock(), session_id, version, population.clone());
         Ok(population)
     }
 
@@ -89,13 +83,12 @@ impl Cache {
             return Ok(context.clone());
         }
         let context = Arc::new(population::context(pool, session_id, config).await?);
-        let mut contexts = lock(&self.contexts);
-        if contexts.len() >= CACHED_SESSIONS
-            && let Some(evicted) = contexts.keys().next().copied()
-        {
-            contexts.remove(&evicted);
-        }
-        contexts.insert(session_id, (version, context.clone()));
+        insert_bounded(
+            &mut lock(&self.contexts),
+            session_id,
+            version,
+            context.clone(),
+        );
         Ok(context)
     }
 
@@ -104,6 +97,53 @@ impl Cache {
     }
 }
 
+/// Keeps `value` for the session, dropping an arbitrary other session's first when
+/// `CACHED_SESSIONS` are already kept.
+fn insert_bounded<T>(
+    entries: &mut HashMap<u64, (Version, Arc<T>)>,
+    session_id: u64,
+    version: Version,
+    value: Arc<T>,
+) {
+    if entries.len() >= CACHED_SESSIONS
+        && !entries.contains_key(&session_id)
+        && let Some(evicted) = entries.keys().next().copied()
+    {
+        entries.remove(&evicted);
+    }
+    entries.insert(session_id, (version, value));
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(n: u64) -> Version {
+        Version {
+            captures: Some(n.to_string()),
+            last_enriched: None,
+            moderation: n,
+        }
+    }
+
+    #[test]
+    fn a_full_cache_evicts_for_a_new_session_only() {
+        let mut entries = HashMap::new();
+        for session in 0..CACHED_SESSIONS as u64 {
+            insert_bounded(&mut entries, session, version(0), Arc::new(session));
+        }
+        // A new version of a kept session replaces it and drops nobody.
+        insert_bounded(&mut entries, 3, version(1), Arc::new(3));
+        assert_eq!(entries.len(), CACHED_SESSIONS);
+        assert!((0..CACHED_SESSIONS as u64).all(|s| entries.contains_key(&s)));
+        assert_eq!(entries[&3].0, version(1));
+        // A new session takes another's place.
+        insert_bounded(&mut entries, 99, version(0), Arc::new(99));
+        assert_eq!(entries.len(), CACHED_SESSIONS);
+        assert!(entries.contains_key(&99));
+    }
 }
