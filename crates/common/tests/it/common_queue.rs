@@ -490,9 +490,9 @@ async fn batch_enqueue_refuses_dedupe_keys(pool: MySqlPool) {
     assert!(err.to_string().contains("dedupe"));
 }
 
-#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
-async fn claim_plan_reads_the_claim_index_in_order_without_filesort(pool: MySqlPool) {
-    // Enough rows in every state for the optimizer's choice to mean something.
+/// 20,000 jobs in every state and three priorities, analysed: enough rows for the
+/// optimizer's choice of plan to mean something.
+async fn seed_jobs_in_every_state(pool: &MySqlPool) {
     sqlx::query(
         "INSERT INTO jobs (kind, payload, status, priority, run_at, max_attempts, created_at, updated_at) \
          SELECT 'noop', '{}', ELT(1 + seq % 4, 'queued', 'succeeded', 'running', 'dead'), seq % 3, \
@@ -500,13 +500,18 @@ async fn claim_plan_reads_the_claim_index_in_order_without_filesort(pool: MySqlP
                 TIMESTAMP'2026-01-01 12:00:00', TIMESTAMP'2026-01-01 12:00:00' \
          FROM seq_1_to_20000",
     )
-    .execute(&pool)
+    .execute(pool)
     .await
     .expect("seed jobs");
     sqlx::query("ANALYZE TABLE jobs")
-        .execute(&pool)
+        .execute(pool)
         .await
         .expect("analyze");
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn claim_plan_reads_the_claim_index_in_order_without_filesort(pool: MySqlPool) {
+    seed_jobs_in_every_state(&pool).await;
 
     // The claim's exact SELECT, as claim_batch builds it.
     let plan: Vec<(String, Option<String>, Option<String>)> = sqlx::query(
@@ -543,20 +548,7 @@ async fn claim_plan_reads_the_claim_index_in_order_without_filesort(pool: MySqlP
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn a_cursor_claim_reads_ranges_of_the_claim_index_in_order(pool: MySqlPool) {
-    sqlx::query(
-        "INSERT INTO jobs (kind, payload, status, priority, run_at, max_attempts, created_at, updated_at) \
-         SELECT 'noop', '{}', ELT(1 + seq % 4, 'queued', 'succeeded', 'running', 'dead'), seq % 3, \
-                TIMESTAMP'2026-01-01 12:00:00' - INTERVAL (seq % 100) SECOND, 5, \
-                TIMESTAMP'2026-01-01 12:00:00', TIMESTAMP'2026-01-01 12:00:00' \
-         FROM seq_1_to_20000",
-    )
-    .execute(&pool)
-    .await
-    .expect("seed jobs");
-    sqlx::query("ANALYZE TABLE jobs")
-        .execute(&pool)
-        .await
-        .expect("analyze");
+    seed_jobs_in_every_state(&pool).await;
 
     // A `Claimer`'s SELECT past its cursor (two priorities reached), as it builds it. A `ref`
     // access on `status` would read from the head of the queue: the walk the cursor avoids.
