@@ -69,7 +69,7 @@ macro_rules! sql_string_enum {
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlPoolOptions};
 use sqlx::{Executor, MySql, Transaction};
 
 use crate::config::{DatabaseUrl, EnvReader};
@@ -226,11 +226,19 @@ pub async fn pending_migrations(pool: &MySqlPool) -> Result<Vec<i64>, sqlx::Erro
 pub async fn begin_read_committed(
     pool: &MySqlPool,
 ) -> Result<Transaction<'static, MySql>, sqlx::Error> {
-    // SET TRANSACTION applies to the next transaction only: the one this same round trip
-    // starts.
-    pool.begin_with("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION")
-        .await
+    pool.begin_with(BEGIN_READ_COMMITTED).await
 }
+
+/// [`begin_read_committed`] on a connection the caller holds.
+pub async fn begin_read_committed_on(
+    conn: &mut MySqlConnection,
+) -> Result<Transaction<'_, MySql>, sqlx::Error> {
+    sqlx::Connection::begin_with(conn, BEGIN_READ_COMMITTED).await
+}
+
+// SET TRANSACTION applies to the next transaction only: the one this same round trip starts.
+const BEGIN_READ_COMMITTED: &str =
+    "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION";
 
 /// True when `error` is a unique-key violation (MariaDB error 1062).
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {

@@ -65,15 +65,20 @@ struct JobRow {
     attempts: u32,
     run_at: DateTime<Utc>,
     locked_by: Option<String>,
+    locked_until: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
     last_error: Option<String>,
 }
 
 async fn job_row(pool: &MySqlPool, id: JobId) -> JobRow {
-    sqlx::query_as("SELECT status, attempts, run_at, locked_by, last_error FROM jobs WHERE id = ?")
-        .bind(id)
-        .fetch_one(pool)
-        .await
-        .expect("job row")
+    sqlx::query_as(
+        "SELECT status, attempts, run_at, locked_by, locked_until, finished_at, last_error \
+         FROM jobs WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .expect("job row")
 }
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
@@ -547,6 +552,38 @@ async fn claim_plan_reads_the_claim_index_in_order_without_filesort(pool: MySqlP
 }
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_completion_locks_only_its_own_jobs(pool: MySqlPool) {
+    seed_jobs_in_every_state(&pool).await;
+    let mine = claim_one(&pool, "w", t0()).await.expect("claim");
+    // Another worker's running job, locked by a transaction that stays open.
+    let theirs: JobId = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE status = 'running' AND id <> ? ORDER BY id LIMIT 1",
+    )
+    .bind(mine.id)
+    .fetch_one(&pool)
+    .await
+    .expect("a running job");
+    let mut holder = pool.begin().await.expect("begin");
+    sqlx::query("SELECT id FROM jobs WHERE id = ? FOR UPDATE")
+        .bind(theirs)
+        .execute(&mut *holder)
+        .await
+        .expect("lock theirs");
+
+    // Found by primary key, the completion never meets that lock. A plan that reads the claim
+    // index's `running` entries (they match its fence) would lock each one on its way and wait
+    // here for the holder: the lock wait (50 s) would outlast the timeout.
+    let done = [mine.lease()];
+    let completion = jobs::complete_and_claim(&pool, "w", &done, &["noop"], 0, LEASE, t0());
+    let (completed, _) = tokio::time::timeout(Duration::from_secs(20), completion)
+        .await
+        .expect("the completion waited for a lock on another worker's job")
+        .expect("complete");
+    assert_eq!(completed, vec![mine.id]);
+    holder.rollback().await.expect("rollback");
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn a_cursor_claim_reads_ranges_of_the_claim_index_in_order(pool: MySqlPool) {
     seed_jobs_in_every_state(&pool).await;
 
@@ -738,9 +775,11 @@ async fn a_set_based_completion_writes_only_the_leases_still_held(pool: MySqlPoo
         .expect("reclaim");
     assert_eq!(owner.id, lost);
 
+    // The completions go with the next claim, in one transaction.
+    let next = enqueue(&pool, noop(now)).await;
     let leases: Vec<_> = claimed.iter().map(ClaimedJob::lease).collect();
-    let (completed, _) =
-        jobs::complete_and_claim(&pool, "stale", &leases, &["noop"], 0, LEASE, now + secs(3))
+    let (completed, claimed) =
+        jobs::complete_and_claim(&pool, "stale", &leases, &["noop"], 1, LEASE, now + secs(3))
             .await
             .expect("complete");
     assert_eq!(
@@ -748,8 +787,62 @@ async fn a_set_based_completion_writes_only_the_leases_still_held(pool: MySqlPoo
         vec![kept],
         "only the lease still held is recorded"
     );
-    assert_eq!(job_row(&pool, kept).await.status, JobStatus::Succeeded);
+    assert_eq!(claimed.iter().map(|j| j.id).collect::<Vec<_>>(), vec![next]);
+    let kept = job_row(&pool, kept).await;
+    assert_eq!(kept.status, JobStatus::Succeeded);
+    assert_eq!(kept.locked_until, None);
+    assert!(kept.finished_at.is_some());
     let taken = job_row(&pool, lost).await;
     assert_eq!(taken.status, JobStatus::Running);
     assert_eq!(taken.locked_by.as_deref(), Some("owner"));
+    assert_eq!(taken.attempts, 2);
+    let started = job_row(&pool, next).await;
+    assert_eq!(started.status, JobStatus::Running);
+    assert_eq!(started.locked_by.as_deref(), Some("stale"));
+    assert_eq!(started.attempts, 1);
+    assert_eq!(
+        started.locked_until,
+        Some(now + secs(3 + 30)),
+        "the lease ends LEASE after the claim"
+    );
+    assert_eq!(started.finished_at, None);
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_lost_lease_claimed_again_by_its_old_worker_runs_as_a_new_attempt(pool: MySqlPool) {
+    let now = t0();
+    let job = enqueue(&pool, noop(now)).await;
+    let first = claim_one(&pool, "w", now).await.expect("claim");
+    // The lease expires; the reaper puts the job back in the queue.
+    sqlx::query("UPDATE jobs SET locked_until = ? WHERE id = ?")
+        .bind(now)
+        .bind(job)
+        .execute(&pool)
+        .await
+        .expect("expire");
+    jobs::reap_expired(&pool, now + secs(1))
+        .await
+        .expect("reap");
+
+    // The old attempt's completion and the claim that takes the job again meet in one
+    // transaction: the stale completion writes nothing, the claim starts attempt 2.
+    let (completed, claimed) = jobs::complete_and_claim(
+        &pool,
+        "w",
+        &[first.lease()],
+        &["noop"],
+        1,
+        LEASE,
+        now + secs(2),
+    )
+    .await
+    .expect("complete and claim");
+    assert!(completed.is_empty(), "the lost lease is not recorded");
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, job);
+    assert_eq!(claimed[0].attempts, 2);
+    let row = job_row(&pool, job).await;
+    assert_eq!(row.status, JobStatus::Running);
+    assert_eq!(row.attempts, 2);
+    assert_eq!(row.finished_at, None);
 }

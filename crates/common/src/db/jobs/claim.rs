@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
+use sqlx::pool::PoolConnection;
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
 use super::{JobId, MAX_CLAIM_BATCH, QueueError};
-use crate::db::begin_read_committed;
+use crate::db::begin_read_committed_on;
 
 /// A job this worker holds a lease on.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -111,7 +112,7 @@ pub const CLAIM_FROM_HEAD_EVERY: Duration = Duration::from_millis(100);
 /// than it asked for, and at least every [`CLAIM_FROM_HEAD_EVERY`]. Such a job therefore waits
 /// at most that long behind later ones while the queue is busy; order is otherwise unchanged,
 /// and locking, leases and fencing are exactly those of the head claim.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Claimer {
     worker: String,
     kinds: Vec<String>,
@@ -120,6 +121,10 @@ pub struct Claimer {
     reached: BTreeMap<i16, (DateTime<Utc>, JobId)>,
     /// When this claimer last claimed from the head of the queue.
     from_head_at: Option<DateTime<Utc>>,
+    /// The connection its claims run on, kept between them: a connection taken from the pool
+    /// is checked with a round trip first, which a claimer that claims again and again would
+    /// otherwise pay at every claim (docs/queue.md).
+    conn: Option<PoolConnection<MySql>>,
 }
 
 impl Claimer {
@@ -130,6 +135,7 @@ impl Claimer {
             lease,
             reached: BTreeMap::new(),
             from_head_at: None,
+            conn: None,
         }
     }
 
@@ -150,24 +156,20 @@ impl Claimer {
         if done.is_empty() && limit == 0 {
             return Ok((Vec::new(), Vec::new()));
         }
-        let mut tx = begin_read_committed(pool).await?;
-        let completed = super::outcome::complete_many(&mut tx, done, now).await?;
-        let mut jobs = Vec::new();
-        let mut from_head = false;
-        if limit > 0 {
-            if !self.head_due(now) {
-                jobs =
-                    select_claimable(&mut tx, &kinds, limit, now, Some(&self.reached), &[]).await?;
-            }
-            if jobs.len() < limit as usize {
-                let taken: Vec<JobId> = jobs.iter().map(|j| j.id).collect();
-                let rest = limit - jobs.len() as u32;
-                jobs.extend(select_claimable(&mut tx, &kinds, rest, now, None, &taken).await?);
-                from_head = true;
-            }
-            mark_running(&mut tx, &self.worker, &mut jobs, self.lease, now).await?;
+        // The held connection, or a fresh one from the pool (which checks it first).
+        let mut conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => pool.acquire().await?,
+        };
+        let outcome = self
+            .complete_and_claim_on(&mut conn, done, &kinds, limit, now)
+            .await;
+        // Kept only while it works: after an error it goes back to the pool, whose check
+        // before the next acquire drops it if the server went away.
+        if outcome.is_ok() {
+            self.conn = Some(conn);
         }
-        tx.commit().await?;
+        let (completed, jobs, from_head) = outcome?;
         // Only what committed moves the cursor.
         if from_head {
             self.from_head_at = Some(now);
@@ -178,6 +180,42 @@ impl Claimer {
             *reached = (*reached).max(key);
         }
         Ok((completed, jobs))
+    }
+
+    /// One transaction on `conn`: records `done`, claims, commits. Also says whether it
+    /// claimed from the head.
+    ///
+    /// The completions come first, on purpose: a locking read that runs out of queued jobs
+    /// also locks the index entry just past them, which can be the `running` entry of a job
+    /// another claimer is completing; completing after claiming would then wait for that
+    /// claimer while it waits for us (B1 deadlocked so; docs/decisions.md).
+    async fn complete_and_claim_on(
+        &self,
+        conn: &mut MySqlConnection,
+        done: &[Lease],
+        kinds: &[&str],
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<JobId>, Vec<ClaimedJob>, bool), QueueError> {
+        let mut tx = begin_read_committed_on(conn).await?;
+        let completed = super::outcome::complete_many(&mut tx, done, now).await?;
+        let mut jobs = Vec::new();
+        let mut from_head = false;
+        if limit > 0 {
+            if !self.head_due(now) {
+                jobs =
+                    select_claimable(&mut tx, kinds, limit, now, Some(&self.reached), &[]).await?;
+            }
+            if jobs.len() < limit as usize {
+                let taken: Vec<JobId> = jobs.iter().map(|j| j.id).collect();
+                let rest = limit - jobs.len() as u32;
+                jobs.extend(select_claimable(&mut tx, kinds, rest, now, None, &taken).await?);
+                from_head = true;
+            }
+            mark_running(&mut tx, &self.worker, &mut jobs, self.lease, now).await?;
+        }
+        tx.commit().await?;
+        Ok((completed, jobs, from_head))
     }
 
     fn head_due(&self, now: DateTime<Utc>) -> bool {
