@@ -230,23 +230,39 @@ impl From<&LedgerName> for Name {
     }
 }
 
-/// The rename ledgers of these accounts, oldest name first.
+/// Every name these accounts held, oldest first: the rename ledger, and for an account never
+/// renamed (no ledger row) the name on its account row (docs/data-model.md).
 pub async fn names_of(pool: &MySqlPool, ids: &[u64]) -> Result<Vec<LedgerName>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let id_list = |q: &mut QueryBuilder<MySql>| {
+        q.push("(");
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        q.push(")");
+    };
     let mut q = QueryBuilder::<MySql>::new(
-        "SELECT account_id, login, display_name, first_seen_at, last_seen_at FROM account_names WHERE account_id IN (",
+        "SELECT account_id, login, display_name, first_seen_at, last_seen_at, id AS ledger_id \
+         FROM account_names WHERE account_id IN ",
     );
-    let mut list = q.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    q.push(") ORDER BY account_id, first_seen_at, id");
+    id_list(&mut q);
+    q.push(
+        " UNION ALL SELECT a.id, a.login, a.display_name, a.first_seen_at, a.last_seen_at, 0 \
+         FROM twitch_accounts a WHERE a.id IN ",
+    );
+    id_list(&mut q);
+    q.push(
+        " AND NOT EXISTS (SELECT 1 FROM account_names n WHERE n.account_id = a.id) \
+         ORDER BY account_id, first_seen_at, ledger_id",
+    );
     q.build_query_as().fetch_all(pool).await
 }
 
-/// (login, Twitch id) for every account that ever held one of these logins.
+/// (login, Twitch id) for every account that ever held one of these logins: in a ledger, or
+/// as its current name.
 pub async fn login_holders(
     pool: &MySqlPool,
     logins: &[&str],
@@ -254,14 +270,22 @@ pub async fn login_holders(
     if logins.is_empty() {
         return Ok(Vec::new());
     }
+    let login_list = |q: &mut QueryBuilder<MySql>| {
+        q.push("(");
+        let mut list = q.separated(", ");
+        for login in logins {
+            list.push_bind(*login);
+        }
+        q.push(")");
+    };
     let mut q = QueryBuilder::<MySql>::new(
-        "SELECT n.login, a.twitch_user_id FROM account_names n JOIN twitch_accounts a ON a.id = n.account_id WHERE n.login IN (",
+        "SELECT n.login, a.twitch_user_id FROM account_names n \
+         JOIN twitch_accounts a ON a.id = n.account_id WHERE n.login IN ",
     );
-    let mut list = q.separated(", ");
-    for login in logins {
-        list.push_bind(*login);
-    }
-    q.push(") GROUP BY n.login, a.twitch_user_id");
+    login_list(&mut q);
+    q.push(" UNION SELECT login, twitch_user_id FROM twitch_accounts WHERE login IN ");
+    login_list(&mut q);
+    q.push(" ORDER BY 1, 2");
     q.build_query_as().fetch_all(pool).await
 }
 

@@ -218,7 +218,9 @@ async fn seed(pool: &MySqlPool) -> u64 {
         .await
         .expect("account")
         .last_insert_id();
-        for (i, name) in names.iter().enumerate() {
+        // The ledger holds renamed accounts only (docs/architecture.md): one name is the
+        // account row's alone.
+        for (i, name) in names.iter().enumerate().filter(|_| names.len() > 1) {
             sqlx::query(
                 "INSERT INTO account_names (account_id, login, display_name, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
             )
@@ -620,7 +622,28 @@ async fn accounts_scores_reasons_sorting_search_and_pages(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn one_account_renames_login_reuse_and_timeline(pool: MySqlPool) {
+    // An account never renamed, outside the session, that now holds a login carol held
+    // before: it has no ledger row, and login reuse finds it by its account row.
+    sqlx::query(
+        "INSERT INTO twitch_accounts (twitch_user_id, login, display_name, first_seen_at, last_seen_at) \
+         VALUES ('1099', 'carol_mid', 'carol_mid', NOW(), NOW())",
+    )
+    .execute(&pool)
+    .await
+    .expect("account");
     let f = fixture(pool).await;
+    let alice = f.json("accounts/1001").await;
+    let names: Vec<&str> = alice["names"]
+        .as_array()
+        .expect("names")
+        .iter()
+        .map(|n| n["login"].as_str().expect("login"))
+        .collect();
+    assert_eq!(
+        names,
+        ["alice"],
+        "a name never changed, from the account row"
+    );
     let carol = f.json("accounts/1003").await;
     assert_eq!(carol["account"]["login"], "carol");
     let names: Vec<&str> = carol["names"]
@@ -662,7 +685,10 @@ async fn one_account_renames_login_reuse_and_timeline(pool: MySqlPool) {
     assert_eq!(renamed, [("carol", 2), ("dave", 1)]);
     assert_eq!(
         renames["login_reuse"],
-        json!([{"login": "carol_old", "held_by": ["1003", "1004"]}])
+        json!([
+            {"login": "carol_mid", "held_by": ["1003", "1099"]},
+            {"login": "carol_old", "held_by": ["1003", "1004"]}
+        ])
     );
     // Most renamed first; `limit` keeps the head, login reuse is still found among all.
     let head = f.json("renames?limit=1").await;

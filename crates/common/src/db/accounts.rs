@@ -1,6 +1,14 @@
 //! `twitch_accounts` and their rename ledger `account_names`: every Twitch account ever seen
 //! in a capture, shared by all sessions. The worker writes them (captures upsert them,
 //! enrichment fills in Get Users data); analysis reads them.
+//!
+//! The ledger holds the names of accounts that were **renamed**: an account never renamed
+//! has no ledger row, its one name being the account row's own (login, display name, first
+//! and last seen). The first rename writes both names. Why: most accounts are never renamed,
+//! and a ledger row for each was a fifth of what a capture of new chatters wrote (B3,
+//! docs/benchmarks.md). Readers of "every name an account held" read the ledger *and* the
+//! account rows (`names_of`, `login_holders` in analysis, the bot lists' login match).
+//! Ledgers written before this (a row for every account) read the same.
 
 use chrono::{DateTime, Utc};
 use sqlx::{Executor, MySql, MySqlConnection, QueryBuilder};
@@ -12,6 +20,7 @@ pub struct KnownAccount {
     pub twitch_user_id: String,
     pub login: String,
     pub display_name: String,
+    pub first_seen_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
 }
 
@@ -32,7 +41,7 @@ where
     E: Executor<'e, Database = MySql>,
 {
     let mut q = QueryBuilder::<MySql>::new(
-        "SELECT id, twitch_user_id, login, display_name, last_seen_at FROM twitch_accounts WHERE twitch_user_id IN (",
+        "SELECT id, twitch_user_id, login, display_name, first_seen_at, last_seen_at FROM twitch_accounts WHERE twitch_user_id IN (",
     );
     let mut list = q.separated(", ");
     let mut any = false;
@@ -69,9 +78,9 @@ pub async fn touch_seen(
     Ok(())
 }
 
-/// Inserts accounts seen for the first time, with their first ledger name; returns them. An
-/// account another capture inserted a moment ago is taken as it is. Autocommit statements,
-/// idempotent: a retry writes the same rows.
+/// Inserts accounts seen for the first time; returns them. An account another capture
+/// inserted a moment ago is taken as it is. Autocommit statements, idempotent: a retry writes
+/// the same rows. No ledger row: the account's name is its only one until a rename.
 pub async fn insert_new(
     conn: &mut MySqlConnection,
     new: &[ListedName<'_>],
@@ -92,25 +101,7 @@ pub async fn insert_new(
     });
     q.push(" ON DUPLICATE KEY UPDATE last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))");
     q.build().execute(&mut *conn).await?;
-    let inserted = find_by_twitch_ids(&mut *conn, new.iter().map(|n| n.twitch_user_id)).await?;
-    let listed: std::collections::HashMap<&str, &ListedName<'_>> =
-        new.iter().map(|n| (n.twitch_user_id, n)).collect();
-    let mut ledger = QueryBuilder::<MySql>::new(
-        "INSERT INTO account_names (account_id, login, display_name, first_seen_at, last_seen_at) ",
-    );
-    ledger.push_values(&inserted, |mut row, a| {
-        let n = listed.get(a.twitch_user_id.as_str());
-        row.push_bind(a.id)
-            .push_bind(n.map_or(a.login.clone(), |n| n.login.to_string()))
-            .push_bind(n.map_or(a.display_name.clone(), |n| n.display_name.to_string()))
-            .push_bind(seen_at)
-            .push_bind(seen_at);
-    });
-    ledger.push(
-        " ON DUPLICATE KEY UPDATE last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))",
-    );
-    ledger.build().execute(&mut *conn).await?;
-    Ok(inserted)
+    find_by_twitch_ids(&mut *conn, new.iter().map(|n| n.twitch_user_id)).await
 }
 
 /// A new login or display name, in the caller's transaction: the account takes it, the
@@ -122,14 +113,17 @@ pub async fn rename(
     to: ListedName<'_>,
     seen_at: DateTime<Utc>,
 ) -> Result<Vec<u64>, sqlx::Error> {
+    // The old name, closed at its last sighting; written here on the account's first rename,
+    // when it was the account row's alone (first seen with the account).
     sqlx::query(
-        "UPDATE account_names SET last_seen_at = GREATEST(last_seen_at, ?) \
-         WHERE account_id = ? AND login = ? AND display_name = ?",
+        "INSERT INTO account_names (account_id, login, display_name, first_seen_at, last_seen_at) \
+         VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))",
     )
-    .bind(account.last_seen_at)
     .bind(account.id)
     .bind(&account.login)
     .bind(&account.display_name)
+    .bind(account.first_seen_at)
+    .bind(account.last_seen_at)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -154,9 +148,14 @@ pub async fn rename(
     .bind(account.id)
     .execute(&mut *conn)
     .await?;
+    // Held before: in another account's ledger, or as the name of an account never renamed
+    // (Twitch has since given the login to this account, so that one was renamed unseen).
     sqlx::query_scalar(
-        "SELECT DISTINCT account_id FROM account_names WHERE login = ? AND account_id <> ?",
+        "SELECT account_id FROM account_names WHERE login = ? AND account_id <> ? \
+         UNION SELECT id FROM twitch_accounts WHERE login = ? AND id <> ?",
     )
+    .bind(to.login)
+    .bind(account.id)
     .bind(to.login)
     .bind(account.id)
     .fetch_all(&mut *conn)

@@ -119,7 +119,7 @@ pub struct ListMatch {
 }
 
 /// The session owner's lists each account of the session is on: by id, by current login, or
-/// by any login it held before (the rename ledger).
+/// by any login it held before (the rename ledger, which holds renamed accounts only).
 pub async fn matches_in_session(
     executor: impl Executor<'_, Database = MySql>,
     session_id: u64,
@@ -140,8 +140,17 @@ pub async fn matches_in_session(
          JOIN account_names n ON n.login = e.value \
          JOIN session_accounts sa ON sa.session_id = s.id AND sa.account_id = n.account_id \
          WHERE s.id = ? \
+         UNION \
+         SELECT DISTINCT sa.account_id, l.name, l.points, l.imported_at \
+         FROM analysis_sessions s \
+         JOIN bot_lists l ON l.user_id = s.user_id \
+         JOIN bot_list_entries e ON e.list_id = l.id AND e.kind = 'login' \
+         JOIN twitch_accounts a ON a.login = e.value \
+         JOIN session_accounts sa ON sa.session_id = s.id AND sa.account_id = a.id \
+         WHERE s.id = ? \
          ORDER BY account_id, name",
     )
+    .bind(session_id)
     .bind(session_id)
     .bind(session_id)
     .fetch_all(executor)
