@@ -40,19 +40,10 @@ pub async fn record_capture(
         });
         q.build().execute(&mut *conn).await?;
     }
-    let new_in_session: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM capture_chatters cc LEFT JOIN session_accounts sa \
-         ON sa.session_id = ? AND sa.account_id = cc.account_id \
-         WHERE cc.capture_id = ? AND sa.account_id IS NULL",
-    )
-    .bind(sighting.session_id)
-    .bind(sighting.capture_id)
-    .fetch_one(&mut *conn)
-    .await?;
     let offline = u32::from(sighting.offline);
     // The session's aggregate first: an account counts one more channel when this channel's
     // aggregate does not have it yet — which the next statement changes.
-    sqlx::query(
+    let written = sqlx::query(
         "INSERT INTO session_accounts (session_id, account_id, first_seen_at, last_seen_at, captures_seen, \
          captures_seen_offline, channels_seen) \
          SELECT ?, cc.account_id, ?, ?, 1, ?, IF(sca.account_id IS NULL, 1, 0) \
@@ -72,7 +63,13 @@ pub async fn record_capture(
     .bind(sighting.session_channel_id)
     .bind(sighting.capture_id)
     .execute(&mut *conn)
-    .await?;
+    .await?
+    .rows_affected();
+    // How many accounts are new to the session, from what that statement did: an upsert
+    // counts 1 for a row it inserts and 2 for a row it changes, and every existing row
+    // changes (`captures_seen` + 1). So of the capture's n rows, 2n - written are new — with
+    // no second read of the 100k capture rows (B3).
+    let new_in_session = (2 * ids.len() as u64).saturating_sub(written);
     sqlx::query(
         "INSERT INTO session_channel_accounts (session_channel_id, account_id, session_id, first_seen_at, \
          last_seen_at, captures_seen, captures_seen_offline) \
@@ -91,7 +88,7 @@ pub async fn record_capture(
     .bind(sighting.capture_id)
     .execute(&mut *conn)
     .await?;
-    Ok(new_in_session as u64)
+    Ok(new_in_session)
 }
 
 /// Deletes a session's presence rows (capture rows first), `batch` rows per statement so no
