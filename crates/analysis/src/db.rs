@@ -231,7 +231,7 @@ impl From<&LedgerName> for Name {
 }
 
 /// Every name these accounts held, oldest first: the rename ledger, and for an account never
-/// renamed (no ledger row) the name on its account row (docs/data-model.md).
+/// renamed (no ledger row) the name on its account row (docs/architecture.md).
 pub async fn names_of(pool: &MySqlPool, ids: &[u64]) -> Result<Vec<LedgerName>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -99,9 +99,13 @@ pub async fn insert_new(
             .push_bind(seen_at)
             .push_bind(seen_at);
     });
-    q.push(" ON DUPLICATE KEY UPDATE last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))");
-    q.build().execute(&mut *conn).await?;
-    find_by_twitch_ids(&mut *conn, new.iter().map(|n| n.twitch_user_id)).await
+    // RETURNING (MariaDB 10.5+) gives every row the statement wrote, inserted or (inserted by
+    // another capture a moment ago) updated, as it now stands: no read-back of the page.
+    q.push(
+        " ON DUPLICATE KEY UPDATE last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at)) \
+         RETURNING id, twitch_user_id, login, display_name, first_seen_at, last_seen_at",
+    );
+    q.build_query_as().fetch_all(&mut *conn).await
 }
 
 /// A new login or display name, in the caller's transaction: the account takes it, the

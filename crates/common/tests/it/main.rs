@@ -4,6 +4,7 @@
 //! Module names are prefixed with the crate: `#[sqlx::test]` names each test database after
 //! the test's module path, and every crate's test binary is called `it`.
 
+mod common_accounts;
 mod common_backup;
 mod common_deploy;
 mod common_env_example;

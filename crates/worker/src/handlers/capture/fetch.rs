@@ -129,7 +129,7 @@ fn listed(chatter: &Chatter) -> ListedName<'_> {
     }
 }
 
-/// One page's accounts: unchanged ones are touched, new ones inserted with their first name,
+/// One page's accounts: unchanged ones are touched, new ones inserted (no ledger row),
 /// renamed ones take their new name. Returns their account ids.
 async fn upsert_batch(
     pool: &MySqlPool,
