@@ -16,7 +16,10 @@ fn listed<'a>(id: &'a str, login: &'a str) -> ListedName<'a> {
     }
 }
 
-async fn ledger(pool: &MySqlPool) -> Vec<(u64, String, DateTime<Utc>, DateTime<Utc>)> {
+/// (account, login, first seen, last seen) of each ledger row, in the order written.
+type LedgerRow = (u64, String, DateTime<Utc>, DateTime<Utc>);
+
+async fn ledger(pool: &MySqlPool) -> Vec<LedgerRow> {
     sqlx::query_as(
         "SELECT account_id, login, first_seen_at, last_seen_at FROM account_names ORDER BY id",
     )
@@ -40,26 +43,23 @@ async fn inserting_accounts_another_capture_inserted_returns_them_as_they_stand(
     )
     .await
     .expect("insert");
-    let mut got: Vec<(u64, String, String, DateTime<Utc>, DateTime<Utc>)> = second
-        .iter()
-        .map(|a| {
-            (
-                a.id,
-                a.twitch_user_id.clone(),
-                a.login.clone(),
-                a.first_seen_at,
-                a.last_seen_at,
-            )
-        })
-        .collect();
-    got.sort();
+    let mut got = second.clone();
+    got.sort_by_key(|a| a.id);
     assert_eq!(got.len(), 2, "the row inserted before and the new one");
+    let ann = &got[0];
     assert_eq!(
-        got[0],
-        (first[0].id, "10".into(), "ann".into(), at(1), at(2)),
-        "the existing row keeps its id and first sighting, last seen moves on"
+        (ann.id, ann.twitch_user_id.as_str(), ann.login.as_str()),
+        (first[0].id, "10", "ann")
     );
-    assert_eq!((got[1].1.as_str(), got[1].3), ("11", at(2)));
+    assert_eq!(
+        (ann.first_seen_at, ann.last_seen_at),
+        (at(1), at(2)),
+        "the existing row keeps its first sighting, its last one moves on"
+    );
+    assert_eq!(
+        (got[1].twitch_user_id.as_str(), got[1].first_seen_at),
+        ("11", at(2))
+    );
     assert!(
         ledger(&pool).await.is_empty(),
         "no ledger row without a rename"

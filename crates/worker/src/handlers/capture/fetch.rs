@@ -15,8 +15,13 @@ use crate::context::Context;
 /// deferred instead (docs/queue.md, fairness).
 const CAPTURE_MAX_BUCKET_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Chatters per batch of account upserts (and per multi-row statement).
+/// Chatters per page handed from the reader to the writer (a Helix page's most).
 const BATCH: usize = 1000;
+
+/// Pages the writer upserts together when they are waiting for it: when Twitch answers faster
+/// than MariaDB writes, fewer and larger statements (5,000 rows × 5 values stay far below the
+/// 65,535 placeholders of a statement); when Twitch is slow, each page as it comes (B3, B3b).
+const PAGES_PER_UPSERT: usize = 5;
 
 /// What a listing found: its account ids (sorted, each once), its page count and the stream.
 pub(super) struct Fetched {
@@ -40,7 +45,7 @@ pub(super) async fn fetch_and_upsert(
     moderator: &str,
     seen_at: DateTime<Utc>,
 ) -> Result<Fetched, FetchError> {
-    let (pages_tx, pages_rx) = tokio::sync::mpsc::channel::<Vec<Chatter>>(2);
+    let (pages_tx, pages_rx) = tokio::sync::mpsc::channel::<Vec<Chatter>>(PAGES_PER_UPSERT);
     let reader = async move {
         let pages_tx = pages_tx;
         let deadline = Some(ctx.settings.capture_deadline);
@@ -79,6 +84,12 @@ pub(super) async fn fetch_and_upsert(
         let mut pages_rx = pages_rx;
         let mut ids = Vec::new();
         while let Some(mut page) = pages_rx.recv().await {
+            for _ in 1..PAGES_PER_UPSERT {
+                match pages_rx.try_recv() {
+                    Ok(waiting) => page.extend(waiting),
+                    Err(_) => break,
+                }
+            }
             // Sorted within each statement: concurrent captures lock shared rows in order.
             page.sort_by(|a, b| a.user_id.cmp(&b.user_id));
             page.dedup_by(|a, b| a.user_id == b.user_id);
