@@ -200,12 +200,8 @@ pub async fn accounts_in_channels(
     broadcasters: &[TwitchId],
 ) -> Result<Vec<u64>, sqlx::Error> {
     let mut q = QueryBuilder::<MySql>::new(CHANNEL_ACCOUNTS_SELECT);
-    q.push_bind(session_id).push(" AND sc.broadcaster_id IN (");
-    let mut list = q.separated(", ");
-    for b in broadcasters {
-        list.push_bind(b.as_str().to_string());
-    }
-    q.push(")");
+    q.push_bind(session_id).push(" AND sc.broadcaster_id IN ");
+    push_list(&mut q, broadcasters.iter().map(|b| b.as_str().to_string()));
     q.build_query_scalar().fetch_all(pool).await
 }
 
@@ -230,30 +226,35 @@ impl From<&LedgerName> for Name {
     }
 }
 
+/// Pushes `(v1, v2, …)` with each value bound: the list of an `IN`.
+fn push_list<'t, T>(q: &mut QueryBuilder<MySql>, values: impl IntoIterator<Item = T>)
+where
+    T: sqlx::Encode<'t, MySql> + sqlx::Type<MySql>,
+{
+    q.push("(");
+    let mut list = q.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    q.push(")");
+}
+
 /// Every name these accounts held, oldest first: the rename ledger, and for an account never
 /// renamed (no ledger row) the name on its account row (docs/architecture.md).
 pub async fn names_of(pool: &MySqlPool, ids: &[u64]) -> Result<Vec<LedgerName>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let id_list = |q: &mut QueryBuilder<MySql>| {
-        q.push("(");
-        let mut list = q.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        q.push(")");
-    };
     let mut q = QueryBuilder::<MySql>::new(
         "SELECT account_id, login, display_name, first_seen_at, last_seen_at, id AS ledger_id \
          FROM account_names WHERE account_id IN ",
     );
-    id_list(&mut q);
+    push_list(&mut q, ids.iter().copied());
     q.push(
         " UNION ALL SELECT a.id, a.login, a.display_name, a.first_seen_at, a.last_seen_at, 0 \
          FROM twitch_accounts a WHERE a.id IN ",
     );
-    id_list(&mut q);
+    push_list(&mut q, ids.iter().copied());
     q.push(
         " AND NOT EXISTS (SELECT 1 FROM account_names n WHERE n.account_id = a.id) \
          ORDER BY account_id, first_seen_at, ledger_id",
@@ -270,21 +271,13 @@ pub async fn login_holders(
     if logins.is_empty() {
         return Ok(Vec::new());
     }
-    let login_list = |q: &mut QueryBuilder<MySql>| {
-        q.push("(");
-        let mut list = q.separated(", ");
-        for login in logins {
-            list.push_bind(*login);
-        }
-        q.push(")");
-    };
     let mut q = QueryBuilder::<MySql>::new(
         "SELECT n.login, a.twitch_user_id FROM account_names n \
          JOIN twitch_accounts a ON a.id = n.account_id WHERE n.login IN ",
     );
-    login_list(&mut q);
+    push_list(&mut q, logins.iter().copied());
     q.push(" UNION SELECT login, twitch_user_id FROM twitch_accounts WHERE login IN ");
-    login_list(&mut q);
+    push_list(&mut q, logins.iter().copied());
     q.push(" ORDER BY 1, 2");
     q.build_query_as().fetch_all(pool).await
 }
@@ -345,12 +338,8 @@ pub async fn finished_captures(
     );
     q.push_bind(session_id);
     if !broadcasters.is_empty() {
-        q.push(" AND sc.broadcaster_id IN (");
-        let mut list = q.separated(", ");
-        for b in broadcasters {
-            list.push_bind(b.as_str().to_string());
-        }
-        q.push(")");
+        q.push(" AND sc.broadcaster_id IN ");
+        push_list(&mut q, broadcasters.iter().map(|b| b.as_str().to_string()));
     }
     q.push(" ORDER BY c.finished_at, c.id");
     let rows: Vec<CaptureRow> = q.build_query_as().fetch_all(pool).await?;
@@ -385,18 +374,12 @@ pub async fn presence_in_captures(
     }
     for chunk in accounts.chunks(PRESENCE_IDS_PER_QUERY) {
         let mut q = QueryBuilder::<MySql>::new(
-            "SELECT capture_id, CAST(COUNT(*) AS UNSIGNED) FROM capture_chatters WHERE capture_id IN (",
+            "SELECT capture_id, CAST(COUNT(*) AS UNSIGNED) FROM capture_chatters WHERE capture_id IN ",
         );
-        let mut list = q.separated(", ");
-        for id in captures {
-            list.push_bind(*id);
-        }
-        q.push(") AND account_id IN (");
-        let mut list = q.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        q.push(") GROUP BY capture_id");
+        push_list(&mut q, captures.iter().copied());
+        q.push(" AND account_id IN ");
+        push_list(&mut q, chunk.iter().copied());
+        q.push(" GROUP BY capture_id");
         let rows: Vec<(u64, u64)> = q.build_query_as().fetch_all(pool).await?;
         for (capture, n) in rows {
             *seen.entry(capture).or_default() += n;
@@ -427,12 +410,15 @@ pub fn selected_accounts_query(selection: &AccountSelection) -> QueryBuilder<MyS
              JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ",
         )
         .push_bind(selection.session_id)
-        .push(" AND sc.broadcaster_id IN (");
-        let mut list = q.separated(", ");
-        for b in &selection.broadcasters {
-            list.push_bind(b.as_str().to_string());
-        }
-        q.push("))");
+        .push(" AND sc.broadcaster_id IN ");
+        push_list(
+            &mut q,
+            selection
+                .broadcasters
+                .iter()
+                .map(|b| b.as_str().to_string()),
+        );
+        q.push(")");
     }
     if let Some(from) = selection.created_from {
         q.push(" AND a.twitch_created_at >= ").push_bind(from);

@@ -761,15 +761,7 @@ async fn a_set_based_completion_writes_only_the_leases_still_held(pool: MySqlPoo
         .expect("claim");
     assert_eq!(claimed.len(), 2);
     // The second job's lease expires and another worker takes it.
-    sqlx::query("UPDATE jobs SET locked_until = ? WHERE id = ?")
-        .bind(now)
-        .bind(lost)
-        .execute(&pool)
-        .await
-        .expect("expire");
-    jobs::reap_expired(&pool, now + secs(1))
-        .await
-        .expect("reap");
+    expire_and_reap(&pool, lost, now).await;
     let owner = claim_one(&pool, "owner", now + secs(2))
         .await
         .expect("reclaim");
@@ -814,15 +806,7 @@ async fn a_lost_lease_claimed_again_by_its_old_worker_runs_as_a_new_attempt(pool
     let job = enqueue(&pool, noop(now)).await;
     let first = claim_one(&pool, "w", now).await.expect("claim");
     // The lease expires; the reaper puts the job back in the queue.
-    sqlx::query("UPDATE jobs SET locked_until = ? WHERE id = ?")
-        .bind(now)
-        .bind(job)
-        .execute(&pool)
-        .await
-        .expect("expire");
-    jobs::reap_expired(&pool, now + secs(1))
-        .await
-        .expect("reap");
+    expire_and_reap(&pool, job, now).await;
 
     // The old attempt's completion and the claim that takes the job again meet in one
     // transaction: the stale completion writes nothing, the claim starts attempt 2.
@@ -845,4 +829,15 @@ async fn a_lost_lease_claimed_again_by_its_old_worker_runs_as_a_new_attempt(pool
     assert_eq!(row.status, JobStatus::Running);
     assert_eq!(row.attempts, 2);
     assert_eq!(row.finished_at, None);
+}
+
+/// Ends `job`'s lease at `now` and runs the reaper a second later: the job is queued again.
+async fn expire_and_reap(pool: &MySqlPool, job: JobId, now: DateTime<Utc>) {
+    sqlx::query("UPDATE jobs SET locked_until = ? WHERE id = ?")
+        .bind(now)
+        .bind(job)
+        .execute(pool)
+        .await
+        .expect("expire");
+    jobs::reap_expired(pool, now + secs(1)).await.expect("reap");
 }
