@@ -77,6 +77,9 @@ pub struct Probe {
     /// change; the owner's bot lists: how many and the last import): any change of a label,
     /// a note or a list changes it, and so the scores.
     pub moderation_version: u64,
+    /// The session's raids as `count/last id`; read by [`probe_with_raids`] only.
+    #[sqlx(default)]
+    pub raids_version: Option<String>,
 }
 
 /// One round trip per request: `None` when the session does not exist (or was deleted).
@@ -85,7 +88,40 @@ pub struct Probe {
 /// docs/benchmarks.md): each table is read once — the session row joined, each aggregate pair
 /// in one subquery — seven table reads where there were fifteen, half the server's time.
 pub async fn probe(pool: &MySqlPool, session_id: u64) -> Result<Option<Probe>, sqlx::Error> {
-    sqlx::query_as(
+    probe_query(&PROBE, pool, session_id).await
+}
+
+/// [`probe`] and the version of the session's raids (how many, the last one's id): what the
+/// dashboard's answer depends on besides the data version (raids are only ever added).
+pub async fn probe_with_raids(
+    pool: &MySqlPool,
+    session_id: u64,
+) -> Result<Option<Probe>, sqlx::Error> {
+    probe_query(&PROBE_WITH_RAIDS, pool, session_id).await
+}
+
+async fn probe_query(
+    sql: &'static str,
+    pool: &MySqlPool,
+    session_id: u64,
+) -> Result<Option<Probe>, sqlx::Error> {
+    sqlx::query_as(sql)
+        .bind(session_id)
+        .fetch_optional(pool)
+        .await
+}
+
+static PROBE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| probe_sql(""));
+static PROBE_WITH_RAIDS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    probe_sql(
+        ", (SELECT CONCAT_WS('/', COUNT(*), MAX(r.id)) FROM raids r \
+           JOIN session_channels sc ON sc.broadcaster_id = r.broadcaster_id \
+           WHERE sc.session_id = s.id AND r.raided_at >= s.created_at) AS raids_version",
+    )
+});
+
+fn probe_sql(more: &str) -> String {
+    format!(
         "SELECT (SELECT COUNT(*) FROM session_channels WHERE session_id = s.id) AS channels, \
                 (SELECT CONCAT_WS('/', SUM(c.status = 'done'), MAX(c.finished_at)) \
                    FROM captures c WHERE c.session_id = s.id) AS captures_version, \
@@ -95,12 +131,9 @@ pub async fn probe(pool: &MySqlPool, session_id: u64) -> Result<Option<Probe>, s
                     WHERE m.user_id = s.user_id \
                        OR m.shared_channel_id IN (SELECT broadcaster_id FROM session_channels WHERE session_id = s.id)), \
                   (SELECT CONCAT_WS('/', COUNT(*), MAX(l.imported_at)) FROM bot_lists l WHERE l.user_id = s.user_id) \
-                )) AS UNSIGNED) AS moderation_version \
-         FROM analysis_sessions s WHERE s.id = ? AND s.status <> 'deleted'",
+                )) AS UNSIGNED) AS moderation_version{more} \
+         FROM analysis_sessions s WHERE s.id = ? AND s.status <> 'deleted'"
     )
-    .bind(session_id)
-    .fetch_optional(pool)
-    .await
 }
 
 /// Every account of a session.

@@ -13,7 +13,6 @@ pub mod scoring;
 pub mod state;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use tca_common::bootstrap::Service;
 use tca_common::config::{ConfigError, EnvReader, FromEnv, Secret};
@@ -183,12 +182,11 @@ impl Service for Analysis {
                  login signals (docs/cohorts.md); remove it"
             );
         }
-        let state = state::AppState {
-            pool: self.pool,
-            internal_token: self.config.internal_token.clone(),
-            scoring: Arc::new(self.config.scoring.clone()),
-            cache: Arc::default(),
-        };
+        let state = state::AppState::new(
+            self.pool,
+            self.config.internal_token.clone(),
+            self.config.scoring.clone(),
+        );
         self.core
             .serve(routes::router(state), HttpOptions::default(), shutdown)
             .await

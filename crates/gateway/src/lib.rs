@@ -10,6 +10,7 @@ pub mod cookies;
 pub mod display;
 pub mod error;
 pub mod i18n;
+pub mod rendered;
 pub mod routes;
 pub mod state;
 pub mod streams;

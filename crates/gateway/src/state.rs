@@ -32,6 +32,10 @@ pub struct AppState {
     /// (`routes::sessions::viewed_session`).
     pub owned_sessions:
         Arc<crate::brief_cache::BriefCache<(u64, String), tca_common::db::sessions::Session>>,
+    /// Dashboards rendered here, served again while analysis confirms their answer
+    /// (`rendered`).
+    pub dashboards:
+        Arc<crate::rendered::RenderedPages<tca_common::analysis_api::response::Dashboard>>,
 }
 
 impl AppState {
@@ -56,6 +60,7 @@ impl AppState {
             feeds: Arc::default(),
             web_sessions: Arc::default(),
             owned_sessions: Arc::default(),
+            dashboards: Arc::default(),
         })
     }
 }

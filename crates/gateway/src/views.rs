@@ -26,7 +26,7 @@ impl Layout {
 
 /// A time the browser turns into its own time zone (`<time datetime=…>`), with a readable
 /// UTC fallback for pages viewed without JavaScript.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Hash, serde::Serialize)]
 pub struct Time {
     pub iso: String,
     pub utc: String,

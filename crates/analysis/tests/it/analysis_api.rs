@@ -13,7 +13,6 @@
 //! | erin 1005 | not enriched | — | erin | c1 | 0 |
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
@@ -284,15 +283,14 @@ async fn seed(pool: &MySqlPool) -> u64 {
 
 pub(crate) async fn fixture(pool: MySqlPool) -> Fixture {
     let session = seed(&pool).await;
-    let state = AppState {
+    let state = AppState::new(
         pool,
-        internal_token: Secret::new(TOKEN.to_string()),
-        scoring: Arc::new(ScoringConfig {
+        Secret::new(TOKEN.to_string()),
+        ScoringConfig {
             flag_threshold: 40,
             ..ScoringConfig::default()
-        }),
-        cache: Arc::default(),
-    };
+        },
+    );
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .expect("bind");
@@ -974,6 +972,78 @@ async fn the_dashboard_answers_each_view_as_it_answers_alone(pool: MySqlPool) {
     assert_eq!(dashboard["raids"], f.json("raids").await["raids"]);
     assert_eq!(dashboard["raids"][0]["from_login"], "raider");
     assert_eq!(dashboard["raids"][0]["viewers"], 42);
+}
+
+/// The dashboard's answer has a tag that changes with anything the answer is made from; sent
+/// back, it gets a `304` with no body while nothing changed.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn the_dashboard_answers_not_modified_while_its_tag_stands(pool: MySqlPool) {
+    let f = fixture(pool.clone()).await;
+    let ask = |query: &'static str, tag: Option<String>, lang: &'static str| {
+        let mut request = f
+            .http
+            .get(format!(
+                "{}/v1/sessions/{}/dashboard?{query}",
+                f.base, f.session
+            ))
+            .bearer_auth(TOKEN)
+            .header("accept-language", lang);
+        if let Some(tag) = tag {
+            request = request.header("if-none-match", tag);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let tag = response
+                .headers()
+                .get("etag")
+                .map(|v| v.to_str().expect("ascii").to_string());
+            (status, tag, response.text().await.expect("body"))
+        }
+    };
+    let (status, tag, body) = ask("", None, "en").await;
+    assert_eq!(status, 200, "{body}");
+    let tag = tag.expect("the answer has a tag");
+    let (status, again, body) = ask("", Some(tag.clone()), "en").await;
+    assert_eq!(
+        (status, again.as_ref(), body.as_str()),
+        (304, Some(&tag), "")
+    );
+    // Another query, another language, another tag: a full answer.
+    let (status, other, _) = ask("page=2", Some(tag.clone()), "en").await;
+    assert_eq!(status, 200);
+    assert_ne!(other.as_ref(), Some(&tag));
+    let (status, french, _) = ask("", Some(tag.clone()), "fr").await;
+    assert_eq!(status, 200);
+    assert_ne!(french.as_ref(), Some(&tag));
+    // A tag the service never gave: a full answer.
+    assert_eq!(ask("", Some("\"0\"".into()), "en").await.0, 200);
+
+    // A raid lands: the held answer no longer stands, and the new one shows the raid.
+    sqlx::query(
+        "INSERT INTO raids (message_id, broadcaster_id, from_broadcaster_id, from_login, from_name, viewers, raided_at) \
+         VALUES ('m-1', '100', '900', 'raider', 'Raider', 42, ?)",
+    )
+    .bind(at(2025, 6, 1, 15))
+    .execute(&pool)
+    .await
+    .expect("raid");
+    let (status, after_raid, body) = ask("", Some(tag.clone()), "en").await;
+    assert_eq!(status, 200);
+    let after_raid = after_raid.expect("tag");
+    assert_ne!(after_raid, tag);
+    let answer: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(answer["raids"][0]["from_login"], "raider");
+    assert_eq!(ask("", Some(after_raid.clone()), "en").await.0, 304);
+
+    // New data (an enrichment): the tag changes again.
+    sqlx::query("UPDATE twitch_accounts SET enriched_at = NOW(6) WHERE twitch_user_id = '1001'")
+        .execute(&pool)
+        .await
+        .expect("enrich");
+    let (status, after_enrichment, _) = ask("", Some(after_raid.clone()), "en").await;
+    assert_eq!(status, 200);
+    assert_ne!(after_enrichment, Some(after_raid));
 }
 
 /// The export finds cohorts without loading the session (rows streamed by once, only those

@@ -23,6 +23,15 @@ pub struct AnalysisClient {
     token: Secret,
 }
 
+/// An answer asked for on condition (`If-None-Match`).
+#[derive(Debug)]
+pub enum Conditional<T> {
+    /// The answer, with its tag when it has one: it changed, or nothing was held.
+    Fresh { value: T, tag: Option<String> },
+    /// The answer held still stands.
+    NotModified,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AnalysisError {
     #[error("bad request: {0}")]
@@ -52,24 +61,36 @@ impl AnalysisClient {
         path: &str,
         query: Option<&str>,
     ) -> Result<reqwest::Response, AnalysisError> {
+        self.send(session_id, path, query, None).await
+    }
+
+    /// `get`, on condition when `if_none_match` is given: then a `304 Not Modified` is
+    /// returned as it came.
+    async fn send(
+        &self,
+        session_id: u64,
+        path: &str,
+        query: Option<&str>,
+        if_none_match: Option<&str>,
+    ) -> Result<reqwest::Response, AnalysisError> {
         let mut url = self
             .base
             .join(&format!("v1/sessions/{session_id}/{path}"))
             .map_err(|e| AnalysisError::Failed(format!("bad URL: {e}")))?;
         url.set_query(query.filter(|q| !q.is_empty()));
         // Sentences in answers (reasons, evidence, errors) come in the caller's language.
-        let response = self
-            .http
-            .get(url)
-            .bearer_auth(self.token.expose())
-            .header(
-                reqwest::header::ACCEPT_LANGUAGE,
-                crate::i18n::current().code(),
-            )
-            .send()
-            .await?;
+        let mut request = self.http.get(url).bearer_auth(self.token.expose()).header(
+            reqwest::header::ACCEPT_LANGUAGE,
+            crate::i18n::current().code(),
+        );
+        if let Some(tag) = if_none_match {
+            request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+        }
+        let response = request.send().await?;
         let status = response.status();
-        if status.is_success() {
+        if status.is_success()
+            || (if_none_match.is_some() && status == reqwest::StatusCode::NOT_MODIFIED)
+        {
             return Ok(response);
         }
         let message = response
@@ -194,22 +215,38 @@ impl AnalysisClient {
         .await
     }
 
-    /// The session's raids and what came with each (docs/live.md).
-    /// The dashboard's views in one request (`response::Dashboard`).
+    /// The dashboard's views in one request (`response::Dashboard`), on condition: with the
+    /// tag of an answer already held, `NotModified` while that answer still stands.
     pub async fn dashboard(
         &self,
         session_id: u64,
         filter: &AnalysisFilter,
         accounts: &AccountsQuery,
         renames_limit: usize,
-    ) -> Result<Dashboard, AnalysisError> {
+        held: Option<&str>,
+    ) -> Result<Conditional<Dashboard>, AnalysisError> {
         let query = query_string(filter, |out| {
             accounts.append_to(out);
             out.append_pair("limit", &renames_limit.to_string());
         });
-        self.get_json(session_id, "dashboard", &query).await
+        let response = self
+            .send(session_id, "dashboard", Some(&query), held)
+            .await?;
+        if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Conditional::NotModified);
+        }
+        let tag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(Conditional::Fresh {
+            value: response.json().await?,
+            tag,
+        })
     }
 
+    /// The session's raids and what came with each (docs/live.md).
     pub async fn raids(&self, session_id: u64) -> Result<Raids, AnalysisError> {
         self.get_json(session_id, "raids", "").await
     }

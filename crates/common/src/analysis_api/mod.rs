@@ -7,5 +7,5 @@ pub mod export;
 pub mod request;
 pub mod response;
 
-pub use client::{AnalysisClient, AnalysisError};
+pub use client::{AnalysisClient, AnalysisError, Conditional};
 pub use request::{AccountsQuery, AnalysisFilter, Period};

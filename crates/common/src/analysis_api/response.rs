@@ -321,12 +321,15 @@ pub struct Raids {
 
 /// `dashboard`: what the gateway's dashboard shows, in one answer (one probe of the data
 /// version instead of one per view). The query takes the filter, the flagged list's page
-/// (`page`, `per_page`, `flagged_only`) and the renames' `limit`.
+/// (`page`, `per_page`, `flagged_only`) and the renames' `limit`. The answer has an `ETag`; a
+/// request with `If-None-Match` set to it gets `304 Not Modified` while the answer would be
+/// the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dashboard {
     /// Remembered per data version, like each view's own answer.
     pub views: DashboardViews,
-    /// Read on every request: a raid is news before any capture changes the data.
+    /// Remembered per data version and raids version: a raid is news before any capture
+    /// changes the data.
     pub raids: Vec<Raid>,
 }
 

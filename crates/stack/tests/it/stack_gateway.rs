@@ -721,6 +721,80 @@ async fn exports_download_for_the_owner_and_are_404_for_anyone_else(pool: MySqlP
     assert_eq!(exports, 2, "only the owner's downloads happened");
 }
 
+/// A dashboard viewed again is not rendered again while nothing it shows has changed, and
+/// shows a change at the next view: a batch (the gateway's own input) or a raid (analysis's).
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_dashboard_is_rendered_again_only_when_what_it_shows_changed(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world("humans = 40"), Options::default())
+        .await
+        .expect("stack");
+    let (alice, session) = owner_with_a_finished_capture(&stack, &pool).await;
+    // The capture's enrichment changes the data: let it end first.
+    stack
+        .wait_idle("enrich_accounts", Duration::from_secs(30))
+        .await
+        .expect("enriched");
+    let dashboard = format!("{session}/analysis");
+    let view = async || {
+        let response = alice.get(&dashboard).await;
+        assert_eq!(response.status(), 200);
+        response.text().await.expect("page")
+    };
+    let views = async |page: &str| -> f64 {
+        let name = format!("dashboard_views_total{{page=\"{page}\"}} ");
+        let metrics = alice.get("/metrics").await.text().await.expect("metrics");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name.as_str()))
+            .map_or(0.0, |v| v.parse().expect("a number"))
+    };
+
+    let first = view().await;
+    assert_eq!(view().await, first, "the same page");
+    assert_eq!((views("rendered").await, views("kept").await), (1.0, 1.0));
+    // Another filter is another page.
+    let response = alice.get(&format!("{dashboard}?period=all")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(views("rendered").await, 2.0);
+
+    // A batch ran: it is listed at the next view (rendered from the answer held, which
+    // analysis confirmed).
+    let (session_id, user_id): (u64, u64) =
+        sqlx::query_as("SELECT id, user_id FROM analysis_sessions")
+            .fetch_one(&pool)
+            .await
+            .expect("session");
+    let batch = "0b0b0b0b-0000-4000-8000-000000000001";
+    sqlx::query(
+        "INSERT INTO moderation_batches (public_id, user_id, session_id, broadcaster_id, broadcaster_login, \
+         action, reason, selection, status, targets, created_at) \
+         VALUES (?, ?, ?, '900000001', 'watched', 'ban', '', 'flagged', 'done', 3, NOW(6))",
+    )
+    .bind(batch)
+    .bind(user_id)
+    .bind(session_id)
+    .execute(&pool)
+    .await
+    .expect("batch");
+    assert!(view().await.contains(batch));
+    assert_eq!(views("rendered").await, 3.0);
+    assert!(view().await.contains(batch));
+    assert_eq!(views("kept").await, 2.0);
+
+    // A raid landed: analysis's answer changed, the page shows it.
+    sqlx::query(
+        "INSERT INTO raids (message_id, broadcaster_id, from_broadcaster_id, from_login, from_name, viewers, raided_at) \
+         SELECT 'raid-1', broadcaster_id, '77', 'raider', 'Raider_Display', 12, NOW(6) FROM session_channels",
+    )
+    .execute(&pool)
+    .await
+    .expect("raid");
+    assert!(view().await.contains("data-from=\"raider\""));
+    assert_eq!(views("rendered").await, 4.0);
+    assert!(view().await.contains("Raider_Display"));
+    assert_eq!(views("kept").await, 3.0);
+}
+
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn analysis_pages_and_their_data_are_the_owners_validated_and_read_only(pool: MySqlPool) {
     let stack = Stack::start(pool.clone(), world("humans = 40"), Options::default())

@@ -1,14 +1,17 @@
 //! The analysis pages: the dashboard (KPIs, charts, top creation days, suspicious accounts,
 //! renames), one creation day, one account.
 
+use std::sync::Arc;
+
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 use tca_common::analysis_api::response::{
     Account, AccountList, Cohort, LoginReuse, Name, Renamed, Sighting, Summary, TopDay,
 };
-use tca_common::analysis_api::{AccountsQuery, AnalysisFilter};
+use tca_common::analysis_api::{AccountsQuery, AnalysisFilter, Conditional};
 use tca_common::db::sessions::Session;
 use tca_common::db::{marks, moderation, session_channels};
 
@@ -20,10 +23,12 @@ use super::{cohort_id, creation_day, twitch_user_id};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::i18n::coded;
+use crate::rendered::{PageKey, Rendered, fingerprint};
 use crate::routes::sessions::viewed_session;
 use crate::state::AppState;
 use crate::views::{Layout, Time};
 
+#[derive(Hash)]
 pub struct ChannelChoice {
     pub broadcaster_id: String,
     pub name: String,
@@ -69,6 +74,7 @@ pub struct DashboardPage {
 }
 
 /// A moderation batch listed on the dashboard.
+#[derive(Hash)]
 pub struct BatchLink {
     pub public_id: String,
     pub created: Time,
@@ -171,42 +177,88 @@ pub(super) async fn dashboard(
         page,
         ..AccountsQuery::default()
     };
+    let key = PageKey {
+        session_id: session.id,
+        web_session_id: user.web_session_id,
+        query: raw.unwrap_or_default(),
+        lang: crate::i18n::current(),
+    };
+    let held = state.dashboards.get(&key);
     // The reads are independent: ask for them at once; analysis answers every view of the
-    // dashboard in one request.
+    // dashboard in one request, on condition when this page was rendered before.
     let (answer, channels, batches) = tokio::try_join!(
         async {
             Ok::<_, AppError>(
                 state
                     .analysis
-                    .dashboard(session.id, &checked, &flagged, RENAMES_SHOWN)
+                    .dashboard(
+                        session.id,
+                        &checked,
+                        &flagged,
+                        RENAMES_SHOWN,
+                        held.as_ref().map(|h| h.tag.as_str()),
+                    )
                     .await?,
             )
         },
         channel_choices(&state, &session, &filter),
         batch_links(&state, &session),
     )?;
-    let views = answer.views;
-    let mut cohorts = views.cohorts;
-    let cohorts_total = cohorts.len();
-    cohorts.truncate(COHORTS_SHOWN);
+    // What the page shows besides the answer (the public id, filter and language are in
+    // the key).
+    let layout = Layout::new(&user, "sessions");
+    let inputs = fingerprint(&(
+        (&layout.display_name, &layout.avatar_url, &layout.csrf),
+        &session.name,
+        &channels,
+        &batches,
+    ));
+    let (answer, tag) = match (answer, held) {
+        (Conditional::NotModified, Some(held)) if held.inputs == inputs => {
+            metrics::counter!("dashboard_views_total", "page" => "kept").increment(1);
+            return Ok(Html(held.html).into_response());
+        }
+        (Conditional::NotModified, Some(held)) => (held.answer, held.tag),
+        (Conditional::Fresh { value, tag }, _) => (Arc::new(value), tag.unwrap_or_default()),
+        (Conditional::NotModified, None) => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "analysis answered 304 to a dashboard request without a tag"
+            )));
+        }
+    };
+    let views = &answer.views;
+    let cohorts_total = views.cohorts.len();
     let page = DashboardPage {
-        layout: Layout::new(&user, "sessions"),
+        layout,
         public_id: session.public_id,
         name: session.name,
         filter,
         channels,
-        summary: views.summary,
-        cohorts,
+        summary: views.summary.clone(),
+        cohorts: views.cohorts.iter().take(COHORTS_SHOWN).cloned().collect(),
         cohorts_total,
-        top_days: views.top_days.days,
-        flagged: views.accounts,
+        top_days: views.top_days.days.clone(),
+        flagged: views.accounts.clone(),
         // Analysis sends the most renamed first, RENAMES_SHOWN of them.
-        renamed: views.renames.accounts,
-        login_reuse: views.renames.login_reuse,
+        renamed: views.renames.accounts.clone(),
+        login_reuse: views.renames.login_reuse.clone(),
         batches,
-        raids: answer.raids,
+        raids: answer.raids.clone(),
     };
-    Ok(Html(page.render()?).into_response())
+    let html = Bytes::from(page.render()?);
+    metrics::counter!("dashboard_views_total", "page" => "rendered").increment(1);
+    if !tag.is_empty() {
+        state.dashboards.put(
+            key,
+            Rendered {
+                tag,
+                answer,
+                inputs,
+                html: html.clone(),
+            },
+        );
+    }
+    Ok(Html(html).into_response())
 }
 
 #[derive(Template)]
