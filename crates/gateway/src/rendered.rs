@@ -6,6 +6,11 @@
 //! channels and batches), whose fingerprint must match too. So a page is served from here
 //! only when rendering it again would give the same bytes; the saving is the rendering, the
 //! answer's transfer and its parsing. Each replica keeps its own pages.
+//!
+//! The gateway's own inputs are read once a second at most per session ([`DashboardInputs`],
+//! a `BriefCache` like the web session's): a change made on this replica (a channel added, a
+//! batch confirmed) forgets them at once; a batch's progress, written by the worker, shows
+//! within the second.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -13,6 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use axum::body::Bytes;
+use tca_common::db::moderation::Batch;
+use tca_common::db::session_channels::SessionChannel;
 use tca_common::i18n::Lang;
 
 /// Which page: the analysis session, the viewer's web session (the page holds their name and
@@ -92,6 +99,16 @@ impl<A> RenderedPages<A> {
         }
         entries.insert(key, (Instant::now(), rendered));
     }
+}
+
+/// What a dashboard shows from the gateway's own tables.
+#[derive(Debug)]
+pub struct DashboardInputs {
+    pub session_id: u64,
+    /// The session's channels, by login.
+    pub channels: Vec<SessionChannel>,
+    /// Its batches past the draft, newest first.
+    pub batches: Vec<Batch>,
 }
 
 /// A fingerprint of what a page shows besides the analysis answer.

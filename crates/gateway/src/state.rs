@@ -36,6 +36,9 @@ pub struct AppState {
     /// (`rendered`).
     pub dashboards:
         Arc<crate::rendered::RenderedPages<tca_common::analysis_api::response::Dashboard>>,
+    /// The dashboard's channels and batches read in the last second, by session.
+    pub dashboard_inputs:
+        Arc<crate::brief_cache::BriefCache<u64, Arc<crate::rendered::DashboardInputs>>>,
 }
 
 impl AppState {
@@ -61,6 +64,14 @@ impl AppState {
             web_sessions: Arc::default(),
             owned_sessions: Arc::default(),
             dashboards: Arc::default(),
+            dashboard_inputs: Arc::default(),
         })
+    }
+
+    /// After a change to a session's channels or batches has committed here: the next
+    /// dashboard reads them again.
+    pub fn forget_dashboard_inputs(&self, session_id: u64) {
+        self.dashboard_inputs
+            .forget(|inputs| inputs.session_id == session_id);
     }
 }

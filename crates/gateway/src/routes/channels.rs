@@ -206,6 +206,8 @@ async fn capture_channel(
     // shows the one under way — and a few per user at most.
     if let Some(running) = captures::unfinished_of_channel_locked(&mut tx, session_channel).await? {
         tx.commit().await?;
+        // The session may have gained this channel.
+        state.forget_dashboard_inputs(session.id);
         return Ok(Redirect::to(&format!(
             "/sessions/{}#capture-{running}",
             session.public_id
@@ -229,6 +231,7 @@ async fn capture_channel(
     )
     .await?;
     tx.commit().await?;
+    state.forget_dashboard_inputs(session.id);
     metrics::counter!("captures_requested_total", "trigger" => "manual").increment(1);
     Ok(Redirect::to(&format!(
         "/sessions/{}#capture-{capture_id}",
@@ -288,5 +291,6 @@ async fn set_auto_capture(
     )
     .await?;
     tx.commit().await?;
+    state.forget_dashboard_inputs(session.id);
     Ok(Redirect::to("/channels").into_response())
 }

@@ -577,6 +577,8 @@ async fn batches_run_on_twitch_leave_out_who_they_must_and_stop_when_the_moderat
         .enable_actions("mossy_mod", &format!("/sessions/{session}/analysis"))
         .await;
     assert_eq!(back, format!("/sessions/{session}/analysis"));
+    let dashboard = async || web.get(&back).await.text().await.expect("dashboard");
+    assert!(dashboard().await.contains("id=\"batches\""));
 
     // A ban of two, a timeout of one, with a reason: done on Twitch.
     let (one, two, three) = (
@@ -597,6 +599,11 @@ async fn batches_run_on_twitch_leave_out_who_they_must_and_stop_when_the_moderat
         ],
     )
     .await;
+    // The dashboard viewed a moment ago lists the batch at once.
+    assert!(
+        dashboard().await.contains(&format!("href=\"{bans}\"")),
+        "{bans}"
+    );
     let view = wait_batch(&web, &bans, "done").await;
     assert_eq!(view["progress"]["done"], 2);
     let timeout = preview_and_confirm(

@@ -12,6 +12,8 @@ use tca_common::analysis_api::response::{
     Account, AccountList, Cohort, LoginReuse, Name, Renamed, Sighting, Summary, TopDay,
 };
 use tca_common::analysis_api::{AccountsQuery, AnalysisFilter, Conditional};
+use tca_common::db::moderation::Batch;
+use tca_common::db::session_channels::SessionChannel;
 use tca_common::db::sessions::Session;
 use tca_common::db::{marks, moderation, session_channels};
 
@@ -23,7 +25,7 @@ use super::{cohort_id, creation_day, twitch_user_id};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::i18n::coded;
-use crate::rendered::{PageKey, Rendered, fingerprint};
+use crate::rendered::{DashboardInputs, PageKey, Rendered, fingerprint};
 use crate::routes::sessions::viewed_session;
 use crate::state::AppState;
 use crate::views::{Layout, Time};
@@ -40,15 +42,19 @@ async fn channel_choices(
     session: &Session,
     filter: &Filter,
 ) -> AppResult<Vec<ChannelChoice>> {
-    Ok(session_channels::of_session(&state.pool, session.id)
-        .await?
-        .into_iter()
+    let channels = session_channels::of_session(&state.pool, session.id).await?;
+    Ok(choices_of(&channels, filter))
+}
+
+fn choices_of(channels: &[SessionChannel], filter: &Filter) -> Vec<ChannelChoice> {
+    channels
+        .iter()
         .map(|c| ChannelChoice {
             checked: filter.has_channel(&c.broadcaster_id),
-            broadcaster_id: c.broadcaster_id,
-            name: c.broadcaster_name,
+            broadcaster_id: c.broadcaster_id.clone(),
+            name: c.broadcaster_name.clone(),
         })
-        .collect())
+        .collect()
 }
 
 #[derive(Template)]
@@ -84,19 +90,36 @@ pub struct BatchLink {
     pub status: String,
 }
 
-async fn batch_links(state: &AppState, session: &Session) -> AppResult<Vec<BatchLink>> {
-    Ok(moderation::of_session(&state.pool, session.id)
-        .await?
-        .into_iter()
+fn batch_links(batches: &[Batch]) -> Vec<BatchLink> {
+    batches
+        .iter()
         .map(|b| BatchLink {
             created: Time::new(b.created_at),
             action: coded("batch-action", &b.action),
             status: coded("batch-status", &b.status),
-            public_id: b.public_id,
-            channel: b.broadcaster_login,
+            public_id: b.public_id.clone(),
+            channel: b.broadcaster_login.clone(),
             targets: b.targets,
         })
-        .collect())
+        .collect()
+}
+
+/// The session's channels and batches, remembered a second (`AppState::dashboard_inputs`).
+async fn dashboard_inputs(state: &AppState, session: &Session) -> AppResult<Arc<DashboardInputs>> {
+    if let Some(inputs) = state.dashboard_inputs.get(&session.id) {
+        return Ok(inputs);
+    }
+    let (channels, batches) = tokio::try_join!(
+        session_channels::of_session(&state.pool, session.id),
+        moderation::of_session(&state.pool, session.id),
+    )?;
+    let inputs = Arc::new(DashboardInputs {
+        session_id: session.id,
+        channels,
+        batches,
+    });
+    state.dashboard_inputs.put(session.id, inputs.clone());
+    Ok(inputs)
 }
 
 impl DashboardPage {
@@ -186,7 +209,7 @@ pub(super) async fn dashboard(
     let held = state.dashboards.get(&key);
     // The reads are independent: ask for them at once; analysis answers every view of the
     // dashboard in one request, on condition when this page was rendered before.
-    let (answer, channels, batches) = tokio::try_join!(
+    let (answer, inputs) = tokio::try_join!(
         async {
             Ok::<_, AppError>(
                 state
@@ -201,9 +224,10 @@ pub(super) async fn dashboard(
                     .await?,
             )
         },
-        channel_choices(&state, &session, &filter),
-        batch_links(&state, &session),
+        dashboard_inputs(&state, &session),
     )?;
+    let channels = choices_of(&inputs.channels, &filter);
+    let batches = batch_links(&inputs.batches);
     // What the page shows besides the answer (the public id, filter and language are in
     // the key).
     let layout = Layout::new(&user, "sessions");
