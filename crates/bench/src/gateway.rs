@@ -60,7 +60,7 @@ pub async fn run(
     for (label, path) in [
         ("session page (HTML)", format!("/sessions/{public_id}")),
         (
-            "analysis page (HTML from one analysis answer: summary, cohorts, top days, flagged, renames, raids)",
+            "analysis page viewed again (HTML of one analysis answer — summary, cohorts, top days, flagged, renames, raids — kept, and confirmed at each view by analysis's 304)",
             format!("/sessions/{public_id}/analysis"),
         ),
         (
