@@ -9,10 +9,32 @@ use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 use tca_common::analysis_api::response::{CapturePoint, Name, Sighting};
 use tca_common::twitch_id::TwitchId;
 
-/// The accounts seen in some of a session's channels: the session id and
-/// ` AND sc.broadcaster_id IN (…)` follow.
-pub const CHANNEL_ACCOUNTS_SELECT: &str = "SELECT sca.account_id FROM session_channel_accounts sca \
-     JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ";
+/// Pushes the query of the accounts seen in any of `broadcasters` in a session: its
+/// per-channel rows, or, while the session has captures of one channel only, its accounts
+/// when that channel is asked for (`tca_common::db::presence::record_capture`).
+pub fn push_channel_accounts(
+    q: &mut QueryBuilder<MySql>,
+    session_id: u64,
+    broadcasters: &[TwitchId],
+) {
+    let list = || broadcasters.iter().map(|b| b.as_str().to_string());
+    q.push(
+        "SELECT sca.account_id FROM session_channel_accounts sca \
+         JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ",
+    )
+    .push_bind(session_id)
+    .push(" AND sc.broadcaster_id IN ");
+    push_list(q, list());
+    q.push(
+        " UNION ALL SELECT sa.account_id FROM analysis_sessions s \
+         JOIN session_channels sc ON sc.id = s.presence_channel_id \
+         JOIN session_accounts sa ON sa.session_id = s.id \
+         WHERE s.id = ",
+    )
+    .push_bind(session_id)
+    .push(" AND NOT s.presence_per_channel AND sc.broadcaster_id IN ");
+    push_list(q, list());
+}
 
 /// One row per account of a session (`WHERE sa.session_id = ?` and filters follow). `names`
 /// is the ledger's count of distinct names, kept on the account by the worker.
@@ -34,7 +56,9 @@ const ACCOUNT_WITH_POSSIBLE_SELECT: &str = "SELECT a.id AS account_id, a.twitch_
      a.names_count AS names, \
      (SELECT COUNT(*) FROM session_channel_accounts sca JOIN captures c \
         ON c.session_channel_id = sca.session_channel_id AND c.status = 'done' \
-      WHERE sca.session_id = sa.session_id AND sca.account_id = sa.account_id) AS captures_possible \
+      WHERE sca.session_id = sa.session_id AND sca.account_id = sa.account_id) \
+     + (SELECT COUNT(*) FROM analysis_sessions s JOIN captures c ON c.session_id = s.id AND c.status = 'done' \
+      WHERE s.id = sa.session_id AND NOT s.presence_per_channel AND s.presence_channel_id IS NOT NULL) AS captures_possible \
      FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -218,9 +242,14 @@ pub async fn account_channels(
     pool: &MySqlPool,
     session_id: u64,
 ) -> Result<Vec<(u64, u64)>, sqlx::Error> {
+    // While the session has captures of one channel, its accounts were all seen there.
     sqlx::query_as(
-        "SELECT account_id, session_channel_id FROM session_channel_accounts WHERE session_id = ?",
+        "SELECT account_id, session_channel_id FROM session_channel_accounts WHERE session_id = ? \
+         UNION ALL SELECT sa.account_id, s.presence_channel_id FROM analysis_sessions s \
+         JOIN session_accounts sa ON sa.session_id = s.id \
+         WHERE s.id = ? AND NOT s.presence_per_channel AND s.presence_channel_id IS NOT NULL",
     )
+    .bind(session_id)
     .bind(session_id)
     .fetch_all(pool)
     .await
@@ -232,9 +261,8 @@ pub async fn accounts_in_channels(
     session_id: u64,
     broadcasters: &[TwitchId],
 ) -> Result<Vec<u64>, sqlx::Error> {
-    let mut q = QueryBuilder::<MySql>::new(CHANNEL_ACCOUNTS_SELECT);
-    q.push_bind(session_id).push(" AND sc.broadcaster_id IN ");
-    push_list(&mut q, broadcasters.iter().map(|b| b.as_str().to_string()));
+    let mut q = QueryBuilder::<MySql>::new("");
+    push_channel_accounts(&mut q, session_id, broadcasters);
     q.build_query_scalar().fetch_all(pool).await
 }
 
@@ -438,19 +466,8 @@ pub fn selected_accounts_query(selection: &AccountSelection) -> QueryBuilder<MyS
     q.push(" WHERE sa.session_id = ")
         .push_bind(selection.session_id);
     if !selection.broadcasters.is_empty() {
-        q.push(
-            " AND sa.account_id IN (SELECT sca.account_id FROM session_channel_accounts sca \
-             JOIN session_channels sc ON sc.id = sca.session_channel_id WHERE sc.session_id = ",
-        )
-        .push_bind(selection.session_id)
-        .push(" AND sc.broadcaster_id IN ");
-        push_list(
-            &mut q,
-            selection
-                .broadcasters
-                .iter()
-                .map(|b| b.as_str().to_string()),
-        );
+        q.push(" AND sa.account_id IN (");
+        push_channel_accounts(&mut q, selection.session_id, &selection.broadcasters);
         q.push(")");
     }
     if let Some(from) = selection.created_from {

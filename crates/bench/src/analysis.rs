@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures::StreamExt;
-use sqlx::{Column, MySqlPool, Row};
+use sqlx::{Column, MySql, MySqlPool, QueryBuilder, Row};
 
 use crate::database::BenchDatabase;
 use crate::deployment::{CLIENT_ID, CLIENT_SECRET, Deployment, INTERNAL_TOKEN as TOKEN, Tuning};
@@ -218,8 +218,8 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
         });
     }
 
-    for (label, sql) in explained(session_id) {
-        let plan = explain(&pool, &sql).await?;
+    for (label, query) in explained(session_id) {
+        let plan = explain(&pool, query).await?;
         eprintln!("EXPLAIN {label}:\n{plan}");
         figures.push(Figure {
             id: "B5",
@@ -348,32 +348,35 @@ async fn export(
     ))
 }
 
-/// The queries a summary runs, with the session id filled in.
-fn explained(session_id: u64) -> Vec<(&'static str, String)> {
-    use tca_analysis::db::{ACCOUNT_SELECT, CHANNEL_ACCOUNTS_SELECT};
+/// The queries a summary runs, with the session id filled in, each prefixed with `EXPLAIN`.
+fn explained(session_id: u64) -> Vec<(&'static str, QueryBuilder<MySql>)> {
+    use tca_analysis::db::{ACCOUNT_SELECT, push_channel_accounts};
+    let mut channel_filter = QueryBuilder::new("EXPLAIN ");
+    push_channel_accounts(
+        &mut channel_filter,
+        session_id,
+        &[tca_common::twitch_id::TwitchId::parse("100").expect("an id")],
+    );
     vec![
         (
             "population (accounts of the session)",
-            format!("{ACCOUNT_SELECT} WHERE sa.session_id = {session_id}"),
+            QueryBuilder::new(format!(
+                "EXPLAIN {ACCOUNT_SELECT} WHERE sa.session_id = {session_id}"
+            )),
         ),
         (
             "captures of the session",
-            format!(
-                "SELECT COUNT(*) FROM captures WHERE session_id = {session_id} AND status = 'done'"
-            ),
+            QueryBuilder::new(format!(
+                "EXPLAIN SELECT COUNT(*) FROM captures WHERE session_id = {session_id} AND status = 'done'"
+            )),
         ),
-        (
-            "channel filter",
-            format!("{CHANNEL_ACCOUNTS_SELECT}{session_id} AND sc.broadcaster_id IN ('100')"),
-        ),
+        ("channel filter", channel_filter),
     ]
 }
 
 /// "table: type via key (rows)" per line of the plan.
-async fn explain(pool: &MySqlPool, sql: &str) -> anyhow::Result<String> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
-        .fetch_all(pool)
-        .await?;
+async fn explain(pool: &MySqlPool, mut query: QueryBuilder<MySql>) -> anyhow::Result<String> {
+    let rows = query.build().fetch_all(pool).await?;
     let mut out = Vec::new();
     for row in rows {
         let cell = |name: &str| -> String {

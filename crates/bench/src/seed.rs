@@ -37,8 +37,9 @@ pub async fn session(
     .await?
     .last_insert_id();
     let session_id = sqlx::query(
-        "INSERT INTO analysis_sessions (public_id, user_id, name, status, created_at, updated_at, last_activity_at) \
-         VALUES (UUID(), ?, ?, 'saved', ?, ?, ?)",
+        // Captures of two channels: presence kept per channel too.
+        "INSERT INTO analysis_sessions (public_id, user_id, name, status, created_at, updated_at, last_activity_at, \
+         presence_per_channel) VALUES (UUID(), ?, ?, 'saved', ?, ?, ?, TRUE)",
     )
     .bind(user)
     .bind(name)

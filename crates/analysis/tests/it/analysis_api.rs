@@ -98,8 +98,9 @@ async fn seed(pool: &MySqlPool) -> u64 {
     .expect("user")
     .last_insert_id();
     let session = sqlx::query(
-        "INSERT INTO analysis_sessions (public_id, user_id, name, status, created_at, updated_at, last_activity_at) \
-         VALUES ('00000000-0000-4000-8000-000000000001', ?, 'fixture', 'active', ?, ?, ?)",
+        // Captures of two channels: presence is kept per channel (the fixture writes it).
+        "INSERT INTO analysis_sessions (public_id, user_id, name, status, created_at, updated_at, last_activity_at, \
+         presence_per_channel) VALUES ('00000000-0000-4000-8000-000000000001', ?, 'fixture', 'active', ?, ?, ?, TRUE)",
     )
     .bind(user)
     .bind(now)
@@ -911,6 +912,129 @@ async fn always_present_counts_the_captures_of_the_accounts_own_channels(pool: M
     };
     assert_eq!(score_of("1002"), "55");
     assert_eq!(score_of("1003"), "25");
+}
+
+/// A session with captures of one channel keeps no per-channel rows
+/// (`presence::record_capture`): its channel filter, "present in every capture of its
+/// channels" and its export read the session's rows as that channel's.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_session_of_one_captured_channel_reads_its_accounts_as_that_channels(pool: MySqlPool) {
+    use tca_common::db::accounts::{self, ListedName};
+    use tca_common::db::captures::{self, CaptureTrigger};
+    use tca_common::db::presence::{self, Sighting};
+    use tca_common::db::session_channels;
+
+    let f = fixture(pool.clone()).await;
+    let user: u64 = sqlx::query_scalar("SELECT user_id FROM analysis_sessions WHERE id = ?")
+        .bind(f.session)
+        .fetch_one(&pool)
+        .await
+        .expect("user");
+    let session = sqlx::query(
+        "INSERT INTO analysis_sessions (public_id, user_id, name, status, created_at, updated_at, last_activity_at) \
+         VALUES (UUID(), ?, 'one channel', 'saved', NOW(6), NOW(6), NOW(6))",
+    )
+    .bind(user)
+    .execute(&pool)
+    .await
+    .expect("session")
+    .last_insert_id();
+    let captured =
+        session_channels::ensure(&pool, session, "100", "chan_a", "Chan A", at(2025, 7, 1, 0))
+            .await
+            .expect("channel");
+    // A channel of the session never captured: nobody was seen there.
+    session_channels::ensure(&pool, session, "300", "chan_c", "Chan C", at(2025, 7, 1, 0))
+        .await
+        .expect("channel");
+    let mut conn = pool.acquire().await.expect("conn");
+    let listed = [("7001", "steady_one"), ("7002", "passing_by")].map(|(id, login)| ListedName {
+        twitch_user_id: id,
+        login,
+        display_name: login,
+    });
+    let mut ids: Vec<(String, u64)> = accounts::insert_new(&mut conn, &listed, at(2025, 7, 1, 0))
+        .await
+        .expect("accounts")
+        .into_iter()
+        .map(|a| (a.twitch_user_id, a.id))
+        .collect();
+    ids.sort();
+    let (steady, passing) = (ids[0].1, ids[1].1);
+    for (hour, seen) in [
+        (1, vec![steady, passing]),
+        (2, vec![steady]),
+        (3, vec![steady]),
+    ] {
+        let mut tx = pool.begin().await.expect("tx");
+        let capture_id = captures::request(
+            &mut tx,
+            captured,
+            user,
+            CaptureTrigger::Manual,
+            at(2025, 7, 1, hour),
+        )
+        .await
+        .expect("capture");
+        let mut seen = seen;
+        seen.sort_unstable();
+        presence::record_capture(
+            &mut tx,
+            &Sighting {
+                capture_id,
+                session_id: session,
+                session_channel_id: captured,
+                captured_at: at(2025, 7, 1, hour),
+                offline: false,
+            },
+            &seen,
+        )
+        .await
+        .expect("record");
+        sqlx::query("UPDATE captures SET status = 'done', finished_at = ? WHERE id = ?")
+            .bind(at(2025, 7, 1, hour))
+            .bind(capture_id)
+            .execute(&mut *tx)
+            .await
+            .expect("done");
+        tx.commit().await.expect("commit");
+    }
+    let per_channel: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM session_channel_accounts WHERE session_id = ?")
+            .bind(session)
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(per_channel, 0, "one channel captured: no per-channel rows");
+
+    let g = Fixture {
+        base: f.base.clone(),
+        session,
+        http: f.http.clone(),
+    };
+    assert_eq!(g.json("summary?broadcaster_id=100").await["accounts"], 2);
+    assert_eq!(g.json("summary?broadcaster_id=300").await["accounts"], 0);
+    let steady_one = &g.json("accounts/7001").await["account"];
+    let always = steady_one["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .find(|r| r["code"] == "always_present")
+        .unwrap_or_else(|| panic!("always_present: {steady_one}"));
+    assert_eq!(
+        always["sentence"],
+        "Present in all 3 captures of its channels."
+    );
+    // The streamed export counts the captures of its channels the same way, and filters by
+    // channel the same way.
+    let (_, csv) = g.get("export/accounts.csv?broadcaster_id=100").await;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    let exported = rows.iter().find(|r| &r[0] == "7001").expect("row");
+    assert_eq!(exported[13], steady_one["score"].to_string(), "{csv}");
+    let (_, none) = g.get("export/accounts.csv?broadcaster_id=300").await;
+    assert_eq!(none.lines().count(), 1, "the header only: {none}");
 }
 
 /// The dashboard's one request answers what each view answers alone, for any filter and page,

@@ -1,6 +1,7 @@
 //! Who was present: `capture_chatters` (one row per account of a capture) and the presence
 //! aggregates kept in the capture's transaction so analysis never scans capture rows —
-//! `session_accounts` (per session) and `session_channel_accounts` (per channel of a session).
+//! `session_accounts` (per session) and `session_channel_accounts` (per channel of a session,
+//! kept once the session has captures of two channels: `record_capture`).
 
 use chrono::{DateTime, Utc};
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
@@ -20,9 +21,15 @@ pub struct Sighting {
 const CAPTURE_ROWS_PER_STATEMENT: usize = 5000;
 
 /// Records a capture's accounts (sorted, distinct: a stable lock order for the aggregates'
-/// rows) in the caller's transaction: the capture's rows,
-/// then both presence aggregates each in **one** set-based statement read from those rows
-/// (docs/worker.md; tca-bench B3). Returns how many accounts were new to the session.
+/// rows) in the caller's transaction, which holds the session's row lock (captures of one
+/// session are stored one at a time): the capture's rows, then the presence aggregates, each
+/// in **one** set-based statement read from those rows (docs/worker.md; tca-bench B3).
+/// Returns how many accounts were new to the session.
+///
+/// Per-channel presence is kept only once the session has captures of two channels: until
+/// then it would repeat `session_accounts` row for row, and readers take `session_accounts`
+/// as the presence of the session's one captured channel (`presence_channel_id`). The first
+/// capture of a second channel fills the first channel's rows from `session_accounts`.
 pub async fn record_capture(
     conn: &mut MySqlConnection,
     sighting: &Sighting,
@@ -40,55 +47,126 @@ pub async fn record_capture(
         });
         q.build().execute(&mut *conn).await?;
     }
+    let per_channel = presence_mode(conn, sighting).await?;
     let offline = u32::from(sighting.offline);
-    // The session's aggregate first: an account counts one more channel when this channel's
-    // aggregate does not have it yet — which the next statement changes.
-    let written = sqlx::query(
-        "INSERT INTO session_accounts (session_id, account_id, first_seen_at, last_seen_at, captures_seen, \
-         captures_seen_offline, channels_seen) \
-         SELECT ?, cc.account_id, ?, ?, 1, ?, IF(sca.account_id IS NULL, 1, 0) \
-         FROM capture_chatters cc LEFT JOIN session_channel_accounts sca \
-         ON sca.session_channel_id = ? AND sca.account_id = cc.account_id \
-         WHERE cc.capture_id = ? ORDER BY cc.account_id \
-         ON DUPLICATE KEY UPDATE \
-         last_seen_at = GREATEST(session_accounts.last_seen_at, VALUES(last_seen_at)), \
-         captures_seen = session_accounts.captures_seen + 1, \
-         captures_seen_offline = session_accounts.captures_seen_offline + VALUES(captures_seen_offline), \
-         channels_seen = session_accounts.channels_seen + VALUES(channels_seen)",
-    )
-    .bind(sighting.session_id)
-    .bind(sighting.captured_at)
-    .bind(sighting.captured_at)
-    .bind(offline)
-    .bind(sighting.session_channel_id)
-    .bind(sighting.capture_id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    let written = if per_channel {
+        // The session's aggregate first: an account counts one more channel when this
+        // channel's aggregate does not have it yet — which the next statement changes.
+        sqlx::query(
+            "INSERT INTO session_accounts (session_id, account_id, first_seen_at, last_seen_at, captures_seen, \
+             captures_seen_offline, channels_seen) \
+             SELECT ?, cc.account_id, ?, ?, 1, ?, IF(sca.account_id IS NULL, 1, 0) \
+             FROM capture_chatters cc LEFT JOIN session_channel_accounts sca \
+             ON sca.session_channel_id = ? AND sca.account_id = cc.account_id \
+             WHERE cc.capture_id = ? ORDER BY cc.account_id \
+             ON DUPLICATE KEY UPDATE \
+             last_seen_at = GREATEST(session_accounts.last_seen_at, VALUES(last_seen_at)), \
+             captures_seen = session_accounts.captures_seen + 1, \
+             captures_seen_offline = session_accounts.captures_seen_offline + VALUES(captures_seen_offline), \
+             channels_seen = session_accounts.channels_seen + VALUES(channels_seen)",
+        )
+        .bind(sighting.session_id)
+        .bind(sighting.captured_at)
+        .bind(sighting.captured_at)
+        .bind(offline)
+        .bind(sighting.session_channel_id)
+        .bind(sighting.capture_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    } else {
+        // One channel: every account has been seen in exactly it.
+        sqlx::query(
+            "INSERT INTO session_accounts (session_id, account_id, first_seen_at, last_seen_at, captures_seen, \
+             captures_seen_offline, channels_seen) \
+             SELECT ?, cc.account_id, ?, ?, 1, ?, 1 FROM capture_chatters cc \
+             WHERE cc.capture_id = ? ORDER BY cc.account_id \
+             ON DUPLICATE KEY UPDATE \
+             last_seen_at = GREATEST(session_accounts.last_seen_at, VALUES(last_seen_at)), \
+             captures_seen = session_accounts.captures_seen + 1, \
+             captures_seen_offline = session_accounts.captures_seen_offline + VALUES(captures_seen_offline)",
+        )
+        .bind(sighting.session_id)
+        .bind(sighting.captured_at)
+        .bind(sighting.captured_at)
+        .bind(offline)
+        .bind(sighting.capture_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    };
     // How many accounts are new to the session, from what that statement did: an upsert
     // counts 1 for a row it inserts and 2 for a row it changes, and every existing row
     // changes (`captures_seen` + 1). So of the capture's n rows, 2n - written are new — with
     // no second read of the 100k capture rows (B3).
     let new_in_session = (2 * ids.len() as u64).saturating_sub(written);
-    sqlx::query(
-        "INSERT INTO session_channel_accounts (session_channel_id, account_id, session_id, first_seen_at, \
-         last_seen_at, captures_seen, captures_seen_offline) \
-         SELECT ?, cc.account_id, ?, ?, ?, 1, ? FROM capture_chatters cc \
-         WHERE cc.capture_id = ? ORDER BY cc.account_id \
-         ON DUPLICATE KEY UPDATE \
-         last_seen_at = GREATEST(session_channel_accounts.last_seen_at, VALUES(last_seen_at)), \
-         captures_seen = session_channel_accounts.captures_seen + 1, \
-         captures_seen_offline = session_channel_accounts.captures_seen_offline + VALUES(captures_seen_offline)",
-    )
-    .bind(sighting.session_channel_id)
-    .bind(sighting.session_id)
-    .bind(sighting.captured_at)
-    .bind(sighting.captured_at)
-    .bind(offline)
-    .bind(sighting.capture_id)
-    .execute(&mut *conn)
-    .await?;
+    if per_channel {
+        sqlx::query(
+            "INSERT INTO session_channel_accounts (session_channel_id, account_id, session_id, first_seen_at, \
+             last_seen_at, captures_seen, captures_seen_offline) \
+             SELECT ?, cc.account_id, ?, ?, ?, 1, ? FROM capture_chatters cc \
+             WHERE cc.capture_id = ? ORDER BY cc.account_id \
+             ON DUPLICATE KEY UPDATE \
+             last_seen_at = GREATEST(session_channel_accounts.last_seen_at, VALUES(last_seen_at)), \
+             captures_seen = session_channel_accounts.captures_seen + 1, \
+             captures_seen_offline = session_channel_accounts.captures_seen_offline + VALUES(captures_seen_offline)",
+        )
+        .bind(sighting.session_channel_id)
+        .bind(sighting.session_id)
+        .bind(sighting.captured_at)
+        .bind(sighting.captured_at)
+        .bind(offline)
+        .bind(sighting.capture_id)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(new_in_session)
+}
+
+/// Whether the session keeps presence per channel, switching to it at the first capture of a
+/// second channel (filling the first channel's rows from `session_accounts`, which so far
+/// hold exactly that channel's presence), and naming this channel as the session's one
+/// captured channel at its first capture.
+async fn presence_mode(
+    conn: &mut MySqlConnection,
+    sighting: &Sighting,
+) -> Result<bool, sqlx::Error> {
+    // The caller holds this lock already; taken again so the mode cannot change under us.
+    let (per_channel, only_channel): (bool, Option<u64>) = sqlx::query_as(
+        "SELECT presence_per_channel, presence_channel_id FROM analysis_sessions WHERE id = ? FOR UPDATE",
+    )
+    .bind(sighting.session_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    match only_channel {
+        _ if per_channel => Ok(true),
+        None => {
+            sqlx::query("UPDATE analysis_sessions SET presence_channel_id = ? WHERE id = ?")
+                .bind(sighting.session_channel_id)
+                .bind(sighting.session_id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(false)
+        }
+        Some(only) if only == sighting.session_channel_id => Ok(false),
+        Some(first) => {
+            sqlx::query(
+                "INSERT INTO session_channel_accounts (session_channel_id, account_id, session_id, first_seen_at, \
+                 last_seen_at, captures_seen, captures_seen_offline) \
+                 SELECT ?, account_id, session_id, first_seen_at, last_seen_at, captures_seen, captures_seen_offline \
+                 FROM session_accounts WHERE session_id = ? ORDER BY account_id",
+            )
+            .bind(first)
+            .bind(sighting.session_id)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("UPDATE analysis_sessions SET presence_per_channel = TRUE WHERE id = ?")
+                .bind(sighting.session_id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(true)
+        }
+    }
 }
 
 /// Deletes a session's presence rows (capture rows first), `batch` rows per statement so no

@@ -9,6 +9,7 @@ mod common_backup;
 mod common_deploy;
 mod common_env_example;
 mod common_moderation;
+mod common_presence;
 mod common_queue;
 mod common_schema;
 mod env_scan;

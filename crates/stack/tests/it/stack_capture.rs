@@ -136,14 +136,16 @@ async fn two_captures_with_churn_a_rename_and_a_suspension_match_the_truth(pool:
         let expected = u32::from(listing1.contains(*id)) + u32::from(listing2.contains(*id));
         assert_eq!(presence[*id], (expected, 0, 1), "presence of {id}");
     }
-    let per_channel: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM session_channel_accounts WHERE session_channel_id = ?",
+    // One channel captured: no per-channel rows; the session's rows are that channel's.
+    let (per_channel, presence_of): (i64, Option<u64>) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM session_channel_accounts WHERE session_id = s.id), \
+         s.presence_channel_id FROM analysis_sessions s WHERE s.id = ?",
     )
-    .bind(channel_id)
+    .bind(session)
     .fetch_one(&pool)
     .await
     .expect("count");
-    assert_eq!(per_channel as usize, union.len());
+    assert_eq!((per_channel, presence_of), (0, Some(channel_id)));
 
     // The rename ledger: two names, old then new, counted once each whatever the captures.
     let names: Vec<(String, String)> = sqlx::query_as(

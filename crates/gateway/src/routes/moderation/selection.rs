@@ -180,7 +180,9 @@ pub async fn also(state: &AppState, session: &Session, raw: &str) -> AppResult<V
     Ok(accounts)
 }
 
-/// Twitch ids of the accounts seen in one channel of the session.
+/// Twitch ids of the accounts seen in one channel of the session: its per-channel rows, or,
+/// while the session has captures of one channel only, its accounts when that is the channel
+/// (`tca_common::db::presence::record_capture`).
 async fn seen_in_channel(
     state: &AppState,
     session_id: u64,
@@ -190,8 +192,15 @@ async fn seen_in_channel(
         "SELECT a.twitch_user_id FROM session_channel_accounts sca \
          JOIN session_channels sc ON sc.id = sca.session_channel_id \
          JOIN twitch_accounts a ON a.id = sca.account_id \
-         WHERE sc.session_id = ? AND sc.broadcaster_id = ?",
+         WHERE sc.session_id = ? AND sc.broadcaster_id = ? \
+         UNION ALL SELECT a.twitch_user_id FROM analysis_sessions s \
+         JOIN session_channels sc ON sc.id = s.presence_channel_id \
+         JOIN session_accounts sa ON sa.session_id = s.id \
+         JOIN twitch_accounts a ON a.id = sa.account_id \
+         WHERE s.id = ? AND NOT s.presence_per_channel AND sc.broadcaster_id = ?",
     )
+    .bind(session_id)
+    .bind(broadcaster_id)
     .bind(session_id)
     .bind(broadcaster_id)
     .fetch_all(&state.pool)

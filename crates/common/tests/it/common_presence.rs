@@ -1,0 +1,175 @@
+//! Presence aggregates as `presence::record_capture` keeps them: per channel only once a
+//! session has captures of two channels.
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::MySqlPool;
+use tca_common::db::accounts::{self, ListedName};
+use tca_common::db::captures::{self, CaptureTrigger};
+use tca_common::db::presence::{self, Sighting};
+use tca_common::db::session_channels;
+
+fn at(hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, hour, 0, 0)
+        .single()
+        .expect("time")
+}
+
+/// (account, captures seen, offline, channels seen) of each session row.
+type SessionRow = (u64, u32, u32, u16);
+/// (channel, account, captures seen, offline) of each channel row.
+type ChannelRow = (u64, u64, u32, u32);
+
+async fn session_rows(pool: &MySqlPool, session: u64) -> Vec<SessionRow> {
+    sqlx::query_as(
+        "SELECT account_id, captures_seen, captures_seen_offline, channels_seen FROM session_accounts \
+         WHERE session_id = ? ORDER BY account_id",
+    )
+    .bind(session)
+    .fetch_all(pool)
+    .await
+    .expect("session rows")
+}
+
+async fn channel_rows(pool: &MySqlPool, session: u64) -> Vec<ChannelRow> {
+    sqlx::query_as(
+        "SELECT session_channel_id, account_id, captures_seen, captures_seen_offline \
+         FROM session_channel_accounts WHERE session_id = ? ORDER BY session_channel_id, account_id",
+    )
+    .bind(session)
+    .fetch_all(pool)
+    .await
+    .expect("channel rows")
+}
+
+/// Stores one capture of `channel` seeing `ids`, as the worker's transaction does; returns
+/// how many were new to the session.
+async fn capture(
+    pool: &MySqlPool,
+    session: u64,
+    channel: u64,
+    ids: &[u64],
+    hour: u32,
+    offline: bool,
+) -> u64 {
+    let mut tx = pool.begin().await.expect("tx");
+    let capture_id = captures::request(&mut tx, channel, 1, CaptureTrigger::Manual, at(hour))
+        .await
+        .expect("capture");
+    let sighting = Sighting {
+        capture_id,
+        session_id: session,
+        session_channel_id: channel,
+        captured_at: at(hour),
+        offline,
+    };
+    let new = presence::record_capture(&mut tx, &sighting, ids)
+        .await
+        .expect("record");
+    tx.commit().await.expect("commit");
+    new
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn presence_per_channel_starts_at_the_second_channel_filled_for_the_first(pool: MySqlPool) {
+    sqlx::query(
+        "INSERT INTO users (id, twitch_user_id, login, display_name, created_at, updated_at) \
+         VALUES (1, '1', 'mod', 'Mod', NOW(6), NOW(6))",
+    )
+    .execute(&pool)
+    .await
+    .expect("user");
+    let session = sqlx::query(
+        "INSERT INTO analysis_sessions (public_id, user_id, name, status, created_at, updated_at, \
+         last_activity_at) VALUES (UUID(), 1, 's', 'active', NOW(6), NOW(6), NOW(6))",
+    )
+    .execute(&pool)
+    .await
+    .expect("session")
+    .last_insert_id();
+    let first = session_channels::ensure(&pool, session, "100", "one", "One", at(0))
+        .await
+        .expect("channel");
+    let second = session_channels::ensure(&pool, session, "200", "two", "Two", at(0))
+        .await
+        .expect("channel");
+    let mut conn = pool.acquire().await.expect("conn");
+    let names: Vec<(String, String)> = (1..=4).map(|n| (n.to_string(), format!("u{n}"))).collect();
+    let listed: Vec<ListedName<'_>> = names
+        .iter()
+        .map(|(id, login)| ListedName {
+            twitch_user_id: id,
+            login,
+            display_name: login,
+        })
+        .collect();
+    let mut ids: Vec<u64> = accounts::insert_new(&mut conn, &listed, at(0))
+        .await
+        .expect("accounts")
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    ids.sort_unstable();
+    drop(conn);
+    let (a, b, c, d) = (ids[0], ids[1], ids[2], ids[3]);
+    let mode = async || -> (bool, Option<u64>) {
+        sqlx::query_as(
+            "SELECT presence_per_channel, presence_channel_id FROM analysis_sessions WHERE id = ?",
+        )
+        .bind(session)
+        .fetch_one(&pool)
+        .await
+        .expect("mode")
+    };
+    assert_eq!(
+        mode().await,
+        (false, None),
+        "a new session: nothing captured"
+    );
+
+    // Two captures of the first channel: the session's rows only.
+    assert_eq!(capture(&pool, session, first, &[a, b], 1, false).await, 2);
+    assert_eq!(capture(&pool, session, first, &[b, c], 2, true).await, 1);
+    assert_eq!(mode().await, (false, Some(first)));
+    assert!(channel_rows(&pool, session).await.is_empty());
+    assert_eq!(
+        session_rows(&pool, session).await,
+        vec![(a, 1, 0, 1), (b, 2, 1, 1), (c, 1, 1, 1)]
+    );
+
+    // The second channel: the first channel's rows are filled from the session's, then this
+    // capture counts as before — b is now seen in two channels, d is new.
+    assert_eq!(capture(&pool, session, second, &[b, d], 3, false).await, 1);
+    assert_eq!(mode().await, (true, Some(first)));
+    assert_eq!(
+        channel_rows(&pool, session).await,
+        vec![
+            (first, a, 1, 0),
+            (first, b, 2, 1),
+            (first, c, 1, 1),
+            (second, b, 1, 0),
+            (second, d, 1, 0),
+        ]
+    );
+    assert_eq!(
+        session_rows(&pool, session).await,
+        vec![(a, 1, 0, 1), (b, 3, 1, 2), (c, 1, 1, 1), (d, 1, 0, 1)]
+    );
+
+    // And the first channel again, per channel now.
+    assert_eq!(capture(&pool, session, first, &[c, d], 4, false).await, 0);
+    assert_eq!(
+        channel_rows(&pool, session).await,
+        vec![
+            (first, a, 1, 0),
+            (first, b, 2, 1),
+            (first, c, 2, 1),
+            (first, d, 1, 0),
+            (second, b, 1, 0),
+            (second, d, 1, 0),
+        ]
+    );
+    assert_eq!(
+        session_rows(&pool, session).await,
+        vec![(a, 1, 0, 1), (b, 3, 1, 2), (c, 2, 1, 1), (d, 2, 0, 2)]
+    );
+}
