@@ -573,20 +573,31 @@ async fn verify(
             .await?;
         row(figures, "duplicated", what, wrong as u64);
     }
-    let (distinct, summed): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM session_accounts WHERE session_id = ?), \
-         (SELECT CAST(COALESCE(SUM(new_in_session_count), 0) AS SIGNED) FROM captures WHERE session_id = ? AND status = 'done')",
-    )
-    .bind(session_id)
-    .bind(session_id)
-    .fetch_one(pool)
-    .await?;
-    row(
-        figures,
-        "duplicated",
-        "distinct accounts of the session minus the captures' new-to-session counts",
-        distinct.abs_diff(summed),
-    );
+    // Differences that must be 0. Three channels captured: presence is kept per channel, the
+    // first channel's rows filled at the second's first capture (`presence::record_capture`)
+    // — under the same kills. And every account of the session was new to it exactly once.
+    for (kind, what, sql) in [
+        (
+            "lost",
+            "captured channels without their per-channel presence",
+            "SELECT (SELECT COUNT(DISTINCT c.session_channel_id) FROM captures c \
+               WHERE c.session_id = ? AND c.status = 'done' AND c.chatters_count > 0) - \
+             (SELECT COUNT(DISTINCT sca.session_channel_id) FROM session_channel_accounts sca WHERE sca.session_id = ?)",
+        ),
+        (
+            "duplicated",
+            "distinct accounts of the session minus the captures' new-to-session counts",
+            "SELECT (SELECT COUNT(*) FROM session_accounts WHERE session_id = ?) - \
+             (SELECT CAST(COALESCE(SUM(new_in_session_count), 0) AS SIGNED) FROM captures WHERE session_id = ? AND status = 'done')",
+        ),
+    ] {
+        let difference: i64 = sqlx::query_scalar(sql)
+            .bind(session_id)
+            .bind(session_id)
+            .fetch_one(pool)
+            .await?;
+        row(figures, kind, what, difference.unsigned_abs());
+    }
 
     // Auto captures: one per slot. Consecutive ones of a channel are at least the interval
     // apart (a re-run of a slot after a crash must not queue a second capture).
