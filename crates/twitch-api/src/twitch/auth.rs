@@ -82,12 +82,28 @@ impl Twitch {
                 "the Twitch authorization was withdrawn".into(),
             ));
         }
-        if current.access != stale {
-            tx.commit().await?;
-            return Ok(current.access);
-        }
         let now = Utc::now();
-        let Some(refresh) = current.refresh else {
+        // A refresh of this process whose answer was never stored: its tokens replace the
+        // stored ones, which Twitch no longer accepts.
+        let row_refresh = current.refresh.clone().unwrap_or_default();
+        let (current_access, current_refresh) = match self.unstored(user_id, &row_refresh) {
+            Some(fresh) if fresh.access != stale => {
+                self.tokens
+                    .store_refreshed(&mut tx, user_id, &fresh, now)
+                    .await?;
+                tx.commit().await?;
+                self.forget_unstored(user_id);
+                tracing::info!(user_id, "Twitch tokens of an earlier refresh stored");
+                return Ok(fresh.access);
+            }
+            Some(fresh) => (fresh.access, fresh.refresh),
+            None => (current.access, current.refresh),
+        };
+        if current_access != stale {
+            tx.commit().await?;
+            return Ok(current_access);
+        }
+        let Some(refresh) = current_refresh else {
             TokenStore::mark_invalid(&mut *tx, user_id, "expired and not refreshable", now).await?;
             tx.commit().await?;
             return Err(TwitchError::ReauthRequired(
@@ -97,10 +113,22 @@ impl Twitch {
         let answer = self.oauth.refresh(&self.http, &refresh).await;
         match self.credentials_answer(answer) {
             Ok(fresh) => {
-                self.tokens
-                    .store_refreshed(&mut tx, user_id, &fresh, now)
-                    .await?;
-                tx.commit().await?;
+                let stored = async {
+                    self.tokens
+                        .store_refreshed(&mut tx, user_id, &fresh, now)
+                        .await?;
+                    tx.commit().await?;
+                    Ok::<_, crate::tokens::StoreError>(())
+                }
+                .await;
+                if let Err(e) = stored {
+                    // Twitch has rotated the grant: the stored refresh token is dead. Keep
+                    // the new one for the next refresh here rather than lose the user.
+                    tracing::warn!(user_id, error = %e, "storing refreshed Twitch tokens failed: kept until stored");
+                    self.keep_unstored(user_id, &row_refresh, fresh);
+                    return Err(e.into());
+                }
+                self.forget_unstored(user_id);
                 metrics::counter!("twitch_token_refreshes_total", "outcome" => "refreshed")
                     .increment(1);
                 tracing::info!(user_id, "Twitch token refreshed");
@@ -139,6 +167,34 @@ impl Twitch {
                 )))
             }
         }
+    }
+
+    fn keep_unstored(&self, user_id: &str, replaced: &str, fresh: crate::tokens::FreshTokens) {
+        self.unstored
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user_id.to_string(), (replaced.to_string(), fresh));
+    }
+
+    /// The unstored tokens of `user_id` while the row still holds the refresh token they
+    /// replace (`stored_refresh`); forgotten once it holds anything else.
+    fn unstored(&self, user_id: &str, stored_refresh: &str) -> Option<crate::tokens::FreshTokens> {
+        let mut unstored = self.unstored.lock().unwrap_or_else(|p| p.into_inner());
+        match unstored.get(user_id) {
+            Some((replaced, fresh)) if replaced == stored_refresh => Some(fresh.clone()),
+            Some(_) => {
+                unstored.remove(user_id);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn forget_unstored(&self, user_id: &str) {
+        self.unstored
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(user_id);
     }
 
     /// Validates the app token (Twitch asks for it at start-up and hourly), renewing it when

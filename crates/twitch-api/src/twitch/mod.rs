@@ -108,6 +108,11 @@ pub struct Twitch {
     /// Why id.twitch.tv last rejected the app's own credentials, until it accepts them again:
     /// readiness fails with it (docs/operations.md), and nobody is logged out for it.
     credentials_rejected: Mutex<Option<String>>,
+    /// Tokens Twitch gave on a refresh that could not be stored (the database failed after
+    /// Twitch answered), by user, with the refresh token they replace: Twitch rotates refresh
+    /// tokens, so the stored one is dead and these are the user's live grant until stored
+    /// (`refresh_after_401`).
+    unstored: Mutex<HashMap<String, (String, crate::tokens::FreshTokens)>>,
 }
 
 impl Twitch {
@@ -125,6 +130,7 @@ impl Twitch {
             config,
             tokens,
             app_token: tokio::sync::Mutex::new(None),
+            unstored: Mutex::default(),
             channels_cache: Mutex::new(HashMap::new()),
             credentials_rejected: Mutex::new(None),
         })

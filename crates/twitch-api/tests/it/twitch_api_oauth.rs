@@ -61,6 +61,75 @@ async fn code_exchange_stores_sealed_tokens_and_returns_the_profile(pool: MySqlP
     assert_eq!(found, 0);
 }
 
+/// The database fails after Twitch rotated the grant (a MariaDB restart in the chaos run): the
+/// new tokens are kept and stored at the next refresh, instead of the dead refresh token
+/// logging the user out.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_refresh_whose_answer_could_not_be_stored_is_not_lost(pool: MySqlPool) {
+    let stack = Stack::start(pool.clone(), world(""), |_| {}).await;
+    stack.authorize("mossy_mod").await;
+    // Storing rotated tokens fails while `fail_token_store` has a row.
+    for statement in [
+        "CREATE TABLE fail_token_store (id INT)",
+        "INSERT INTO fail_token_store VALUES (1)",
+        "CREATE TRIGGER fail_token_store BEFORE UPDATE ON twitch_tokens FOR EACH ROW \
+         IF (SELECT COUNT(*) FROM fail_token_store) > 0 THEN \
+         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected: the database went away'; END IF",
+    ] {
+        sqlx::query(statement)
+            .execute(&pool)
+            .await
+            .expect(statement);
+    }
+    stack
+        .fake_post(
+            "/_fake/tokens/expire",
+            serde_json::json!({"login": "mossy_mod"}),
+        )
+        .await;
+    stack
+        .client
+        .channels("538211094")
+        .await
+        .expect_err("the refresh's answer could not be stored");
+    let rotated = stack.fake_get("/_fake/tokens/of/mossy_mod").await;
+    assert_eq!(
+        rotated["refresh_tokens"].as_array().map(Vec::len),
+        Some(1),
+        "Twitch rotated the grant: the stored refresh token is dead"
+    );
+
+    // The database is back: the next call stores the kept tokens and works.
+    sqlx::query("DELETE FROM fail_token_store")
+        .execute(&pool)
+        .await
+        .expect("back");
+    let channels = stack
+        .client
+        .channels("538211094")
+        .await
+        .expect("channels with the kept tokens");
+    assert_eq!(channels.len(), 3);
+    let invalid: Option<String> = sqlx::query_scalar(
+        "SELECT invalid_reason FROM twitch_tokens WHERE twitch_user_id = '538211094'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("row");
+    assert_eq!(invalid, None, "nobody was logged out");
+    let store = tca_twitch_api::tokens::TokenStore::new(
+        pool.clone(),
+        tca_common::sealing::Sealer::from_base64_key(crate::twitch_api_support::SEAL_KEY)
+            .expect("key"),
+    );
+    let stored = store.load("538211094").await.expect("load").expect("row");
+    assert_eq!(
+        stored.refresh.as_deref(),
+        rotated["refresh_tokens"][0].as_str(),
+        "the grant Twitch holds is the one stored"
+    );
+}
+
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn expired_token_is_refreshed_transparently_and_the_rotated_refresh_token_stored(
     pool: MySqlPool,
