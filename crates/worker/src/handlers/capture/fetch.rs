@@ -46,15 +46,20 @@ pub(super) async fn fetch_and_upsert(
     seen_at: DateTime<Utc>,
 ) -> Result<Fetched, FetchError> {
     let (pages_tx, pages_rx) = tokio::sync::mpsc::channel::<Vec<Chatter>>(PAGES_PER_UPSERT);
-    let reader = async move {
+    // The stream's status is asked while the listing starts: one Twitch round trip less
+    // before the first page (B3b).
+    let stream = async {
+        Ok::<_, TwitchApiError>(
+            ctx.twitch
+                .streams(std::slice::from_ref(&capture.broadcaster_id))
+                .await?
+                .into_iter()
+                .next(),
+        )
+    };
+    let listed = async move {
         let pages_tx = pages_tx;
         let deadline = Some(ctx.settings.capture_deadline);
-        let stream = ctx
-            .twitch
-            .streams(std::slice::from_ref(&capture.broadcaster_id))
-            .await?
-            .into_iter()
-            .next();
         // A capture that would wait for its user's rate limit gives its worker slot back
         // (twitch-api answers rate-limited, the job is deferred) rather than sleep in it.
         let mut listing = ctx
@@ -77,8 +82,9 @@ pub(super) async fn fetch_and_upsert(
         if !page.is_empty() {
             let _ = pages_tx.send(page).await;
         }
-        Ok((listing.summary().map_or(0, |s| s.pages), stream))
+        Ok(listing.summary().map_or(0, |s| s.pages))
     };
+    let reader = async { tokio::try_join!(listed, stream) };
     // The writer owns the receiving end: if it fails, the channel closes and the reader stops.
     let writer = async move {
         let mut pages_rx = pages_rx;
