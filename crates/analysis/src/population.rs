@@ -199,15 +199,19 @@ pub async fn load(
     config: &ScoringConfig,
 ) -> Result<Population, sqlx::Error> {
     let started = std::time::Instant::now();
-    let rows = db::session_accounts(pool, session_id).await?;
-    let possible = CapturesPossible::load(pool, session_id).await?;
+    // Independent reads, on their own connections at once: MariaDB reads the accounts and
+    // the account-to-channel rows on both cores while this process decodes (B5 cold).
+    let (rows, possible, said) = tokio::try_join!(
+        db::session_accounts(pool, session_id),
+        CapturesPossible::load(pool, session_id),
+        Said::load(pool, session_id),
+    )?;
     let renamed: Vec<(u64, &str)> = rows
         .iter()
         .filter(|r| r.names > 1)
         .map(|r| (r.account_id, r.login.as_str()))
         .collect();
     let earlier = earlier_names(pool, &renamed).await?;
-    let said = Said::load(pool, session_id).await?;
     let fetched = started.elapsed();
     let members: Vec<Member<'_>> = rows.iter().map(|r| member(r, &earlier)).collect();
     let found = cohorts::detect(&members, &config.cohorts);
