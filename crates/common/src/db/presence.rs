@@ -141,12 +141,24 @@ async fn presence_mode(
     match only_channel {
         _ if per_channel => Ok(true),
         None => {
-            sqlx::query("UPDATE analysis_sessions SET presence_channel_id = ? WHERE id = ?")
-                .bind(sighting.session_channel_id)
-                .bind(sighting.session_id)
-                .execute(&mut *conn)
-                .await?;
-            Ok(false)
+            // Per-channel rows written by the previous version for a session created during
+            // an upgrade's few seconds: the session stays per channel.
+            let written_before: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM session_channel_accounts WHERE session_id = ?)",
+            )
+            .bind(sighting.session_id)
+            .fetch_one(&mut *conn)
+            .await?;
+            sqlx::query(
+                "UPDATE analysis_sessions SET presence_channel_id = ?, presence_per_channel = ? \
+                 WHERE id = ?",
+            )
+            .bind(sighting.session_channel_id)
+            .bind(written_before)
+            .bind(sighting.session_id)
+            .execute(&mut *conn)
+            .await?;
+            Ok(written_before)
         }
         Some(only) if only == sighting.session_channel_id => Ok(false),
         Some(first) => {

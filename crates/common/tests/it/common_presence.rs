@@ -69,23 +69,28 @@ async fn capture(
     new
 }
 
-#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
-async fn presence_per_channel_starts_at_the_second_channel_filled_for_the_first(pool: MySqlPool) {
+/// A moderator's new session (user 1): nothing captured yet.
+async fn new_session(pool: &MySqlPool) -> u64 {
     sqlx::query(
         "INSERT INTO users (id, twitch_user_id, login, display_name, created_at, updated_at) \
          VALUES (1, '1', 'mod', 'Mod', NOW(6), NOW(6))",
     )
-    .execute(&pool)
+    .execute(pool)
     .await
     .expect("user");
-    let session = sqlx::query(
+    sqlx::query(
         "INSERT INTO analysis_sessions (public_id, user_id, name, status, created_at, updated_at, \
          last_activity_at) VALUES (UUID(), 1, 's', 'active', NOW(6), NOW(6), NOW(6))",
     )
-    .execute(&pool)
+    .execute(pool)
     .await
     .expect("session")
-    .last_insert_id();
+    .last_insert_id()
+}
+
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn presence_per_channel_starts_at_the_second_channel_filled_for_the_first(pool: MySqlPool) {
+    let session = new_session(&pool).await;
     let first = session_channels::ensure(&pool, session, "100", "one", "One", at(0))
         .await
         .expect("channel");
@@ -172,4 +177,62 @@ async fn presence_per_channel_starts_at_the_second_channel_filled_for_the_first(
         session_rows(&pool, session).await,
         vec![(a, 1, 0, 1), (b, 3, 1, 2), (c, 2, 1, 1), (d, 2, 0, 2)]
     );
+}
+
+/// A session whose first capture a previous version stored (per-channel rows, no presence
+/// channel: an upgrade's few seconds) stays per channel at its next capture.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn a_session_with_per_channel_rows_from_before_stays_per_channel(pool: MySqlPool) {
+    let session = new_session(&pool).await;
+    let channel = session_channels::ensure(&pool, session, "100", "one", "One", at(0))
+        .await
+        .expect("channel");
+    let mut conn = pool.acquire().await.expect("conn");
+    let listed = [ListedName {
+        twitch_user_id: "1",
+        login: "u1",
+        display_name: "u1",
+    }];
+    let account = accounts::insert_new(&mut conn, &listed, at(0))
+        .await
+        .expect("account")[0]
+        .id;
+    drop(conn);
+    // What the previous version wrote for the first capture.
+    sqlx::query(
+        "INSERT INTO session_accounts (session_id, account_id, first_seen_at, last_seen_at, captures_seen, \
+         captures_seen_offline, channels_seen) VALUES (?, ?, NOW(6), NOW(6), 1, 0, 1)",
+    )
+    .bind(session)
+    .bind(account)
+    .execute(&pool)
+    .await
+    .expect("session row");
+    sqlx::query(
+        "INSERT INTO session_channel_accounts (session_id, account_id, first_seen_at, last_seen_at, captures_seen, \
+         captures_seen_offline, session_channel_id) VALUES (?, ?, NOW(6), NOW(6), 1, 0, ?)",
+    )
+    .bind(session)
+    .bind(account)
+    .bind(channel)
+    .execute(&pool)
+    .await
+    .expect("channel row");
+    assert_eq!(
+        capture(&pool, session, channel, &[account], 1, false).await,
+        0
+    );
+    let per_channel: bool =
+        sqlx::query_scalar("SELECT presence_per_channel FROM analysis_sessions WHERE id = ?")
+            .bind(session)
+            .fetch_one(&pool)
+            .await
+            .expect("mode");
+    assert!(per_channel);
+    assert_eq!(
+        channel_rows(&pool, session).await,
+        vec![(channel, account, 2, 0)],
+        "counted per channel, not left behind"
+    );
+    assert_eq!(session_rows(&pool, session).await, vec![(account, 2, 0, 1)]);
 }
