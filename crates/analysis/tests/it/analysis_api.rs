@@ -914,6 +914,18 @@ async fn always_present_counts_the_captures_of_the_accounts_own_channels(pool: M
     assert_eq!(score_of("1003"), "25");
 }
 
+/// "raider" raids channel 100 with 42 viewers after the fixture's captures.
+async fn record_raid(pool: &MySqlPool) {
+    sqlx::query(
+        "INSERT INTO raids (message_id, broadcaster_id, from_broadcaster_id, from_login, from_name, viewers, raided_at) \
+         VALUES ('m-1', '100', '900', 'raider', 'Raider', 42, ?)",
+    )
+    .bind(at(2025, 6, 1, 15))
+    .execute(pool)
+    .await
+    .expect("raid");
+}
+
 /// A session with captures of one channel keeps no per-channel rows
 /// (`presence::record_capture`): its channel filter, "present in every capture of its
 /// channels" and its export read the session's rows as that channel's.
@@ -1084,14 +1096,7 @@ async fn the_dashboard_answers_each_view_as_it_answers_alone(pool: MySqlPool) {
     );
     // Asked again (remembered), then a raid lands: it shows at once, with no capture since.
     f.json("dashboard").await;
-    sqlx::query(
-        "INSERT INTO raids (message_id, broadcaster_id, from_broadcaster_id, from_login, from_name, viewers, raided_at) \
-         VALUES ('m-1', '100', '900', 'raider', 'Raider', 42, ?)",
-    )
-    .bind(at(2025, 6, 1, 15))
-    .execute(&pool)
-    .await
-    .expect("raid");
+    record_raid(&pool).await;
     let dashboard = f.json("dashboard").await;
     assert_eq!(dashboard["raids"], f.json("raids").await["raids"]);
     assert_eq!(dashboard["raids"][0]["from_login"], "raider");
@@ -1144,14 +1149,7 @@ async fn the_dashboard_answers_not_modified_while_its_tag_stands(pool: MySqlPool
     assert_eq!(ask("", Some("\"0\"".into()), "en").await.0, 200);
 
     // A raid lands: the held answer no longer stands, and the new one shows the raid.
-    sqlx::query(
-        "INSERT INTO raids (message_id, broadcaster_id, from_broadcaster_id, from_login, from_name, viewers, raided_at) \
-         VALUES ('m-1', '100', '900', 'raider', 'Raider', 42, ?)",
-    )
-    .bind(at(2025, 6, 1, 15))
-    .execute(&pool)
-    .await
-    .expect("raid");
+    record_raid(&pool).await;
     let (status, after_raid, body) = ask("", Some(tag.clone()), "en").await;
     assert_eq!(status, 200);
     let after_raid = after_raid.expect("tag");

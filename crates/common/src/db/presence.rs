@@ -49,52 +49,23 @@ pub async fn record_capture(
     }
     let per_channel = presence_mode(conn, sighting).await?;
     let offline = u32::from(sighting.offline);
-    let written = if per_channel {
-        // The session's aggregate first: an account counts one more channel when this
-        // channel's aggregate does not have it yet — which the next statement changes.
-        sqlx::query(
-            "INSERT INTO session_accounts (session_id, account_id, first_seen_at, last_seen_at, captures_seen, \
-             captures_seen_offline, channels_seen) \
-             SELECT ?, cc.account_id, ?, ?, 1, ?, IF(sca.account_id IS NULL, 1, 0) \
-             FROM capture_chatters cc LEFT JOIN session_channel_accounts sca \
-             ON sca.session_channel_id = ? AND sca.account_id = cc.account_id \
-             WHERE cc.capture_id = ? ORDER BY cc.account_id \
-             ON DUPLICATE KEY UPDATE \
-             last_seen_at = GREATEST(session_accounts.last_seen_at, VALUES(last_seen_at)), \
-             captures_seen = session_accounts.captures_seen + 1, \
-             captures_seen_offline = session_accounts.captures_seen_offline + VALUES(captures_seen_offline), \
-             channels_seen = session_accounts.channels_seen + VALUES(channels_seen)",
-        )
-        .bind(sighting.session_id)
-        .bind(sighting.captured_at)
-        .bind(sighting.captured_at)
-        .bind(offline)
-        .bind(sighting.session_channel_id)
-        .bind(sighting.capture_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
+    let mut upsert = sqlx::query(if per_channel {
+        SESSION_UPSERT_PER_CHANNEL.as_str()
     } else {
-        // One channel: every account has been seen in exactly it.
-        sqlx::query(
-            "INSERT INTO session_accounts (session_id, account_id, first_seen_at, last_seen_at, captures_seen, \
-             captures_seen_offline, channels_seen) \
-             SELECT ?, cc.account_id, ?, ?, 1, ?, 1 FROM capture_chatters cc \
-             WHERE cc.capture_id = ? ORDER BY cc.account_id \
-             ON DUPLICATE KEY UPDATE \
-             last_seen_at = GREATEST(session_accounts.last_seen_at, VALUES(last_seen_at)), \
-             captures_seen = session_accounts.captures_seen + 1, \
-             captures_seen_offline = session_accounts.captures_seen_offline + VALUES(captures_seen_offline)",
-        )
-        .bind(sighting.session_id)
-        .bind(sighting.captured_at)
-        .bind(sighting.captured_at)
-        .bind(offline)
+        SESSION_UPSERT_ONE_CHANNEL.as_str()
+    })
+    .bind(sighting.session_id)
+    .bind(sighting.captured_at)
+    .bind(sighting.captured_at)
+    .bind(offline);
+    if per_channel {
+        upsert = upsert.bind(sighting.session_channel_id);
+    }
+    let written = upsert
         .bind(sighting.capture_id)
         .execute(&mut *conn)
         .await?
-        .rows_affected()
-    };
+        .rows_affected();
     // How many accounts are new to the session, from what that statement did: an upsert
     // counts 1 for a row it inserts and 2 for a row it changes, and every existing row
     // changes (`captures_seen` + 1). So of the capture's n rows, 2n - written are new — with
@@ -121,6 +92,34 @@ pub async fn record_capture(
         .await?;
     }
     Ok(new_in_session)
+}
+
+/// The session's aggregate from the capture's rows. Per channel, it goes first: an account
+/// counts one more channel when this channel's aggregate does not have it yet — which the
+/// next statement changes. With one channel, every account has been seen in exactly it.
+static SESSION_UPSERT_PER_CHANNEL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    session_upsert(
+        "IF(sca.account_id IS NULL, 1, 0)",
+        "LEFT JOIN session_channel_accounts sca \
+         ON sca.session_channel_id = ? AND sca.account_id = cc.account_id",
+        ", channels_seen = session_accounts.channels_seen + VALUES(channels_seen)",
+    )
+});
+static SESSION_UPSERT_ONE_CHANNEL: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| session_upsert("1", "", ""));
+
+fn session_upsert(channels_seen: &str, join: &str, more_channels: &str) -> String {
+    format!(
+        "INSERT INTO session_accounts (session_id, account_id, first_seen_at, last_seen_at, captures_seen, \
+         captures_seen_offline, channels_seen) \
+         SELECT ?, cc.account_id, ?, ?, 1, ?, {channels_seen} FROM capture_chatters cc {join} \
+         WHERE cc.capture_id = ? ORDER BY cc.account_id \
+         ON DUPLICATE KEY UPDATE \
+         last_seen_at = GREATEST(session_accounts.last_seen_at, VALUES(last_seen_at)), \
+         captures_seen = session_accounts.captures_seen + 1, \
+         captures_seen_offline = session_accounts.captures_seen_offline + VALUES(captures_seen_offline)\
+         {more_channels}"
+    )
 }
 
 /// Whether the session keeps presence per channel, switching to it at the first capture of a

@@ -3,6 +3,16 @@ use tca_common::twitch_api::{SCOPES, TwitchApiError};
 
 use crate::twitch_api_support::{INTERNAL_TOKEN, REDIRECT, Stack, world};
 
+/// A user's tokens as twitch-api reads them back from the table (unsealed).
+async fn stored_tokens(pool: &MySqlPool, user_id: &str) -> tca_twitch_api::tokens::StoredTokens {
+    let store = tca_twitch_api::tokens::TokenStore::new(
+        pool.clone(),
+        tca_common::sealing::Sealer::from_base64_key(crate::twitch_api_support::SEAL_KEY)
+            .expect("key"),
+    );
+    store.load(user_id).await.expect("load").expect("row")
+}
+
 #[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
 async fn code_exchange_stores_sealed_tokens_and_returns_the_profile(pool: MySqlPool) {
     let stack = Stack::start(pool.clone(), world(""), |_| {}).await;
@@ -117,12 +127,7 @@ async fn a_refresh_whose_answer_could_not_be_stored_is_not_lost(pool: MySqlPool)
     .await
     .expect("row");
     assert_eq!(invalid, None, "nobody was logged out");
-    let store = tca_twitch_api::tokens::TokenStore::new(
-        pool.clone(),
-        tca_common::sealing::Sealer::from_base64_key(crate::twitch_api_support::SEAL_KEY)
-            .expect("key"),
-    );
-    let stored = store.load("538211094").await.expect("load").expect("row");
+    let stored = stored_tokens(&pool, "538211094").await;
     assert_eq!(
         stored.refresh.as_deref(),
         rotated["refresh_tokens"][0].as_str(),
@@ -178,12 +183,7 @@ async fn expired_token_is_refreshed_transparently_and_the_rotated_refresh_token_
         sealed_before, sealed_after,
         "the rotated refresh token was stored"
     );
-    let store = tca_twitch_api::tokens::TokenStore::new(
-        pool.clone(),
-        tca_common::sealing::Sealer::from_base64_key(crate::twitch_api_support::SEAL_KEY)
-            .expect("key"),
-    );
-    let stored = store.load("538211094").await.expect("load").expect("row");
+    let stored = stored_tokens(&pool, "538211094").await;
     assert_eq!(
         stored.refresh.as_deref(),
         Some(refresh[0]),
