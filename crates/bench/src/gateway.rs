@@ -75,7 +75,11 @@ pub async fn run(
             bail!("{path}: {}", first.status());
         }
         let sampler = PeakRssOf::start(deployment.processes());
-        let cost = Cost::start(deployment, pool).await?;
+        let services = deployment
+            .processes()
+            .filter(|p| p.name == "gateway" || p.name == "analysis")
+            .map(|p| (p.name.clone(), p.pid()));
+        let cost = measure::Cost::start(pool, services).await?;
         let result = wrk(&url, &cookie).await?;
         let cost = cost
             .stop(pool, result.per_second * f64::from(SECONDS))
@@ -97,7 +101,7 @@ pub async fn run(
         figures.push(Figure {
             id: "B6 cost",
             what: format!("what one answer of B6 {label} cost, over the run"),
-            value: cost,
+            value: format!("per answer: {cost}"),
             target: "reported",
             baseline: None,
         });
@@ -110,58 +114,6 @@ pub async fn run(
         });
     }
     Ok(figures)
-}
-
-/// Where the time of a B6 run went: each service's and MariaDB's CPU time and MariaDB's
-/// statements (`Questions`), per answer — the profile that says which of them is the limit.
-struct Cost {
-    processes: Vec<(String, u32, u64)>,
-    questions: u64,
-    started: std::time::Instant,
-}
-
-async fn questions(pool: &MySqlPool) -> anyhow::Result<u64> {
-    let (_, value): (String, String) = sqlx::query_as("SHOW GLOBAL STATUS LIKE 'Questions'")
-        .fetch_one(pool)
-        .await?;
-    Ok(value.parse()?)
-}
-
-impl Cost {
-    async fn start(deployment: &Deployment, pool: &MySqlPool) -> anyhow::Result<Self> {
-        let mut processes: Vec<(String, u32, u64)> = deployment
-            .processes()
-            .filter(|p| p.name == "gateway" || p.name == "analysis")
-            .map(|p| (p.name.clone(), p.pid(), measure::cpu_ticks(p.pid())))
-            .collect();
-        if let Some(pid) = measure::pid_of("mariadbd") {
-            processes.push(("MariaDB".into(), pid, measure::cpu_ticks(pid)));
-        }
-        Ok(Self {
-            processes,
-            questions: questions(pool).await?,
-            started: std::time::Instant::now(),
-        })
-    }
-
-    /// "per answer: MariaDB 0.31 ms CPU and 3.0 statements, gateway …; of the 2 cores: …".
-    async fn stop(self, pool: &MySqlPool, answers: f64) -> anyhow::Result<String> {
-        let elapsed = self.started.elapsed().as_secs_f64();
-        let answers = answers.max(1.0);
-        let ticks = measure::ticks_per_second();
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-        let statements = questions(pool).await?.saturating_sub(self.questions) as f64;
-        let mut parts = vec![format!("MariaDB statements {:.1}", statements / answers)];
-        for (name, pid, before) in &self.processes {
-            let seconds = measure::cpu_ticks(*pid).saturating_sub(*before) as f64 / ticks;
-            parts.push(format!(
-                "{name} CPU {:.2} ms ({:.0} % of the {cores:.0} cores)",
-                1000.0 * seconds / answers,
-                100.0 * seconds / (elapsed * cores)
-            ));
-        }
-        Ok(format!("per answer: {}", parts.join(", ")))
-    }
 }
 
 fn which_wrk() -> anyhow::Result<()> {

@@ -1,4 +1,5 @@
-//! What every scenario measures with: percentiles of latencies and a process's peak memory.
+//! What every scenario measures with: percentiles of latencies, a process's peak memory, and
+//! what a stretch of work cost in CPU time and MariaDB statements.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -99,4 +100,111 @@ pub fn pid_of(name: &str) -> Option<u32> {
             std::fs::read_to_string(format!("/proc/{pid}/comm"))
                 .is_ok_and(|comm| comm.trim() == name)
         })
+}
+
+/// Where the time of a stretch of work went: each named process's and MariaDB's CPU time and
+/// MariaDB's statements (`Questions`), per unit of work — the profile that says which of them
+/// is the limit (B1, B6).
+pub struct Cost {
+    processes: Vec<(String, u32, u64)>,
+    questions: u64,
+    started: std::time::Instant,
+}
+
+async fn questions(pool: &sqlx::MySqlPool) -> anyhow::Result<u64> {
+    let (_, value): (String, String) = sqlx::query_as("SHOW GLOBAL STATUS LIKE 'Questions'")
+        .fetch_one(pool)
+        .await?;
+    Ok(value.parse()?)
+}
+
+/// What [`Cost::stop`] found, per unit of work.
+pub struct Spent {
+    /// MariaDB statements a unit.
+    pub statements: f64,
+    /// (name, CPU milliseconds a unit, share of all the machine's cores over the stretch).
+    pub cpu: Vec<(String, f64, f64)>,
+    pub cores: f64,
+}
+
+impl Spent {
+    /// CPU milliseconds a unit of the process called `name`.
+    pub fn cpu_ms(&self, name: &str) -> Option<f64> {
+        self.cpu
+            .iter()
+            .find(|(n, ..)| n == name)
+            .map(|(_, ms, _)| *ms)
+    }
+
+    /// Every process's share of the cores together.
+    pub fn busy(&self) -> f64 {
+        self.cpu.iter().map(|(.., share)| share).sum()
+    }
+}
+
+impl std::fmt::Display for Spent {
+    /// "MariaDB statements 2.0, gateway CPU 0.14 ms (53 % of the 2 cores), …".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MariaDB statements {:.1}", self.statements)?;
+        for (name, ms, share) in &self.cpu {
+            write!(
+                f,
+                ", {name} CPU {ms:.3} ms ({:.0} % of the {:.0} cores)",
+                100.0 * share,
+                self.cores
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Cost {
+    /// Starts counting for `processes` (name, pid) and MariaDB (when its process is found).
+    pub async fn start(
+        pool: &sqlx::MySqlPool,
+        processes: impl IntoIterator<Item = (String, u32)>,
+    ) -> anyhow::Result<Self> {
+        let mut processes: Vec<(String, u32, u64)> = processes
+            .into_iter()
+            .map(|(name, pid)| (name, pid, cpu_ticks(pid)))
+            .collect();
+        if let Some(pid) = pid_of("mariadbd") {
+            processes.push(("MariaDB".into(), pid, cpu_ticks(pid)));
+        }
+        Ok(Self {
+            processes,
+            questions: questions(pool).await?,
+            started: std::time::Instant::now(),
+        })
+    }
+
+    /// What the stretch since [`Cost::start`] cost, per one of `units`.
+    pub async fn stop(self, pool: &sqlx::MySqlPool, units: f64) -> anyhow::Result<Spent> {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let units = units.max(1.0);
+        let ticks = ticks_per_second();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        // The counter's own SHOW STATUS is one of them.
+        let statements = questions(pool)
+            .await?
+            .saturating_sub(self.questions)
+            .saturating_sub(1) as f64;
+        let cpu = self
+            .processes
+            .iter()
+            .map(|(name, pid, before)| {
+                let seconds = cpu_ticks(*pid).saturating_sub(*before) as f64 / ticks;
+                (
+                    name.clone(),
+                    1000.0 * seconds / units,
+                    seconds / (elapsed * cores),
+                )
+            })
+            .collect();
+        Ok(Spent {
+            statements: statements / units,
+            cpu,
+            cores,
+        })
+    }
 }

@@ -17,12 +17,14 @@ use tca_common::db::jobs::{self, NewJob};
 use tokio::sync::Mutex;
 
 use crate::database::{BenchDatabase, ServerWork, ServerWorkDone};
-use crate::measure::percentile;
+use crate::measure::{self, Spent, percentile};
 use crate::{Args, Figure, millis};
 
 const KIND: &str = "bench_noop";
 const WORKERS: usize = 4;
 const LEASE: Duration = Duration::from_secs(60);
+/// The claimers' process in CPU figures: they run inside tca-bench.
+const LOAD: &str = "claimers (tca-bench)";
 
 pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     let database = BenchDatabase::fresh(WORKERS as u32 * 2 + 2).await?;
@@ -65,8 +67,8 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
 
     // What the disk allows: one-row commits in a loop, from 1 and from 4 connections (each
     // finished job needs at least one commit, so B1 reads as a share of this).
-    let ceiling_1 = commit_ceiling(&pool, 1).await?;
-    let ceiling_4 = commit_ceiling(&pool, WORKERS).await?;
+    let (ceiling_1, _) = commit_ceiling(&pool, 1).await?;
+    let (ceiling_4, ceiling_spent) = commit_ceiling(&pool, WORKERS).await?;
     for (connections, rate) in [(1, ceiling_1), (WORKERS, ceiling_4)] {
         figures.push(Figure {
             id: "B1 ceiling",
@@ -82,7 +84,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     // What a round trip costs: the cheapest statement, from 4 connections. A job claimed
     // alone needs five (BEGIN, the completion, the claim's SELECT and UPDATE, COMMIT; the
     // claimer keeps its connection, so no ping): B1 reads against a fifth of this too.
-    let round_trips = statements_per_second(&pool, WORKERS, "SELECT ?").await?;
+    let (round_trips, _) = statements_per_second(&pool, WORKERS, "SELECT ?").await?;
     figures.push(Figure {
         id: "B1 ceiling",
         what: format!(
@@ -108,6 +110,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
         100.0 * b1.per_second() / ceiling_4.max(f64::MIN_POSITIVE)
     ));
     figures.push(b1_row);
+    figures.push(b1_cost(&b1.spent, &ceiling_spent, ceiling_4));
     let peer = graphile_worker(n).await;
     figures.push(match &peer {
         Ok(peer) => Figure {
@@ -247,6 +250,8 @@ struct Drained {
     lost: i64,
     /// What the drain cost the database, to read each claim's cost from (docs/benchmarks.md).
     server: ServerWorkDone,
+    /// CPU time (MariaDB's and the claimers', which run in this process) and statements a job.
+    spent: Spent,
 }
 
 impl Drained {
@@ -289,6 +294,7 @@ async fn drain(pool: &MySqlPool, claim: Claim, expected: u64) -> anyhow::Result<
     let claims = Arc::new(Mutex::new(Vec::<Duration>::new()));
     let deadlocks = Arc::new(AtomicU64::new(0));
     let server = ServerWork::start(pool).await?;
+    let cost = measure::Cost::start(pool, [(LOAD.to_string(), std::process::id())]).await?;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..WORKERS {
@@ -358,6 +364,7 @@ async fn drain(pool: &MySqlPool, claim: Claim, expected: u64) -> anyhow::Result<
         task.await??;
     }
     let took = started.elapsed();
+    let spent = cost.stop(pool, expected as f64).await?;
     let server = server.stop().await?;
     let mut done = Arc::try_unwrap(done)
         .map_err(|_| anyhow::anyhow!("still shared"))?
@@ -388,6 +395,7 @@ async fn drain(pool: &MySqlPool, claim: Claim, expected: u64) -> anyhow::Result<
         duplicated,
         lost,
         server,
+        spent,
     })
 }
 
@@ -447,8 +455,39 @@ async fn drain_by_processes(
 
 const CEILING_SECONDS: u64 = 3;
 
-/// Commits a second from `connections` connections, each updating its own row in a loop.
-async fn commit_ceiling(pool: &MySqlPool, connections: usize) -> anyhow::Result<f64> {
+/// What stops B1 short of the commit ceiling, measured: the CPU one job costs MariaDB and the
+/// claimers against what one ceiling commit costs them, with the cores' use over each run.
+/// When both runs keep the two cores busy, the ratio of their CPU a unit is the ratio of their
+/// rates the machine allows.
+fn b1_cost(job: &Spent, commit: &Spent, ceiling: f64) -> Figure {
+    let total = |s: &Spent| s.cpu.iter().map(|(_, ms, _)| ms).sum::<f64>();
+    let times = total(job) / total(commit).max(f64::MIN_POSITIVE);
+    let mariadb = job.cpu_ms("MariaDB").unwrap_or(0.0)
+        / commit
+            .cpu_ms("MariaDB")
+            .unwrap_or(0.0)
+            .max(f64::MIN_POSITIVE);
+    Figure {
+        id: "B1 cost",
+        what: format!(
+            "what one B1 job cost, against one commit of the {WORKERS}-connection ceiling"
+        ),
+        value: format!(
+            "per job: {job}; per ceiling commit: {commit}; cores busy {:.0} % during B1, {:.0} % during the ceiling",
+            100.0 * job.busy(),
+            100.0 * commit.busy()
+        ),
+        target: "reported",
+        baseline: Some(format!(
+            "a job costs {times:.1} × a ceiling commit's CPU ({mariadb:.1} × MariaDB's): at the ceiling's CPU use, {:.0} jobs/s",
+            ceiling / times.max(f64::MIN_POSITIVE)
+        )),
+    }
+}
+
+/// Commits a second from `connections` connections, each updating its own row in a loop, and
+/// what one cost.
+async fn commit_ceiling(pool: &MySqlPool, connections: usize) -> anyhow::Result<(f64, Spent)> {
     sqlx::query("CREATE TABLE IF NOT EXISTS bench_commits (id INT PRIMARY KEY, n BIGINT NOT NULL)")
         .execute(pool)
         .await?;
@@ -467,12 +506,14 @@ async fn commit_ceiling(pool: &MySqlPool, connections: usize) -> anyhow::Result<
 }
 
 /// `statement` (binding each connection's number) run in a loop on `connections`
-/// connections for `CEILING_SECONDS`: statements a second, all connections together.
+/// connections for `CEILING_SECONDS`: statements a second, all connections together, and
+/// what one cost.
 async fn statements_per_second(
     pool: &MySqlPool,
     connections: usize,
     statement: &'static str,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<(f64, Spent)> {
+    let cost = measure::Cost::start(pool, [(LOAD.to_string(), std::process::id())]).await?;
     let until = Instant::now() + Duration::from_secs(CEILING_SECONDS);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -495,7 +536,8 @@ async fn statements_per_second(
     for task in tasks {
         done += task.await??;
     }
-    Ok(done as f64 / started.elapsed().as_secs_f64())
+    let rate = done as f64 / started.elapsed().as_secs_f64();
+    Ok((rate, cost.stop(pool, done as f64).await?))
 }
 
 struct Peer {
