@@ -111,6 +111,26 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Figure>> {
     ));
     figures.push(b1_row);
     figures.push(b1_cost(&b1.spent, &ceiling_spent, ceiling_4));
+    // What one round trip a job would give B1: the same statements in one batch (not what
+    // the worker does: an experiment to size the change before making it).
+    enqueue(&pool, n).await?;
+    let one_trip = drain(&pool, Claim::OneRoundTrip, n).await?;
+    let mut one_trip_row = one_trip.figure(
+        "B1 one trip",
+        format!("B1's statements sent as one text batch a job ({n} jobs, {WORKERS} workers; an experiment, not the worker's claim)"),
+        "reported",
+    );
+    one_trip_row.value.push_str(&format!(
+        "; MariaDB statements {:.1} and CPU {:.3} ms a job",
+        one_trip.spent.statements,
+        one_trip.spent.cpu_ms("MariaDB").unwrap_or(0.0)
+    ));
+    one_trip_row.baseline = Some(format!(
+        "{:.2} × B1; {:.0} % of the {WORKERS}-connection commit ceiling",
+        one_trip.per_second() / b1.per_second().max(f64::MIN_POSITIVE),
+        100.0 * one_trip.per_second() / ceiling_4.max(f64::MIN_POSITIVE)
+    ));
+    figures.push(one_trip_row);
     let peer = graphile_worker(n).await;
     figures.push(match &peer {
         Ok(peer) => Figure {
@@ -237,7 +257,11 @@ async fn enqueue(pool: &MySqlPool, n: u64) -> anyhow::Result<()> {
 
 #[derive(Clone, Copy)]
 enum Claim {
-    SkipLocked { batch: u32 },
+    SkipLocked {
+        batch: u32,
+    },
+    /// B1's claim and completion sent as one text batch: an experiment (docs/benchmarks.md).
+    OneRoundTrip,
     Naive,
 }
 
@@ -311,6 +335,7 @@ async fn drain(pool: &MySqlPool, claim: Claim, expected: u64) -> anyhow::Result<
             // The jobs this worker ran and has yet to record: recorded with the next claim.
             let mut finished: Vec<jobs::Lease> = Vec::new();
             let mut claimer = jobs::Claimer::new(&worker, &[KIND], LEASE);
+            let mut one_trip = OneTrip::default();
             loop {
                 let t = Instant::now();
                 let claimed = match claim {
@@ -329,6 +354,22 @@ async fn drain(pool: &MySqlPool, claim: Claim, expected: u64) -> anyhow::Result<
                                 continue;
                             }
                             Err(e) => return Err(anyhow::Error::new(e)),
+                        }
+                    }
+                    Claim::OneRoundTrip => {
+                        match one_trip.claim(&pool, &worker, finished.first()).await {
+                            Ok((completed, lease)) => {
+                                if completed {
+                                    mine.extend(finished.iter().map(|l| l.id.0));
+                                }
+                                finished.clear();
+                                lease.into_iter().collect()
+                            }
+                            Err(e) if is_retryable(&e) => {
+                                deadlocks.fetch_add(1, Ordering::Relaxed);
+                                continue;
+                            }
+                            Err(e) => return Err(e.into()),
                         }
                     }
                     Claim::Naive => match naive_claim(&pool, &worker).await {
@@ -615,4 +656,135 @@ async fn naive_claim(pool: &MySqlPool, worker: &str) -> Result<Option<jobs::Leas
         worker: worker.to_string(),
         attempts,
     }))
+}
+
+/// One claimer of the one-round-trip experiment: B1's transaction (complete the job just run,
+/// claim the next past this claimer's cursor, from the head at least every 100 ms) sent as
+/// one multi-statement text batch on a connection it keeps, the claimed job read back from
+/// user variables. Bench values only (numbers, the bench's own names) go into the text.
+#[derive(Default)]
+struct OneTrip {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::MySql>>,
+    /// The last claim: (priority, run_at as MariaDB wrote it, id).
+    reached: Option<(i16, String, u64)>,
+    from_head_at: Option<Instant>,
+}
+
+impl OneTrip {
+    /// Records `finished` and claims the next job: whether the completion landed, and the
+    /// lease of the job claimed (none when the queue is drained).
+    async fn claim(
+        &mut self,
+        pool: &MySqlPool,
+        worker: &str,
+        finished: Option<&jobs::Lease>,
+    ) -> Result<(bool, Option<jobs::Lease>), sqlx::Error> {
+        let head = self.reached.is_none()
+            || self
+                .from_head_at
+                .is_none_or(|at| at.elapsed() >= Duration::from_millis(100));
+        let (completed, lease) = self.trip(pool, worker, finished, head).await?;
+        if lease.is_some() || head {
+            return Ok((completed, lease));
+        }
+        // Nothing past the cursor: from the head, where nothing either means drained.
+        let (_, lease) = self.trip(pool, worker, None, true).await?;
+        Ok((completed, lease))
+    }
+
+    async fn trip(
+        &mut self,
+        pool: &MySqlPool,
+        worker: &str,
+        finished: Option<&jobs::Lease>,
+        head: bool,
+    ) -> Result<(bool, Option<jobs::Lease>), sqlx::Error> {
+        let mut conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => pool.acquire().await?,
+        };
+        let sql = self.batch(worker, finished, head);
+        let answer = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *conn)
+            .await
+            .and_then(|rows| {
+                use sqlx::Row;
+                let row = rows.last().ok_or(sqlx::Error::RowNotFound)?;
+                (0..5)
+                    .map(|i| row.try_get::<Option<String>, _>(i))
+                    .collect::<Result<Vec<_>, _>>()
+            });
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                // A batch stopped midway may leave its transaction open.
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+                return Err(e);
+            }
+        };
+        self.conn = Some(conn);
+        if head {
+            self.from_head_at = Some(Instant::now());
+        }
+        let [done, job, attempts, priority, run_at]: [Option<String>; 5] = answer
+            .try_into()
+            .map_err(|_| sqlx::Error::Protocol("five columns expected".into()))?;
+        let completed = done.as_deref() == Some("1");
+        let number = |v: &Option<String>| v.as_deref().and_then(|v| v.parse::<i64>().ok());
+        let lease = match (number(&job), number(&attempts), number(&priority), run_at) {
+            (Some(id), Some(attempts), Some(priority), Some(run_at)) => {
+                self.reached = Some((priority as i16, run_at, id as u64));
+                Some(jobs::Lease {
+                    id: jobs::JobId(id as u64),
+                    worker: worker.to_string(),
+                    attempts: attempts as u32,
+                })
+            }
+            _ => None,
+        };
+        Ok((completed, lease))
+    }
+
+    /// The statements of [`Self::claim`], the same as the worker's claim of one job.
+    fn batch(&mut self, worker: &str, finished: Option<&jobs::Lease>, head: bool) -> String {
+        let now = Utc::now();
+        let at = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+        let (now_text, until) = (
+            at(now),
+            at(now + chrono::Duration::from_std(LEASE).unwrap_or_default()),
+        );
+        let complete = match finished {
+            Some(l) => format!(
+                "UPDATE jobs SET status = 'succeeded', locked_until = NULL, last_error = NULL, \
+                 finished_at = '{now_text}', updated_at = '{now_text}' WHERE id IN ({id}) \
+                 AND (id, locked_by, attempts) IN (({id}, '{w}', {a})) AND status = 'running'; \
+                 SET @done = ROW_COUNT();",
+                id = l.id.0,
+                w = l.worker,
+                a = l.attempts
+            ),
+            None => "SET @done = 0;".into(),
+        };
+        let (force, range) = match (&self.reached, head) {
+            (Some((p, run_at, id)), false) => (
+                " FORCE INDEX (idx_jobs_claim)",
+                format!(
+                    " AND (priority = {p} AND (run_at > '{run_at}' OR (run_at = '{run_at}' AND id > {id})))"
+                ),
+            ),
+            _ => ("", String::new()),
+        };
+        format!(
+            "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; {complete} \
+             SET @job = NULL, @attempts = NULL, @priority = NULL, @run_at = NULL; \
+             SELECT id, attempts + 1, priority, run_at INTO @job, @attempts, @priority, @run_at \
+             FROM jobs{force} WHERE status = 'queued' AND run_at <= '{now_text}' \
+             AND kind IN ('{KIND}'){range} ORDER BY priority DESC, run_at, id LIMIT 1 \
+             FOR UPDATE SKIP LOCKED; \
+             UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = '{worker}', \
+             locked_until = '{until}', updated_at = '{now_text}' WHERE id = @job; COMMIT; \
+             SELECT CAST(@done AS CHAR), CAST(@job AS CHAR), CAST(@attempts AS CHAR), \
+             CAST(@priority AS CHAR), CAST(@run_at AS CHAR)"
+        )
+    }
 }
