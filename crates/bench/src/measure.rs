@@ -59,7 +59,7 @@ impl PeakRss {
 
 /// CPU time a process has used so far (user + system), in clock ticks, from /proc; 0 when it
 /// is gone.
-pub fn cpu_ticks(pid: u32) -> u64 {
+fn cpu_ticks(pid: u32) -> u64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return 0;
     };
@@ -79,7 +79,7 @@ pub fn cpu_ticks(pid: u32) -> u64 {
 }
 
 /// Clock ticks in a second (`getconf CLK_TCK`; 100 on Linux when it cannot be asked).
-pub fn ticks_per_second() -> f64 {
+fn ticks_per_second() -> f64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")
         .output()
@@ -91,7 +91,7 @@ pub fn ticks_per_second() -> f64 {
 }
 
 /// The first process whose command name is `name` (e.g. `mariadbd`), from /proc.
-pub fn pid_of(name: &str) -> Option<u32> {
+fn pid_of(name: &str) -> Option<u32> {
     std::fs::read_dir("/proc")
         .ok()?
         .filter_map(Result::ok)
