@@ -2,9 +2,9 @@
 //! the worker through `tca_common::db`). The SQL constants are public so that `tca-bench`
 //! can EXPLAIN exactly what runs here.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 use tca_common::analysis_api::response::{CapturePoint, Name, Sighting};
 use tca_common::twitch_id::TwitchId;
@@ -186,37 +186,58 @@ pub fn session_accounts_streamed(
         .fetch(conn)
 }
 
-/// A session's accounts reduced to what finding creation windows needs, in the order of
-/// [`session_accounts`]: account ids and creation times side by side (24 bytes an account),
-/// and the current login of each renamed account (for its earlier names).
-#[derive(Debug, Default)]
-pub struct Creations {
-    pub account_ids: Vec<u64>,
-    pub created: Vec<Option<DateTime<Utc>>>,
-    pub renamed: Vec<(u64, String)>,
-}
-
-pub async fn session_creations(
+/// How many of a session's accounts were created each day (UTC; accounts Twitch has not
+/// described left out): what [`cohorts::creation::Finder`](crate::cohorts::creation::Finder)
+/// starts from.
+pub async fn session_creation_days(
     conn: &mut MySqlConnection,
     session_id: u64,
-) -> Result<Creations, sqlx::Error> {
-    use futures::TryStreamExt;
-    let mut rows = sqlx::query_as::<_, (u64, Option<DateTime<Utc>>, Option<String>)>(
-        "SELECT sa.account_id, a.twitch_created_at, IF(a.names_count > 1, a.login, NULL) \
+) -> Result<BTreeMap<NaiveDate, usize>, sqlx::Error> {
+    let rows: Vec<(NaiveDate, i64)> = sqlx::query_as(
+        "SELECT DATE(a.twitch_created_at) AS day, COUNT(*) \
          FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
-         WHERE sa.session_id = ? ORDER BY sa.account_id",
+         WHERE sa.session_id = ? AND a.twitch_created_at IS NOT NULL GROUP BY day",
     )
     .bind(session_id)
-    .fetch(conn);
-    let mut creations = Creations::default();
-    while let Some((account_id, created, renamed_login)) = rows.try_next().await? {
-        creations.account_ids.push(account_id);
-        creations.created.push(created);
-        if let Some(login) = renamed_login {
-            creations.renamed.push((account_id, login));
-        }
-    }
-    Ok(creations)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(day, n)| (day, n.max(0) as usize))
+        .collect())
+}
+
+/// A session's accounts with a creation time as (seconds since 1970, account id), sorted by
+/// both: the order [`cohorts::creation::Finder`](crate::cohorts::creation::Finder) takes.
+/// Whole seconds, as the finder counts them (creation times carry microseconds, which would
+/// order accounts of one second otherwise than their ids do).
+pub fn session_creation_order(
+    conn: &mut MySqlConnection,
+    session_id: u64,
+) -> futures::stream::BoxStream<'_, Result<(i64, u64), sqlx::Error>> {
+    sqlx::query_as(
+        "SELECT TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', a.twitch_created_at) AS seconds, \
+         sa.account_id FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
+         WHERE sa.session_id = ? AND a.twitch_created_at IS NOT NULL \
+         ORDER BY seconds, sa.account_id",
+    )
+    .bind(session_id)
+    .fetch(conn)
+}
+
+/// The current login of each renamed account of a session (for its earlier names).
+pub async fn session_renamed(
+    conn: &mut MySqlConnection,
+    session_id: u64,
+) -> Result<Vec<(u64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT sa.account_id, a.login \
+         FROM session_accounts sa JOIN twitch_accounts a ON a.id = sa.account_id \
+         WHERE sa.session_id = ? AND a.names_count > 1",
+    )
+    .bind(session_id)
+    .fetch_all(conn)
+    .await
 }
 
 /// Finished captures per channel of a session (session channel id → count).

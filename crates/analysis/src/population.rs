@@ -398,9 +398,10 @@ fn marked(
 }
 
 /// What an export scores its streamed rows with — each account's cohort and what moderators
-/// said of it — found without holding the session's rows: creation times first (24 bytes an
-/// account) for the creation windows; then the rows stream by once, each counted in the
-/// baseline and dropped unless created in a period cohort detection looks at
+/// said of it — found without holding the session's rows: the creation windows from the
+/// session's creation times streamed in creation order, twice ([`cohorts::creation::Finder`]:
+/// it holds a day of sign-ups and the windows' candidates); then the rows stream by once, each
+/// counted in the baseline and dropped unless created in a period cohort detection looks at
 /// ([`cohorts::periods_looked_at`]). The cohorts are those [`load`] finds (a test holds both
 /// to it); memory follows the accounts created around bursts, not the session.
 pub async fn context(
@@ -410,8 +411,8 @@ pub async fn context(
 ) -> Result<SessionContext, sqlx::Error> {
     use futures::TryStreamExt;
     let started = std::time::Instant::now();
-    // Both reads of the session's accounts see one snapshot: the stream's rows are matched to
-    // the creation times by position.
+    // Every read of the session's accounts sees one snapshot: the windows found over the
+    // creation times name accounts the rows' stream must give.
     // (Our connections default to READ COMMITTED, where each statement sees its own.)
     let mut tx = pool
         .begin_with(
@@ -419,9 +420,23 @@ pub async fn context(
              START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
         )
         .await?;
-    let creations = db::session_creations(&mut tx, session_id).await?;
-    let renamed: Vec<(u64, &str)> = creations
-        .renamed
+    let per_day = db::session_creation_days(&mut tx, session_id).await?;
+    let mut finder = cohorts::creation::Finder::new(per_day, &config.cohorts.windows);
+    loop {
+        let mut times = db::session_creation_order(&mut tx, session_id);
+        while let Some((seconds, account_id)) = times.try_next().await? {
+            finder
+                .push(seconds, account_id)
+                .map_err(|e| sqlx::Error::Protocol(format!("session {session_id}: {e}")))?;
+        }
+        drop(times);
+        if !finder.end_pass() {
+            break;
+        }
+    }
+    let windows = finder.windows();
+    let renamed_logins = db::session_renamed(&mut tx, session_id).await?;
+    let renamed: Vec<(u64, &str)> = renamed_logins
         .iter()
         .map(|(id, login)| (*id, login.as_str()))
         .collect();
@@ -429,24 +444,19 @@ pub async fn context(
     let said = Said::load(pool, session_id).await?;
     let marked_ids = said.marked_twitch_ids();
 
-    let mut detection = cohorts::StreamedDetection::new(&creations.created, &config.cohorts);
+    let mut detection = cohorts::StreamedDetection::new(windows, &config.cohorts);
     let mut kept: Vec<AccountRow> = Vec::new();
     let mut marked_accounts: HashMap<String, u64> = HashMap::new();
     let mut rows = db::session_accounts_streamed(&mut tx, session_id);
-    let mut position = 0;
+    let mut accounts = 0;
     while let Some(row) = rows.try_next().await? {
-        if creations.account_ids.get(position) != Some(&row.account_id) {
-            return Err(sqlx::Error::Protocol(format!(
-                "session {session_id} changed between two reads of one snapshot"
-            )));
-        }
         if marked_ids.contains(row.twitch_user_id.as_str()) {
             marked_accounts.insert(row.twitch_user_id.clone(), row.account_id);
         }
-        if detection.offer(position, &member(&row, &earlier)) {
+        if detection.offer(row.account_id, &member(&row, &earlier)) {
             kept.push(row);
         }
-        position += 1;
+        accounts += 1;
     }
     drop(rows);
     tx.commit().await?;
@@ -458,7 +468,7 @@ pub async fn context(
     context.moderation = said.resolve(|twitch_id| marked_accounts.get(twitch_id).copied());
     tracing::info!(
         session_id,
-        accounts = creations.account_ids.len(),
+        accounts,
         kept = kept.len(),
         cohorts = found.len(),
         total_ms = started.elapsed().as_millis() as u64,

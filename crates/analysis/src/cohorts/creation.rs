@@ -14,7 +14,8 @@
 //! A window says "created together"; it does not say "bot": a launch-day crowd of real people
 //! is a window too. What the members share besides their creation time decides that.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -49,13 +50,13 @@ impl Default for WindowConfig {
 
 /// A stretch of creation times denser than its background.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CreationWindow {
+pub struct CreationWindow<K = usize> {
     /// Creation time of the first and last member.
     pub first: DateTime<Utc>,
     pub last: DateTime<Utc>,
-    /// Indexes (into the slice given to `find`) of the accounts created in the window, in
-    /// creation order.
-    pub members: Vec<usize>,
+    /// The accounts created in the window, in creation order: indexes into the slice given to
+    /// [`find`], or the keys given to [`Finder::push`].
+    pub members: Vec<K>,
     /// Accounts the background rate would put in the same span.
     pub expected: f64,
     /// log10 of the chance of so many accounts in the window's width at the background rate
@@ -72,99 +73,309 @@ pub fn find(created: &[Option<DateTime<Utc>>], config: &WindowConfig) -> Vec<Cre
         .filter_map(|(i, c)| c.map(|c| (c.timestamp(), i)))
         .collect();
     order.sort_unstable();
-    if order.len() < config.min_members.max(1) {
-        return Vec::new();
-    }
-    let log_factorials = log_factorials(order.len());
-    let windows_looked_at = (order.len() * config.widths_seconds.len()).max(1) as f64;
-    let threshold = (config.false_alarm / windows_looked_at).ln();
-    // The background is what is left once the bursts are taken out: a first scan finds the
-    // plainest windows, a second measures the background without their members, so that
-    // five nights of a drip, close together, do not raise each other's bar.
-    let everyone = Background::new(order.iter().map(|&(t, _)| t), config, &log_factorials);
-    let first = scan(&order, &everyone, threshold, config, &log_factorials);
-    let outside = order.iter().enumerate().filter_map(|(i, &(t, _))| {
-        let in_window = first
-            .range(..=i)
-            .next_back()
-            .is_some_and(|(_, (last, _))| *last >= i);
-        (!in_window).then_some(t)
-    });
-    let background = Background::new(outside, config, &log_factorials);
-    scan(&order, &background, threshold, config, &log_factorials)
-        .into_iter()
-        .map(|(start, (last, chance))| {
-            let (from, to) = (order[start].0, order[last].0);
-            // The span of the members, at least an hour: a background "expected" over the
-            // seconds between two scripted sign-ups would be meaningless.
-            let span = (to - from).max(3_600) as f64;
-            CreationWindow {
-                first: timestamp(from),
-                last: timestamp(to),
-                members: order[start..=last].iter().map(|&(_, i)| i).collect(),
-                expected: background.rate_per_second(from) * span,
-                log10_chance: chance / std::f64::consts::LN_10,
-            }
-        })
-        .collect()
+    find_in_order(&order, config).expect("sorted by creation time, then index")
 }
 
-/// The windows of `order` (creation time, account) at `background`: first index → (last
-/// index, ln chance), never overlapping.
-fn scan(
-    order: &[(i64, usize)],
-    background: &Background<'_>,
-    threshold: f64,
+/// [`find`] over creation times already in order — (seconds, key) sorted by time, then key —
+/// the windows' members named by their keys.
+pub fn find_in_order<K: Copy>(
+    order: &[(i64, K)],
     config: &WindowConfig,
-    log_factorials: &[f64],
-) -> BTreeMap<usize, (usize, f64)> {
-    // Every window dense enough is a candidate; the most surprising are kept first and any
-    // candidate sharing an account with a kept one is dropped. A farm created over three hours
-    // is seen by the hour, the six hours and the day: the width that fits it best wins. Two
-    // nights of a drip stay two windows (a day-wide window straddling them is less surprising
-    // than either night), to be linked later by what their members share.
-    let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
-    for &width in &config.widths_seconds {
-        // A window is one stretch of sign-ups: it ends at the first quiet spell longer than a
-        // third of its width (the end of one night of a drip, before the next night or a lone
-        // sign-up hours later). `stretch_end[i]`: one past the last account of the stretch
-        // that account i starts.
-        let mut stretch_end = vec![order.len(); order.len()];
-        for i in (0..order.len().saturating_sub(1)).rev() {
-            let quiet = (order[i + 1].0 - order[i].0) * 3 > width;
-            stretch_end[i] = if quiet { i + 1 } else { stretch_end[i + 1] };
+) -> Result<Vec<CreationWindow<K>>, NotInOrder> {
+    let mut per_day = BTreeMap::new();
+    for &(t, _) in order {
+        *per_day.entry(timestamp(t).date_naive()).or_insert(0) += 1;
+    }
+    let mut finder = Finder::new(per_day, config);
+    loop {
+        for &(t, key) in order {
+            finder.push(t, key)?;
         }
-        let mut end = 0;
-        for start in 0..order.len() {
-            end = end.max(start);
-            while end < order.len() && order[end].0 < order[start].0 + width {
-                end += 1;
-            }
-            let last = end.min(stretch_end[start]);
-            let count = last - start;
-            if count < config.min_members {
-                continue;
-            }
-            let expected = background.rate_per_second(order[start].0) * width as f64;
-            let chance = log_poisson_tail(count, expected, log_factorials);
-            if chance <= threshold {
-                candidates.push((chance, start, last - 1));
-            }
+        if !finder.end_pass() {
+            return Ok(finder.windows());
         }
     }
-    candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then((b.2 - b.1).cmp(&(a.2 - a.1))));
-    // Kept windows by first index → (last index, chance); they never overlap.
-    let mut kept: BTreeMap<usize, (usize, f64)> = BTreeMap::new();
-    for (chance, start, last) in candidates {
-        let overlaps = kept
-            .range(..=last)
-            .next_back()
-            .is_some_and(|(_, (kept_last, _))| *kept_last >= start);
-        if !overlaps {
-            kept.insert(start, (last, chance));
+}
+/// Creation times were given out of order to [`Finder::push`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotInOrder;
+
+impl std::fmt::Display for NotInOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("creation times must come sorted by time (seconds), then key")
+    }
+}
+
+/// Finds creation windows from creation times fed in order — (seconds, key) sorted by time,
+/// then key — in two passes over the same times. It holds the sign-ups of the last day (the
+/// widest window) and those of the windows' candidates, never the session: an export feeds
+/// it straight from MariaDB (docs/cohorts.md "Found from a stream"); [`find`] from a slice.
+///
+/// The background is what is left once the bursts are taken out: the first pass finds the
+/// plainest windows, the second measures the background without their members, so that five
+/// nights of a drip, close together, do not raise each other's bar.
+pub struct Finder<K> {
+    config: WindowConfig,
+    threshold: f64,
+    background: Background,
+    scan: Scan<K>,
+    pass: Pass,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Everyone,
+    Outside,
+    Done,
+}
+
+impl<K: Copy> Finder<K> {
+    /// `per_day`: how many of the accounts with a creation time were created each day (UTC),
+    /// the days of the times the passes will give.
+    pub fn new(per_day: BTreeMap<NaiveDate, usize>, config: &WindowConfig) -> Self {
+        let total: usize = per_day.values().sum();
+        let windows_looked_at = (total * config.widths_seconds.len()).max(1) as f64;
+        let pass = if total < config.min_members.max(1) {
+            Pass::Done
+        } else {
+            Pass::Everyone
+        };
+        Self {
+            config: config.clone(),
+            threshold: (config.false_alarm / windows_looked_at).ln(),
+            background: Background::new(per_day, config),
+            scan: Scan::new(config.widths_seconds.len()),
+            pass,
         }
     }
-    kept
+
+    /// The next account: its creation time in seconds and the key its window gives back.
+    pub fn push(&mut self, seconds: i64, key: K) -> Result<(), NotInOrder> {
+        if self.pass == Pass::Done {
+            return Ok(());
+        }
+        self.scan
+            .push(seconds, key, &self.background, self.threshold, &self.config)
+    }
+
+    /// Ends a pass over the times; true when the same times must be given once more.
+    pub fn end_pass(&mut self) -> bool {
+        match self.pass {
+            Pass::Everyone => {
+                let (kept, covered) = self.finish_scan();
+                // The background without the first windows' members.
+                let mut per_day = self.background.per_day.clone();
+                for (&start, &(last, _)) in &kept {
+                    for (t, _) in covered.range(start..=last).map(|(_, v)| v) {
+                        let day = timestamp(*t).date_naive();
+                        if let Some(n) = per_day.get_mut(&day) {
+                            *n -= 1;
+                            if *n == 0 {
+                                per_day.remove(&day);
+                            }
+                        }
+                    }
+                }
+                self.background = Background::new(per_day, &self.config);
+                self.pass = Pass::Outside;
+                true
+            }
+            Pass::Outside => {
+                self.pass = Pass::Done;
+                false
+            }
+            Pass::Done => false,
+        }
+    }
+
+    /// The windows, earliest first, once [`Self::end_pass`] has said no more is needed.
+    pub fn windows(mut self) -> Vec<CreationWindow<K>> {
+        if self.scan.pushed == 0 {
+            return Vec::new();
+        }
+        let (kept, covered) = self.finish_scan();
+        kept.into_iter()
+            .map(|(start, (last, chance))| {
+                let members: Vec<(i64, K)> = covered.range(start..=last).map(|(_, &v)| v).collect();
+                let (from, to) = (members[0].0, members[members.len() - 1].0);
+                // The span of the members, at least an hour: a background "expected" over the
+                // seconds between two scripted sign-ups would be meaningless.
+                let span = (to - from).max(3_600) as f64;
+                CreationWindow {
+                    first: timestamp(from),
+                    last: timestamp(to),
+                    members: members.into_iter().map(|(_, key)| key).collect(),
+                    expected: self.background.rate_per_second(from) * span,
+                    log10_chance: chance / std::f64::consts::LN_10,
+                }
+            })
+            .collect()
+    }
+
+    /// The windows of the pass just given (first index → last index, ln chance; never
+    /// overlapping) and the accounts of its candidates by index; ready for the next pass.
+    #[allow(clippy::type_complexity)]
+    fn finish_scan(&mut self) -> (BTreeMap<usize, (usize, f64)>, BTreeMap<usize, (i64, K)>) {
+        let mut scan =
+            std::mem::replace(&mut self.scan, Scan::new(self.config.widths_seconds.len()));
+        scan.finish(&self.background, self.threshold, &self.config);
+        (scan.kept(), scan.covered)
+    }
+}
+
+/// One pass over the creation times, every width at once. For each width, a window starts at
+/// every account and runs to the first account created `width` later — or to the end of the
+/// stretch, the first quiet spell longer than a third of the width (the end of one night of a
+/// drip, before the next night or a lone sign-up hours later). A start is weighed as soon as
+/// the account that ends it arrives, and an account is dropped once no width can start a
+/// window before it, unless a candidate holds it.
+struct Scan<K> {
+    /// The accounts from the earliest start not yet weighed on: (seconds, key).
+    buffer: VecDeque<(i64, K)>,
+    /// The index of `buffer[0]` in creation order.
+    buffer_base: usize,
+    /// Accounts given so far, and the last one's time.
+    pushed: usize,
+    last_time: Option<i64>,
+    /// Per width: the next start to weigh, the quiet spells (`j`: a quiet spell between
+    /// accounts `j` and `j + 1`) from it on, and the candidates in start order (ln chance,
+    /// first index, last index).
+    next_start: Vec<usize>,
+    quiet: Vec<VecDeque<usize>>,
+    candidates: Vec<Vec<(f64, usize, usize)>>,
+    /// The accounts of the candidates, by index, and the last index any candidate holds.
+    covered: BTreeMap<usize, (i64, K)>,
+    covered_through: Option<usize>,
+}
+
+impl<K: Copy> Scan<K> {
+    fn new(widths: usize) -> Self {
+        Self {
+            buffer: VecDeque::new(),
+            buffer_base: 0,
+            pushed: 0,
+            last_time: None,
+            next_start: vec![0; widths],
+            quiet: vec![VecDeque::new(); widths],
+            candidates: vec![Vec::new(); widths],
+            covered: BTreeMap::new(),
+            covered_through: None,
+        }
+    }
+
+    fn push(
+        &mut self,
+        seconds: i64,
+        key: K,
+        background: &Background,
+        threshold: f64,
+        config: &WindowConfig,
+    ) -> Result<(), NotInOrder> {
+        if self.last_time.is_some_and(|last| seconds < last) {
+            return Err(NotInOrder);
+        }
+        let index = self.pushed;
+        for (w, &width) in config.widths_seconds.iter().enumerate() {
+            if let Some(last) = self.last_time
+                && (seconds - last) * 3 > width
+            {
+                self.quiet[w].push_back(index - 1);
+            }
+        }
+        self.buffer.push_back((seconds, key));
+        self.pushed += 1;
+        self.last_time = Some(seconds);
+        for (w, &width) in config.widths_seconds.iter().enumerate() {
+            while self.next_start[w] < index && self.time(self.next_start[w]) + width <= seconds {
+                self.weigh(w, index, background, threshold, config);
+            }
+        }
+        self.release(self.next_start.iter().copied().min().unwrap_or(index));
+        Ok(())
+    }
+
+    /// Weighs the starts still open: their windows end with the last account.
+    fn finish(&mut self, background: &Background, threshold: f64, config: &WindowConfig) {
+        for w in 0..config.widths_seconds.len() {
+            while self.next_start[w] < self.pushed {
+                self.weigh(w, self.pushed, background, threshold, config);
+            }
+        }
+        self.release(self.pushed);
+    }
+
+    fn time(&self, index: usize) -> i64 {
+        self.buffer[index - self.buffer_base].0
+    }
+
+    /// Weighs width `w`'s next start, whose window `end`s (one past its last account) before
+    /// the account at `end`, or sooner at a quiet spell.
+    fn weigh(
+        &mut self,
+        w: usize,
+        end: usize,
+        background: &Background,
+        threshold: f64,
+        config: &WindowConfig,
+    ) {
+        let start = self.next_start[w];
+        self.next_start[w] += 1;
+        let quiet = &mut self.quiet[w];
+        while quiet.front().is_some_and(|&j| j < start) {
+            quiet.pop_front();
+        }
+        let stretch_end = quiet.front().map_or(self.pushed, |&j| j + 1);
+        let last = end.min(stretch_end);
+        let count = last - start;
+        if count < config.min_members {
+            return;
+        }
+        let from = self.time(start);
+        let expected = background.rate_per_second(from) * config.widths_seconds[w] as f64;
+        let chance = background.poisson_tail(count, expected);
+        if chance <= threshold {
+            self.candidates[w].push((chance, start, last - 1));
+            self.covered_through = self.covered_through.max(Some(last - 1));
+        }
+    }
+
+    /// Drops the accounts before index `keep_from`, keeping those a candidate holds (no later
+    /// candidate can: they all start at or after `keep_from`).
+    fn release(&mut self, keep_from: usize) {
+        while self.buffer_base < keep_from {
+            let Some(account) = self.buffer.pop_front() else {
+                break;
+            };
+            if self.covered_through >= Some(self.buffer_base) {
+                self.covered.insert(self.buffer_base, account);
+            }
+            self.buffer_base += 1;
+        }
+    }
+
+    /// The windows kept among the candidates: first index → (last index, ln chance).
+    fn kept(&mut self) -> BTreeMap<usize, (usize, f64)> {
+        // Every window dense enough is a candidate; the most surprising are kept first and any
+        // candidate sharing an account with a kept one is dropped. A farm created over three
+        // hours is seen by the hour, the six hours and the day: the width that fits it best
+        // wins. Two nights of a drip stay two windows (a day-wide window straddling them is
+        // less surprising than either night), to be linked later by what their members share.
+        // Ties keep the order of widths, then starts (a stable sort).
+        let mut candidates: Vec<(f64, usize, usize)> =
+            self.candidates.drain(..).flatten().collect();
+        candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then((b.2 - b.1).cmp(&(a.2 - a.1))));
+        let mut kept: BTreeMap<usize, (usize, f64)> = BTreeMap::new();
+        for (chance, start, last) in candidates {
+            let overlaps = kept
+                .range(..=last)
+                .next_back()
+                .is_some_and(|(_, (kept_last, _))| *kept_last >= start);
+            if !overlaps {
+                kept.insert(start, (last, chance));
+            }
+        }
+        kept
+    }
 }
 
 fn timestamp(seconds: i64) -> DateTime<Utc> {
@@ -178,30 +389,22 @@ fn timestamp(seconds: i64) -> DateTime<Utc> {
 /// Each side leaves out the days that are outliers at its own rate, and the rate is never
 /// below one account per background span: years without a sign-up in the session are not
 /// evidence that none could happen.
-struct Background<'a> {
+struct Background {
     per_day: BTreeMap<NaiveDate, usize>,
     last_day: NaiveDate,
-    rates: std::cell::RefCell<BTreeMap<NaiveDate, f64>>,
+    rates: RefCell<BTreeMap<NaiveDate, f64>>,
     half_days: i64,
     log_outlier: f64,
-    log_factorials: &'a [f64],
+    log_factorials: LogFactorials,
 }
 
 /// A side of the background shorter than this (the last days before "now") is too noisy to
 /// measure on its own; the other side measures alone.
 const MIN_SIDE_DAYS: i64 = 7;
 
-impl<'a> Background<'a> {
-    /// The background of the accounts created at `times` (seconds).
-    fn new(
-        times: impl Iterator<Item = i64>,
-        config: &WindowConfig,
-        log_factorials: &'a [f64],
-    ) -> Self {
-        let mut per_day = BTreeMap::new();
-        for t in times {
-            *per_day.entry(timestamp(t).date_naive()).or_insert(0) += 1;
-        }
+impl Background {
+    /// The background of the accounts created `per_day` (days without sign-ups absent).
+    fn new(per_day: BTreeMap<NaiveDate, usize>, config: &WindowConfig) -> Self {
         let last_day = per_day.keys().next_back().copied().unwrap_or_default();
         Self {
             per_day,
@@ -209,8 +412,12 @@ impl<'a> Background<'a> {
             rates: Default::default(),
             half_days: config.background_half_days.max(MIN_SIDE_DAYS),
             log_outlier: config.background_outlier.clamp(f64::MIN_POSITIVE, 1.0).ln(),
-            log_factorials,
+            log_factorials: LogFactorials::default(),
         }
+    }
+
+    fn poisson_tail(&self, k: usize, lambda: f64) -> f64 {
+        log_poisson_tail(k, lambda, &self.log_factorials)
     }
 
     fn rate_per_second(&self, t: i64) -> f64 {
@@ -243,7 +450,7 @@ impl<'a> Background<'a> {
             let mean = total as f64 / counted;
             let (kept, kept_days) = busy
                 .iter()
-                .filter(|&&n| log_poisson_tail(n, mean, self.log_factorials) > self.log_outlier)
+                .filter(|&&n| self.poisson_tail(n, mean) > self.log_outlier)
                 .fold((0, 0.0), |(sum, d), &n| (sum + n, d + 1.0));
             total = kept;
             counted = kept_days + (days - busy.len() as f64);
@@ -252,20 +459,27 @@ impl<'a> Background<'a> {
     }
 }
 
-/// ln(k!) for k in 0..=n.
-fn log_factorials(n: usize) -> Vec<f64> {
-    let mut table = Vec::with_capacity(n + 1);
-    let mut sum = 0.0;
-    table.push(0.0);
-    for k in 1..=n {
-        sum += (k as f64).ln();
-        table.push(sum);
+/// ln(k!), tabled up to the largest k asked for so far: the largest window or day, not the
+/// session (the same sums, in the same order, as a table made in one go).
+#[derive(Debug, Default)]
+struct LogFactorials(RefCell<Vec<f64>>);
+
+impl LogFactorials {
+    fn get(&self, k: usize) -> f64 {
+        let mut table = self.0.borrow_mut();
+        if table.is_empty() {
+            table.push(0.0);
+        }
+        while table.len() <= k {
+            let next = table[table.len() - 1] + (table.len() as f64).ln();
+            table.push(next);
+        }
+        table[k]
     }
-    table
 }
 
 /// ln P(X ≥ k) for X ~ Poisson(λ); 0 (certainty) when k ≤ λ, where a window is not dense.
-fn log_poisson_tail(k: usize, lambda: f64, log_factorials: &[f64]) -> f64 {
+fn log_poisson_tail(k: usize, lambda: f64, log_factorials: &LogFactorials) -> f64 {
     if lambda <= 0.0 {
         return f64::NEG_INFINITY;
     }
@@ -274,7 +488,7 @@ fn log_poisson_tail(k: usize, lambda: f64, log_factorials: &[f64]) -> f64 {
     }
     // P(X ≥ k) = P(X = k) · (1 + λ/(k+1) + λ²/((k+1)(k+2)) + …); the series converges
     // quickly since k > λ.
-    let log_first = -lambda + k as f64 * lambda.ln() - log_factorials[k];
+    let log_first = -lambda + k as f64 * lambda.ln() - log_factorials.get(k);
     let mut term = 1.0;
     let mut sum = 1.0;
     let mut j = k;
@@ -308,7 +522,7 @@ mod tests {
 
     #[test]
     fn poisson_tail_matches_hand_computed_values() {
-        let table = log_factorials(20);
+        let table = LogFactorials::default();
         // P(X ≥ 1; λ = 0.5) = 1 − e^−0.5 = 0.393 469 3
         assert!((log_poisson_tail(1, 0.5, &table).exp() - (1.0 - (-0.5f64).exp())).abs() < 1e-9);
         // P(X ≥ 3; λ = 0.5) = 1 − e^−0.5 (1 + 0.5 + 0.125) = 0.014 387 7

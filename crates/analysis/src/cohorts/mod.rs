@@ -131,8 +131,8 @@ pub fn detect(accounts: &[Member<'_>], config: &CohortConfig) -> Vec<Cohort> {
 /// found from the windows (found on creation times alone), the baseline (a count over the
 /// others, which can be kept while the rows stream by) and the accounts created in these
 /// periods — without holding a whole session in memory (docs/cohorts.md).
-pub fn periods_looked_at(
-    windows: &[CreationWindow],
+pub fn periods_looked_at<K>(
+    windows: &[CreationWindow<K>],
     config: &CohortConfig,
 ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> =
@@ -165,24 +165,24 @@ pub fn in_periods(periods: &[(DateTime<Utc>, DateTime<Utc>)], created: DateTime<
     after > 0 && created <= periods[after - 1].1
 }
 
-/// [`detect`] over a session read as a stream, holding only what it needs: creation times
-/// for the windows, a count of the traits of the accounts outside them (the baseline), and
+/// [`detect`] over a session read as a stream, holding only what it needs: the creation
+/// windows (found by [`creation::Finder`] over creation times given in order), a count of the traits of the accounts outside them (the baseline), and
 /// the accounts created in the [`periods_looked_at`]. The cohorts come out as [`detect`]'s
 /// (tested below), their member indexes into the accounts kept.
 pub struct StreamedDetection {
-    windows: Vec<CreationWindow>,
+    windows: Vec<CreationWindow<u64>>,
     periods: Vec<(DateTime<Utc>, DateTime<Utc>)>,
-    /// Session positions of the windows' members.
-    in_window: HashSet<usize>,
+    /// Keys of the windows' members.
+    in_window: HashSet<u64>,
     baseline: Baseline,
-    /// Session positions of the accounts kept, in order.
-    kept: Vec<usize>,
+    /// Keys of the accounts kept, in order.
+    kept: Vec<u64>,
 }
 
 impl StreamedDetection {
-    /// Starts from every account's creation time, in the order the accounts will be offered.
-    pub fn new(created: &[Option<DateTime<Utc>>], config: &CohortConfig) -> Self {
-        let windows = creation::find(created, &config.windows);
+    /// Starts from the session's creation windows, their members named by the keys the
+    /// accounts will be offered with ([`creation::Finder`] over the creation times).
+    pub fn new(windows: Vec<CreationWindow<u64>>, config: &CohortConfig) -> Self {
         let periods = periods_looked_at(&windows, config);
         let in_window = windows
             .iter()
@@ -197,37 +197,45 @@ impl StreamedDetection {
         }
     }
 
-    /// The account at `position` in the session: counted, and whether the caller must keep
-    /// it for [`Self::finish`].
-    pub fn offer(&mut self, position: usize, account: &Member<'_>) -> bool {
-        if !self.in_window.contains(&position) {
+    /// The account with `key`: counted, and whether the caller must keep it for
+    /// [`Self::finish`].
+    pub fn offer(&mut self, key: u64, account: &Member<'_>) -> bool {
+        if !self.in_window.contains(&key) {
             self.baseline.add(account);
         }
         let keep = account
             .created_at
             .is_some_and(|c| in_periods(&self.periods, c));
         if keep {
-            self.kept.push(position);
+            self.kept.push(key);
         }
         keep
     }
 
     /// The cohorts, given the accounts kept (in the order they were offered).
-    pub fn finish(mut self, kept: &[Member<'_>], config: &CohortConfig) -> Vec<Cohort> {
-        let index_of: std::collections::HashMap<usize, usize> = self
+    pub fn finish(self, kept: &[Member<'_>], config: &CohortConfig) -> Vec<Cohort> {
+        let index_of: std::collections::HashMap<u64, usize> = self
             .kept
             .iter()
             .enumerate()
-            .map(|(k, &position)| (position, k))
+            .map(|(k, &key)| (key, k))
             .collect();
-        for window in &mut self.windows {
-            window.members = window
-                .members
-                .iter()
-                .filter_map(|position| index_of.get(position).copied())
-                .collect();
-        }
-        detect_in(kept, &self.windows, &self.baseline, config)
+        let windows: Vec<CreationWindow> = self
+            .windows
+            .into_iter()
+            .map(|w| CreationWindow {
+                members: w
+                    .members
+                    .iter()
+                    .filter_map(|key| index_of.get(key).copied())
+                    .collect(),
+                first: w.first,
+                last: w.last,
+                expected: w.expected,
+                log10_chance: w.log10_chance,
+            })
+            .collect();
+        detect_in(kept, &windows, &self.baseline, config)
     }
 }
 
@@ -758,10 +766,17 @@ mod tests {
         let config = CohortConfig::default();
         let whole = detect(&accounts, &config);
 
-        let created: Vec<Option<DateTime<Utc>>> = accounts.iter().map(|a| a.created_at).collect();
-        let mut streamed = StreamedDetection::new(&created, &config);
+        // The creation times in creation order, keyed by position, as MariaDB gives them.
+        let mut order: Vec<(i64, u64)> = accounts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.created_at.map(|c| (c.timestamp(), i as u64)))
+            .collect();
+        order.sort_unstable();
+        let windows = creation::find_in_order(&order, &config.windows).expect("in order");
+        let mut streamed = StreamedDetection::new(windows, &config);
         let positions: Vec<usize> = (0..accounts.len())
-            .filter(|&i| streamed.offer(i, &accounts[i]))
+            .filter(|&i| streamed.offer(i as u64, &accounts[i]))
             .collect();
         let kept: Vec<Member<'_>> = positions.iter().map(|&i| accounts[i].clone()).collect();
         let found = streamed.finish(&kept, &config);
