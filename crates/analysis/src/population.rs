@@ -422,7 +422,7 @@ pub async fn context(
         .await?;
     let per_day = db::session_creation_days(&mut tx, session_id).await?;
     let mut finder = cohorts::creation::Finder::new(per_day, &config.cohorts.windows);
-    while finder.wants_times() {
+    loop {
         let mut times = db::session_creation_order(&mut tx, session_id);
         while let Some((seconds, account_id)) = times.try_next().await? {
             finder
@@ -430,7 +430,9 @@ pub async fn context(
                 .map_err(|e| sqlx::Error::Protocol(format!("session {session_id}: {e}")))?;
         }
         drop(times);
-        finder.end_pass();
+        if !finder.end_pass() {
+            break;
+        }
     }
     let windows = finder.windows();
     let renamed_logins = db::session_renamed(&mut tx, session_id).await?;

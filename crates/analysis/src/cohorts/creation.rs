@@ -87,13 +87,14 @@ pub fn find_in_order<K: Copy>(
         *per_day.entry(timestamp(t).date_naive()).or_insert(0) += 1;
     }
     let mut finder = Finder::new(per_day, config);
-    while finder.wants_times() {
+    loop {
         for &(t, key) in order {
             finder.push(t, key)?;
         }
-        finder.end_pass();
+        if !finder.end_pass() {
+            return Ok(finder.windows());
+        }
     }
-    Ok(finder.windows())
 }
 /// Creation times were given out of order to [`Finder::push`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,12 +149,6 @@ impl<K: Copy> Finder<K> {
         }
     }
 
-    /// Whether the creation times must be given (once more): false once both passes are done,
-    /// and from the start when there are too few accounts for a window.
-    pub fn wants_times(&self) -> bool {
-        self.pass != Pass::Done
-    }
-
     /// The next account: its creation time in seconds and the key its window gives back.
     pub fn push(&mut self, seconds: i64, key: K) -> Result<(), NotInOrder> {
         if self.pass == Pass::Done {
@@ -163,8 +158,8 @@ impl<K: Copy> Finder<K> {
             .push(seconds, key, &self.background, self.threshold, &self.config)
     }
 
-    /// Ends a pass over the times.
-    pub fn end_pass(&mut self) {
+    /// Ends a pass over the times; true when the same times must be given once more.
+    pub fn end_pass(&mut self) -> bool {
         match self.pass {
             Pass::Everyone => {
                 let (kept, covered) = self.finish_scan();
@@ -183,15 +178,19 @@ impl<K: Copy> Finder<K> {
                 }
                 self.background = Background::new(per_day, &self.config);
                 self.pass = Pass::Outside;
+                true
             }
-            Pass::Outside => self.pass = Pass::Done,
-            Pass::Done => {}
+            Pass::Outside => {
+                self.pass = Pass::Done;
+                false
+            }
+            Pass::Done => false,
         }
     }
 
-    /// The windows, earliest first, once [`Self::wants_times`] says no more.
+    /// The windows, earliest first, once [`Self::end_pass`] has said no more is needed.
     pub fn windows(mut self) -> Vec<CreationWindow<K>> {
-        if self.scan.pushed() == 0 {
+        if self.scan.pushed == 0 {
             return Vec::new();
         }
         let (kept, covered) = self.finish_scan();
@@ -233,9 +232,11 @@ impl<K: Copy> Finder<K> {
 struct Scan<K> {
     /// The accounts from the earliest start not yet weighed on: (seconds, key).
     buffer: VecDeque<(i64, K)>,
-    /// The index of `buffer[0]` in creation order. The buffer always ends with the last
-    /// account given (no start after it has been weighed), until the pass is finished.
+    /// The index of `buffer[0]` in creation order.
     buffer_base: usize,
+    /// Accounts given so far, and the last one's time.
+    pushed: usize,
+    last_time: Option<i64>,
     /// Per width: the next start to weigh, the quiet spells (`j`: a quiet spell between
     /// accounts `j` and `j + 1`) from it on, and the candidates in start order (ln chance,
     /// first index, last index).
@@ -252,6 +253,8 @@ impl<K: Copy> Scan<K> {
         Self {
             buffer: VecDeque::new(),
             buffer_base: 0,
+            pushed: 0,
+            last_time: None,
             next_start: vec![0; widths],
             quiet: vec![VecDeque::new(); widths],
             candidates: vec![Vec::new(); widths],
@@ -268,18 +271,20 @@ impl<K: Copy> Scan<K> {
         threshold: f64,
         config: &WindowConfig,
     ) -> Result<(), NotInOrder> {
-        let index = self.pushed();
-        if let Some(&(last, _)) = self.buffer.back() {
-            if seconds < last {
-                return Err(NotInOrder);
-            }
-            for (w, &width) in config.widths_seconds.iter().enumerate() {
-                if (seconds - last) * 3 > width {
-                    self.quiet[w].push_back(index - 1);
-                }
+        if self.last_time.is_some_and(|last| seconds < last) {
+            return Err(NotInOrder);
+        }
+        let index = self.pushed;
+        for (w, &width) in config.widths_seconds.iter().enumerate() {
+            if let Some(last) = self.last_time
+                && (seconds - last) * 3 > width
+            {
+                self.quiet[w].push_back(index - 1);
             }
         }
         self.buffer.push_back((seconds, key));
+        self.pushed += 1;
+        self.last_time = Some(seconds);
         for (w, &width) in config.widths_seconds.iter().enumerate() {
             while self.next_start[w] < index && self.time(self.next_start[w]) + width <= seconds {
                 self.weigh(w, index, background, threshold, config);
@@ -292,18 +297,11 @@ impl<K: Copy> Scan<K> {
     /// Weighs the starts still open: their windows end with the last account.
     fn finish(&mut self, background: &Background, threshold: f64, config: &WindowConfig) {
         for w in 0..config.widths_seconds.len() {
-            while self.next_start[w] < self.pushed() {
-                let end = self.pushed();
-                self.weigh(w, end, background, threshold, config);
+            while self.next_start[w] < self.pushed {
+                self.weigh(w, self.pushed, background, threshold, config);
             }
         }
-        let end = self.pushed();
-        self.release(end);
-    }
-
-    /// Accounts given so far.
-    fn pushed(&self) -> usize {
-        self.buffer_base + self.buffer.len()
+        self.release(self.pushed);
     }
 
     fn time(&self, index: usize) -> i64 {
@@ -322,12 +320,11 @@ impl<K: Copy> Scan<K> {
     ) {
         let start = self.next_start[w];
         self.next_start[w] += 1;
-        let pushed = self.pushed();
         let quiet = &mut self.quiet[w];
         while quiet.front().is_some_and(|&j| j < start) {
             quiet.pop_front();
         }
-        let stretch_end = quiet.front().map_or(pushed, |&j| j + 1);
+        let stretch_end = quiet.front().map_or(self.pushed, |&j| j + 1);
         let last = end.min(stretch_end);
         let count = last - start;
         if count < config.min_members {
