@@ -379,7 +379,8 @@ pub async fn sightings(
     }
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT c.id, c.broadcaster_login, c.finished_at, c.stream_live FROM capture_chatters cc \
-         JOIN captures c ON c.id = cc.capture_id WHERE cc.account_id = ? AND c.session_id = ? ORDER BY c.id",
+         JOIN captures c ON c.id = cc.capture_id WHERE cc.account_id = ? AND c.session_id = ? \
+         AND c.status = 'done' ORDER BY c.id",
     )
     .bind(account_id)
     .bind(session_id)

@@ -373,6 +373,11 @@ pub async fn fail(
     .rows_affected()
         == 1;
     if changed {
+        // Rows its pages wrote (`presence::record_page`): a failed capture has no chatters.
+        sqlx::query("DELETE FROM capture_chatters WHERE capture_id = ?")
+            .bind(capture.id)
+            .execute(&mut *conn)
+            .await?;
         audit::record(
             &mut *conn,
             &Event::CaptureFail {

@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
+use crate::db::captures::CaptureStatus;
+
 /// Where and when a capture saw its accounts.
 #[derive(Debug, Clone, Copy)]
 pub struct Sighting {
@@ -39,14 +41,7 @@ pub async fn record_capture(
         return Ok(0);
     }
     debug_assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted and distinct");
-    for chunk in ids.chunks(CAPTURE_ROWS_PER_STATEMENT) {
-        let mut q =
-            QueryBuilder::<MySql>::new("INSERT INTO capture_chatters (capture_id, account_id) ");
-        q.push_values(chunk, |mut row, id| {
-            row.push_bind(sighting.capture_id).push_bind(*id);
-        });
-        q.build().execute(&mut *conn).await?;
-    }
+    ensure_capture_rows(conn, sighting.capture_id, ids).await?;
     let per_channel = presence_mode(conn, sighting).await?;
     let offline = u32::from(sighting.offline);
     let mut upsert = sqlx::query(if per_channel {
@@ -92,6 +87,126 @@ pub async fn record_capture(
         .await?;
     }
     Ok(new_in_session)
+}
+
+/// Makes the capture's rows exactly `ids`. Normally the worker wrote them page by page
+/// (`record_page`) and this only compares them with the listing, by a fingerprint read in
+/// the caller's transaction (which holds the capture's row lock, so no page can be added
+/// meanwhile). They differ when an earlier, interrupted run of the same capture left rows
+/// behind that this run did not clear, or when a caller wrote none: then they are replaced
+/// here, inside the transaction, as before pages were written on arrival.
+async fn ensure_capture_rows(
+    conn: &mut MySqlConnection,
+    capture_id: u64,
+    ids: &[u64],
+) -> Result<(), sqlx::Error> {
+    let stored: Fingerprint = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS UNSIGNED), CAST(COALESCE(SUM(account_id), 0) AS UNSIGNED), \
+         CAST(COALESCE(SUM(MOD(account_id, ?) * ? % ?), 0) AS UNSIGNED) \
+         FROM capture_chatters WHERE capture_id = ?",
+    )
+    .bind(FINGERPRINT_PRIME)
+    .bind(FINGERPRINT_FACTOR)
+    .bind(FINGERPRINT_PRIME)
+    .bind(capture_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if stored == fingerprint(ids) {
+        return Ok(());
+    }
+    if stored.0 > 0 {
+        tracing::info!(
+            capture_id,
+            stored = stored.0,
+            listed = ids.len(),
+            "the capture's rows differ from its listing: rewritten in its transaction"
+        );
+        sqlx::query("DELETE FROM capture_chatters WHERE capture_id = ?")
+            .bind(capture_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for chunk in ids.chunks(CAPTURE_ROWS_PER_STATEMENT) {
+        let mut q =
+            QueryBuilder::<MySql>::new("INSERT INTO capture_chatters (capture_id, account_id) ");
+        q.push_values(chunk, |mut row, id| {
+            row.push_bind(capture_id).push_bind(*id);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// (rows, sum of the ids, sum of a hash of each id) of a set of account ids: two different
+/// sets agree on all three only by a coincidence far rarer than any fault it guards against
+/// (a hash of 32 bits summed, on top of the count and the sum).
+type Fingerprint = (u64, u64, u64);
+
+/// The largest prime below 2^32, and Knuth's multiplicative hash factor: (id mod p) × f fits
+/// in 64 unsigned bits on both sides, MariaDB's arithmetic and ours.
+const FINGERPRINT_PRIME: u64 = 4_294_967_291;
+const FINGERPRINT_FACTOR: u64 = 2_654_435_761;
+
+fn fingerprint(ids: &[u64]) -> Fingerprint {
+    ids.iter().fold((0, 0, 0), |(n, sum, hashed), id| {
+        (
+            n + 1,
+            sum.wrapping_add(*id),
+            hashed + (id % FINGERPRINT_PRIME) * FINGERPRINT_FACTOR % FINGERPRINT_PRIME,
+        )
+    })
+}
+
+/// Writes a page's accounts (sorted, distinct) as rows of a running capture as the page
+/// arrives, so that the capture's final transaction does not write them (tca-bench B3b).
+/// Rows of a capture that is not done are read by no one (each reader joins a done capture).
+/// A capture no longer running (done, failed) gets none: under REPEATABLE READ an
+/// `INSERT … SELECT` reads the capture's row with a shared lock, so it waits for a final
+/// transaction under way and then sees the capture done. A chatter already written (listed
+/// on two pages, or by a zombie run of the same capture) stays one row.
+pub async fn record_page(
+    pool: &MySqlPool,
+    capture_id: u64,
+    ids: &[u64],
+) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(CAPTURE_ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<MySql>::new(
+            "INSERT INTO capture_chatters (capture_id, account_id) SELECT c.id, a.id \
+             FROM captures c JOIN twitch_accounts a ON a.id IN (",
+        );
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        q.push(") WHERE c.id = ").push_bind(capture_id).push(
+            " AND c.status = 'running' ORDER BY a.id \
+                 ON DUPLICATE KEY UPDATE account_id = capture_chatters.account_id",
+        );
+        q.build().execute(pool).await?;
+    }
+    Ok(())
+}
+
+/// Removes the rows an interrupted run of this capture wrote, before a new run writes its
+/// own — unless the capture is finished meanwhile (its rows are then its listing's): checked
+/// under the capture's row lock, which the final transaction takes too.
+pub async fn clear_unfinished_capture(
+    pool: &MySqlPool,
+    capture_id: u64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let status: Option<CaptureStatus> =
+        sqlx::query_scalar("SELECT status FROM captures WHERE id = ? FOR UPDATE")
+            .bind(capture_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if status.is_some_and(|s| !s.is_finished()) {
+        sqlx::query("DELETE FROM capture_chatters WHERE capture_id = ?")
+            .bind(capture_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
 }
 
 /// The session's aggregate from the capture's rows. Per channel, it goes first: an account

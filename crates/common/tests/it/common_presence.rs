@@ -236,3 +236,146 @@ async fn a_session_with_per_channel_rows_from_before_stays_per_channel(pool: MyS
     );
     assert_eq!(session_rows(&pool, session).await, vec![(account, 2, 0, 1)]);
 }
+
+async fn capture_rows(pool: &MySqlPool, capture: u64) -> Vec<u64> {
+    sqlx::query_scalar(
+        "SELECT account_id FROM capture_chatters WHERE capture_id = ? ORDER BY account_id",
+    )
+    .bind(capture)
+    .fetch_all(pool)
+    .await
+    .expect("capture rows")
+}
+
+/// Capture rows written page by page as the worker does (`record_page`): only while the
+/// capture runs, checked by the final transaction against the listing and rewritten when an
+/// interrupted run left rows the listing does not have; cleared by a new run and by failure.
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn capture_rows_written_by_page_are_checked_against_the_listing(pool: MySqlPool) {
+    let session = new_session(&pool).await;
+    let channel = session_channels::ensure(&pool, session, "100", "one", "One", at(0))
+        .await
+        .expect("channel");
+    let mut conn = pool.acquire().await.expect("conn");
+    let names: Vec<String> = (1..=4).map(|n| n.to_string()).collect();
+    let listed: Vec<ListedName<'_>> = names
+        .iter()
+        .map(|id| ListedName {
+            twitch_user_id: id,
+            login: id,
+            display_name: id,
+        })
+        .collect();
+    let mut ids: Vec<u64> = accounts::insert_new(&mut conn, &listed, at(0))
+        .await
+        .expect("accounts")
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    ids.sort_unstable();
+    let (a, b, c, d) = (ids[0], ids[1], ids[2], ids[3]);
+    let new_capture = async |conn: &mut sqlx::MySqlConnection, hour| {
+        captures::request(conn, channel, 1, CaptureTrigger::Manual, at(hour))
+            .await
+            .expect("capture")
+    };
+    let store = async |capture_id, hour, listing: &[u64]| {
+        let mut tx = pool.begin().await.expect("tx");
+        let sighting = Sighting {
+            capture_id,
+            session_id: session,
+            session_channel_id: channel,
+            captured_at: at(hour),
+            offline: false,
+        };
+        let new = presence::record_capture(&mut tx, &sighting, listing)
+            .await
+            .expect("record");
+        sqlx::query("UPDATE captures SET status = 'done' WHERE id = ?")
+            .bind(capture_id)
+            .execute(&mut *tx)
+            .await
+            .expect("done");
+        tx.commit().await.expect("commit");
+        new
+    };
+
+    // Queued, not running yet: a page writes nothing.
+    let first = new_capture(&mut conn, 1).await;
+    presence::record_page(&pool, first, &[a, b])
+        .await
+        .expect("page");
+    assert!(capture_rows(&pool, first).await.is_empty(), "not running");
+
+    // Running: pages write rows, a chatter listed on two pages is one row; the final
+    // transaction keeps them and counts from them.
+    captures::mark_running(&pool, first, at(1))
+        .await
+        .expect("running");
+    presence::record_page(&pool, first, &[a, b])
+        .await
+        .expect("page");
+    presence::record_page(&pool, first, &[b, c])
+        .await
+        .expect("page");
+    assert_eq!(capture_rows(&pool, first).await, vec![a, b, c]);
+    assert_eq!(store(first, 1, &[a, b, c]).await, 3);
+    assert_eq!(capture_rows(&pool, first).await, vec![a, b, c]);
+
+    // Done: a late page (a run that lost its lease) adds nothing, a new run clears nothing.
+    presence::record_page(&pool, first, &[d])
+        .await
+        .expect("page");
+    presence::clear_unfinished_capture(&pool, first)
+        .await
+        .expect("clear");
+    assert_eq!(capture_rows(&pool, first).await, vec![a, b, c]);
+
+    // An interrupted run wrote d and b; the next run's listing is b and c, its clearing step
+    // skipped: the final transaction sees the rows differ and writes exactly the listing.
+    let second = new_capture(&mut conn, 2).await;
+    captures::mark_running(&pool, second, at(2))
+        .await
+        .expect("running");
+    presence::record_page(&pool, second, &[b, d])
+        .await
+        .expect("page");
+    presence::record_page(&pool, second, &[c])
+        .await
+        .expect("page");
+    assert_eq!(store(second, 2, &[b, c]).await, 0);
+    assert_eq!(capture_rows(&pool, second).await, vec![b, c]);
+    assert_eq!(
+        session_rows(&pool, session).await,
+        vec![(a, 1, 0, 1), (b, 2, 0, 1), (c, 2, 0, 1)],
+        "d was never in a stored listing"
+    );
+
+    // A new run clears what an interrupted one wrote; a failed capture keeps no rows.
+    let third = new_capture(&mut conn, 3).await;
+    captures::mark_running(&pool, third, at(3))
+        .await
+        .expect("running");
+    presence::record_page(&pool, third, &[a, d])
+        .await
+        .expect("page");
+    presence::clear_unfinished_capture(&pool, third)
+        .await
+        .expect("clear");
+    assert!(capture_rows(&pool, third).await.is_empty(), "cleared");
+    presence::record_page(&pool, third, &[d])
+        .await
+        .expect("page");
+    let to_run = captures::load_to_run(&pool, third)
+        .await
+        .expect("load")
+        .expect("capture");
+    let mut tx = pool.begin().await.expect("tx");
+    assert!(
+        captures::fail(&mut tx, &to_run, "capture-error-paging", at(3))
+            .await
+            .expect("fail")
+    );
+    tx.commit().await.expect("commit");
+    assert!(capture_rows(&pool, third).await.is_empty(), "failed");
+}

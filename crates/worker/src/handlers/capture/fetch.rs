@@ -7,6 +7,7 @@ use sqlx::MySqlPool;
 use tca_common::db::accounts::{self, KnownAccount, ListedName};
 use tca_common::db::audit::{self, Event, NameSeen, Subject};
 use tca_common::db::captures::CaptureToRun;
+use tca_common::db::presence;
 use tca_common::twitch_api::{Chatter, StreamStatus, TwitchApiError};
 
 use crate::context::Context;
@@ -35,10 +36,12 @@ pub(super) enum FetchError {
     Database(sqlx::Error),
 }
 
-/// Fetches the stream status and the listing, upserting each page's accounts while the next
-/// page is fetched: with Twitch answering slowly, the accounts are stored by the time the
+/// Fetches the stream status and the listing, upserting each page's accounts and writing its
+/// capture rows while the next page is fetched: with Twitch answering slowly, the accounts are stored by the time the
 /// last page arrives (tca-bench B3b). The upserts are idempotent, so a listing that fails
-/// halfway leaves nothing that a retry would not write the same way.
+/// halfway leaves nothing that a retry would not write the same way; its capture rows are
+/// read by no one until the capture is done, cleared when a run starts, and checked against
+/// the listing by the final transaction.
 pub(super) async fn fetch_and_upsert(
     ctx: &Context,
     capture: &CaptureToRun,
@@ -99,9 +102,14 @@ pub(super) async fn fetch_and_upsert(
             // Sorted within each statement: concurrent captures lock shared rows in order.
             page.sort_by(|a, b| a.user_id.cmp(&b.user_id));
             page.dedup_by(|a, b| a.user_id == b.user_id);
-            ids.extend(
-                retry_on_lock_conflict(|| upsert_batch(&ctx.pool, &page, capture, seen_at)).await?,
-            );
+            let mut written =
+                retry_on_lock_conflict(|| upsert_batch(&ctx.pool, &page, capture, seen_at)).await?;
+            // The page's capture rows too, while the next page is fetched: the final
+            // transaction then only checks them (`presence::record_page`).
+            written.sort_unstable();
+            retry_on_lock_conflict(|| presence::record_page(&ctx.pool, capture.id, &written))
+                .await?;
+            ids.extend(written);
         }
         Ok::<_, sqlx::Error>(ids)
     };

@@ -2,13 +2,15 @@
 //!
 //! 1. Fetch the stream status and every chatter (streamed by twitch-api) as the moderator,
 //! 2. while upserting the accounts of each page received, in sorted batches of autocommit
-//!    statements, recording renames in the ledger (`fetch`). This part is idempotent on its
-//!    own: a retry sees the same names.
+//!    statements, recording renames in the ledger, and writing the page's capture rows
+//!    (`fetch`). The upserts are idempotent on their own: a retry sees the same names. The
+//!    capture rows are read by no one before the capture is done; a new run clears what an
+//!    interrupted one wrote.
 //! 3. In one transaction, under the session's row lock (captures of one session are written
-//!    one at a time): the capture's chatters, the session and channel presence counters, the
-//!    capture row marked done, and an enrichment job (`store`). A crash before the commit
-//!    leaves none of it; the capture row's own lock makes a second run that finds it done do
-//!    nothing.
+//!    one at a time): the capture's chatters checked against the listing (rewritten if they
+//!    differ), the session and channel presence counters, the capture row marked done, and
+//!    an enrichment job (`store`). A crash before the commit leaves nothing that anyone
+//!    reads; the capture row's own lock makes a second run that finds it done do nothing.
 
 mod fetch;
 mod store;
@@ -19,6 +21,7 @@ use std::time::Instant;
 use chrono::Utc;
 use tca_common::db::captures::{self, CaptureJob, CaptureToRun, CaptureTrigger};
 use tca_common::db::jobs::{ClaimedJob, JobKind};
+use tca_common::db::presence;
 use tca_common::db::session_channels;
 use tca_common::db::sessions::SessionStatus;
 use tca_common::twitch_api::TwitchApiError;
@@ -55,6 +58,8 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> JobResult {
 
     let started_at = Utc::now();
     captures::mark_running(&ctx.pool, capture.id, started_at).await?;
+    // Capture rows an interrupted earlier run wrote: this run writes its own.
+    presence::clear_unfinished_capture(&ctx.pool, capture.id).await?;
     let fetched = match fetch::fetch_and_upsert(&ctx, &capture, &moderator, started_at).await {
         Ok(fetched) => fetched,
         Err(fetch::FetchError::Twitch(e)) => {
