@@ -311,7 +311,13 @@ impl Deployment {
             vec![],
         )?;
 
+        // Worker addresses first: the gateway wakes the first worker when a user queues work,
+        // as it would reach one replica of the `worker` service in docker-compose.yml.
+        let worker_addrs: Vec<SocketAddr> = (0..tuning.workers).map(|_| free_addr()).collect();
         let mut env = common("GATEWAY_ADDR", gateway_addr);
+        if let Some(first) = worker_addrs.first() {
+            env.insert("WORKER_URL".to_string(), format!("http://{first}/"));
+        }
         let static_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/static");
         env.extend([
             ("PUBLIC_URL".to_string(), public_url.clone()),
@@ -326,8 +332,7 @@ impl Deployment {
         let gateway = Process::spawn("gateway", binary("gateway")?, gateway_addr, env, vec![])?;
 
         let mut workers = Vec::new();
-        for index in 0..tuning.workers {
-            let addr = free_addr();
+        for (index, addr) in worker_addrs.into_iter().enumerate() {
             let mut env = common("WORKER_ADDR", addr);
             env.extend([
                 ("TWITCH_API_URL".to_string(), twitch_api_url.clone()),
@@ -430,6 +435,51 @@ impl Deployment {
         Ok(serde_json::from_slice(&output.stdout)?)
     }
 
+    /// A browser of `user_id` on the channels page: a web session for them, and the page
+    /// loaded once (Twitch asked which channels they moderate, as a moderator's visit does
+    /// before any "Capture now").
+    pub async fn browser_of(&self, user_id: u64) -> anyhow::Result<Browser> {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let now = chrono::Utc::now();
+        let token = format!(
+            "bench-browser-{user_id}-{}",
+            now.timestamp_nanos_opt().unwrap_or_default()
+        );
+        let csrf_secret = sha2::Sha256::digest(token.as_bytes());
+        sqlx::query(
+            "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, \
+             expires_at, absolute_expires_at) VALUES (UNHEX(SHA2(?, 256)), ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&token)
+        .bind(user_id)
+        .bind(csrf_secret.to_vec())
+        .bind(now)
+        .bind(now)
+        .bind(now + chrono::Duration::days(1))
+        .bind(now + chrono::Duration::days(1))
+        .execute(&self.driver.pool)
+        .await?;
+        let browser = Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            gateway: self.gateway.url(""),
+            cookie: format!("tca_session={token}"),
+            csrf: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(csrf_secret),
+        };
+        let page = browser
+            .http
+            .get(format!("{}/channels", browser.gateway))
+            .header("Cookie", &browser.cookie)
+            .send()
+            .await?;
+        if !page.status().is_success() {
+            bail!("the channels page answered {}", page.status());
+        }
+        Ok(browser)
+    }
+
     /// `/_fake/stats` of twitch-fake.
     pub async fn fake_stats(&self) -> anyhow::Result<serde_json::Value> {
         Ok(reqwest::get(self.fake.url("/_fake/stats"))
@@ -505,5 +555,42 @@ impl PeakRssOf {
             ));
         }
         parts.join(", ")
+    }
+}
+
+/// A moderator's browser on the gateway (`Deployment::browser_of`).
+pub struct Browser {
+    http: reqwest::Client,
+    gateway: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    /// "Capture now" on `broadcaster_id`'s channel: the gateway's form, which queues the
+    /// capture and wakes a worker. Returns the capture's id.
+    pub async fn capture_now(&self, broadcaster_id: &str) -> anyhow::Result<u64> {
+        let answer = self
+            .http
+            .post(format!(
+                "{}/channels/{broadcaster_id}/capture",
+                self.gateway
+            ))
+            .header("Cookie", &self.cookie)
+            .form(&[("csrf", self.csrf.as_str())])
+            .send()
+            .await?;
+        if answer.status() != reqwest::StatusCode::SEE_OTHER {
+            bail!("Capture now answered {}", answer.status());
+        }
+        let location = answer
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .context("Capture now answered no location")?;
+        location
+            .rsplit_once("#capture-")
+            .and_then(|(_, id)| id.parse().ok())
+            .with_context(|| format!("no capture in {location}"))
     }
 }

@@ -281,7 +281,19 @@ impl EnvReader {
 
     pub fn required_url(&mut self, name: &str) -> Option<Url> {
         let raw = self.required_string(name)?;
-        match Url::parse(&raw) {
+        self.http_url(name, &raw)
+    }
+
+    /// An http(s) URL, or `None` when unset or empty (a malformed one is a problem).
+    pub fn optional_url(&mut self, name: &str) -> Option<Url> {
+        let raw = self
+            .optional_string(name)
+            .filter(|raw| !raw.trim().is_empty())?;
+        self.http_url(name, &raw)
+    }
+
+    fn http_url(&mut self, name: &str, raw: &str) -> Option<Url> {
+        match Url::parse(raw) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
             Ok(_) | Err(_) => {
                 self.problem(format!("{name} is not an http(s) URL: '{raw}'"));

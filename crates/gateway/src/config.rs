@@ -19,6 +19,9 @@ pub struct Config {
     pub public_url: Url,
     pub twitch_api_url: Url,
     pub analysis_url: Url,
+    /// The workers' service, woken when a user queues work (`wake`); unset: workers start it
+    /// at their next poll.
+    pub worker_url: Option<Url>,
     pub internal_token: Secret,
     /// An active analysis session expires after this long without activity.
     pub session_ttl: Duration,
@@ -50,6 +53,7 @@ impl FromEnv for Config {
         let public_url = env.required_url("PUBLIC_URL");
         let twitch_api_url = env.required_url("TWITCH_API_URL");
         let analysis_url = env.required_url("ANALYSIS_URL");
+        let worker_url = env.optional_url("WORKER_URL");
         let internal_token = env.internal_token();
         let session_ttl = env.duration_or("SESSION_TTL", Duration::from_secs(24 * 3600));
         let web_session_idle = env.duration_or("WEB_SESSION_IDLE", Duration::from_secs(7 * 86_400));
@@ -71,6 +75,7 @@ impl FromEnv for Config {
                 public_url: public_url?,
                 twitch_api_url: twitch_api_url?,
                 analysis_url: analysis_url?,
+                worker_url,
                 internal_token: internal_token?,
                 session_ttl,
                 web_session_idle,

@@ -15,6 +15,7 @@ pub mod routes;
 pub mod state;
 pub mod streams;
 pub mod views;
+pub mod wake;
 
 use std::time::Duration;
 

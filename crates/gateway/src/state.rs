@@ -39,6 +39,8 @@ pub struct AppState {
     /// The dashboard's channels and batches read in the last second, by session.
     pub dashboard_inputs:
         Arc<crate::brief_cache::BriefCache<u64, Arc<crate::rendered::DashboardInputs>>>,
+    /// Wakes a worker when a user queues work (`WORKER_URL`; none when unset).
+    pub worker_wake: Option<crate::wake::WorkerWake>,
 }
 
 impl AppState {
@@ -51,6 +53,11 @@ impl AppState {
             TwitchApiClient::new(config.twitch_api_url.clone(), config.internal_token.clone())?;
         let analysis =
             AnalysisClient::new(config.analysis_url.clone(), config.internal_token.clone())?;
+        let worker_wake = config
+            .worker_url
+            .as_ref()
+            .map(|url| crate::wake::WorkerWake::new(url, config.internal_token.clone()))
+            .transpose()?;
         let per_minute = NonZeroU32::new(config.auth_rate_limit).unwrap_or(NonZeroU32::MIN);
         Ok(Self {
             pool,
@@ -65,7 +72,15 @@ impl AppState {
             owned_sessions: Arc::default(),
             dashboards: Arc::default(),
             dashboard_inputs: Arc::default(),
+            worker_wake,
         })
+    }
+
+    /// After work a user waits for was queued and committed: a worker starts it now.
+    pub fn wake_worker(&self) {
+        if let Some(wake) = &self.worker_wake {
+            wake.wake();
+        }
     }
 
     /// After a change to a session's channels or batches has committed here: the next

@@ -193,6 +193,7 @@ impl Stack {
             public_url: url::Url::parse(&public_url)?,
             twitch_api_url: url::Url::parse(&format!("http://{twitch_api}/"))?,
             analysis_url: url::Url::parse(&format!("http://{analysis_addr}/"))?,
+            worker_url: None,
             internal_token: Secret::new(INTERNAL_TOKEN),
             session_ttl: Duration::from_secs(86_400),
             web_session_idle: Duration::from_secs(7 * 86_400),

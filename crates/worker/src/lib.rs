@@ -154,10 +154,11 @@ impl Service for Worker {
             Err(e) => tracing::warn!(error = %e, "could not schedule the EventSub reconciler"),
         }
         let runner = Runner::new(self.pool, self.registry, self.config.runner);
-        // Only /healthz, /readyz, /metrics; they stay up until the runner has drained.
+        // /healthz, /readyz, /metrics and the internal `POST /v1/wake`; they stay up until
+        // the runner has drained.
         let http_stop = CancellationToken::new();
         let http = tokio::spawn(self.core.serve(
-            axum::Router::new(),
+            wake_routes(runner.waker(), self.config.internal_token.clone()),
             HttpOptions::default(),
             http_stop.clone(),
         ));
@@ -165,4 +166,25 @@ impl Service for Worker {
         http_stop.cancel();
         http.await?
     }
+}
+
+/// `POST /v1/wake` (internal token): the gateway queued work a user waits for; an idle runner
+/// claims at once instead of at its next poll (tca-bench B3b, docs/queue.md). Answers 204
+/// whether or not the runner was idle: a busy one claims as soon as a slot frees anyway.
+fn wake_routes(
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    token: tca_common::config::Secret,
+) -> axum::Router {
+    axum::Router::new()
+        .route(
+            "/v1/wake",
+            axum::routing::post(move || async move {
+                wake.notify_one();
+                axum::http::StatusCode::NO_CONTENT
+            }),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            token,
+            tca_common::server::require_internal_token,
+        ))
 }

@@ -11,7 +11,7 @@ use futures::FutureExt;
 use rand::RngExt;
 use sqlx::MySqlPool;
 use tca_common::db::jobs::{self, ClaimedJob, JobId, JobStatus, Lease};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -60,6 +60,8 @@ pub struct Runner {
     pool: MySqlPool,
     registry: Arc<Registry>,
     config: Arc<RunnerConfig>,
+    /// Ends an idle wait at once: work was queued (`waker`).
+    wake: Arc<Notify>,
 }
 
 /// A spawned task that ends when its guard is dropped, so helpers (heartbeats, the reaper)
@@ -85,7 +87,15 @@ impl Runner {
             pool,
             registry: Arc::new(registry),
             config: Arc::new(config),
+            wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// Wakes this runner from its idle wait to claim at once (the worker's `POST /v1/wake`,
+    /// called by the gateway when a user queues work). A wake while it is busy is kept for
+    /// its next wait, so none is lost between a claim and the wait after it.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
     }
 
     /// Runs until `shutdown` is cancelled, then stops claiming and drains.
@@ -200,12 +210,15 @@ impl Runner {
             drop(permits);
             if !got_full_batch {
                 // Fewer ready jobs than free slots: the queue is drained for now. Wait for the
-                // poll interval, or until a job finishes: its completion is recorded at once
-                // (with a claim, which may find new work).
+                // poll interval, until a job finishes (its completion is recorded at once, with
+                // a claim, which may find new work), or until someone queued work and woke us.
                 tokio::select! {
                     () = shutdown.cancelled() => {},
                     () = tokio::time::sleep(self.jittered_poll()) => {},
                     Some(lease) = done_rx.recv() => pending.push(lease),
+                    () = self.wake.notified() => {
+                        metrics::counter!("worker_wakeups_total").increment(1);
+                    }
                 }
             }
         }

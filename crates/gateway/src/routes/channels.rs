@@ -232,6 +232,7 @@ async fn capture_channel(
     .await?;
     tx.commit().await?;
     state.forget_dashboard_inputs(session.id);
+    state.wake_worker();
     metrics::counter!("captures_requested_total", "trigger" => "manual").increment(1);
     Ok(Redirect::to(&format!(
         "/sessions/{}#capture-{capture_id}",

@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -9,6 +10,8 @@ use tca_common::testing::{ChildService, free_addr};
 use tca_stack::{INTERNAL_TOKEN, Options, Stack};
 use tca_worker::handlers::housekeeping::schedule_auto_capture;
 
+use crate::stack_gateway::capture_now;
+use crate::stack_web::Web;
 use crate::stack_worlds::world;
 
 /// The `worker` binary built next to this test binary (target/<profile>/worker).
@@ -28,12 +31,15 @@ fn worker_binary() -> PathBuf {
 }
 
 fn spawn_worker(stack: &Stack, id: &str) -> ChildService {
-    let addr = free_addr();
+    spawn_worker_at(stack, id, free_addr(), "50ms")
+}
+
+fn spawn_worker_at(stack: &Stack, id: &str, addr: SocketAddr, poll: &str) -> ChildService {
     let env = HashMap::from([
         ("DATABASE_URL".to_string(), stack.database_url.clone()),
         ("WORKER_ADDR".to_string(), addr.to_string()),
         ("WORKER_ID".to_string(), id.to_string()),
-        ("WORKER_POLL_INTERVAL".to_string(), "50ms".to_string()),
+        ("WORKER_POLL_INTERVAL".to_string(), poll.to_string()),
         (
             "TWITCH_API_URL".to_string(),
             format!("http://{}/", stack.twitch_api),
@@ -156,4 +162,75 @@ async fn auto_capture_with_two_worker_processes_captures_once_per_slot(pool: MyS
     );
     assert_eq!(one.terminate(Duration::from_secs(30)).await.code(), Some(0));
     assert_eq!(two.terminate(Duration::from_secs(30)).await.code(), Some(0));
+}
+
+/// A worker that would not poll for ten minutes starts a capture a moderator asks for at
+/// once: the gateway wakes it (`WORKER_URL`, `POST /v1/wake` with the internal token).
+#[sqlx::test(migrator = "tca_common::db::MIGRATOR")]
+async fn the_gateway_wakes_an_idle_worker_when_a_capture_is_asked_for(pool: MySqlPool) {
+    let worker_addr = free_addr();
+    let stack = Stack::start(
+        pool.clone(),
+        world("humans = 50"),
+        Options {
+            workers: 0,
+            gateway: Box::new(move |config| {
+                config.worker_url =
+                    Some(url::Url::parse(&format!("http://{worker_addr}/")).expect("url"));
+            }),
+            ..Options::default()
+        },
+    )
+    .await
+    .expect("stack");
+    let mut worker = spawn_worker_at(&stack, "sleepy", worker_addr, "10m");
+    worker.wait_ready(Duration::from_secs(60)).await;
+
+    // The wake is internal: without the token it is refused.
+    let http = reqwest::Client::new();
+    let refused = http
+        .post(worker.url("/v1/wake"))
+        .send()
+        .await
+        .expect("wake");
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+
+    let web = Web::new(&stack);
+    web.login("mossy_mod").await;
+    let csrf = web.csrf().await;
+    // What the worker queued at its start is done and it is in its ten-minute wait (the
+    // login's background job waits there too: nobody waits for it).
+    for kind in ["housekeeping", "eventsub_reconcile"] {
+        stack
+            .wait_idle(kind, Duration::from_secs(30))
+            .await
+            .expect("idle");
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    capture_now(&web, &csrf).await;
+    let capture: u64 = sqlx::query_scalar("SELECT id FROM captures")
+        .fetch_one(&pool)
+        .await
+        .expect("capture");
+    let (status, error) = stack
+        .wait_capture(capture, Duration::from_secs(60))
+        .await
+        .expect("the woken worker captured");
+    assert_eq!(status, CaptureStatus::Done, "{error:?}");
+    let metrics = http
+        .get(worker.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("worker_wakeups_total") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+    worker.terminate(Duration::from_secs(30)).await;
 }

@@ -392,8 +392,9 @@ pub async fn confirm(
     if !moderation::confirm(&mut conn, &batch, now).await? {
         return Err(AppError::Conflict(t("error-batch-not-draft")));
     }
-    // The dashboard lists it from now on.
+    // The dashboard lists it from now on; its job starts now.
     state.forget_dashboard_inputs(batch.session_id);
+    state.wake_worker();
     let progress = moderation::progress(&mut *conn, batch.id).await?;
     let undo_of = match batch.undo_of {
         Some(of) => moderation::find_by_id(&mut *conn, of)
