@@ -69,6 +69,28 @@ async fn capture(
     new
 }
 
+/// Four new accounts (u1 to u4), their ids in order.
+async fn four_accounts(pool: &MySqlPool) -> (u64, u64, u64, u64) {
+    let mut conn = pool.acquire().await.expect("conn");
+    let names: Vec<(String, String)> = (1..=4).map(|n| (n.to_string(), format!("u{n}"))).collect();
+    let listed: Vec<ListedName<'_>> = names
+        .iter()
+        .map(|(id, login)| ListedName {
+            twitch_user_id: id,
+            login,
+            display_name: login,
+        })
+        .collect();
+    let mut ids: Vec<u64> = accounts::insert_new(&mut conn, &listed, at(0))
+        .await
+        .expect("accounts")
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    ids.sort_unstable();
+    (ids[0], ids[1], ids[2], ids[3])
+}
+
 /// A moderator's new session (user 1): nothing captured yet.
 async fn new_session(pool: &MySqlPool) -> u64 {
     sqlx::query(
@@ -97,25 +119,7 @@ async fn presence_per_channel_starts_at_the_second_channel_filled_for_the_first(
     let second = session_channels::ensure(&pool, session, "200", "two", "Two", at(0))
         .await
         .expect("channel");
-    let mut conn = pool.acquire().await.expect("conn");
-    let names: Vec<(String, String)> = (1..=4).map(|n| (n.to_string(), format!("u{n}"))).collect();
-    let listed: Vec<ListedName<'_>> = names
-        .iter()
-        .map(|(id, login)| ListedName {
-            twitch_user_id: id,
-            login,
-            display_name: login,
-        })
-        .collect();
-    let mut ids: Vec<u64> = accounts::insert_new(&mut conn, &listed, at(0))
-        .await
-        .expect("accounts")
-        .iter()
-        .map(|a| a.id)
-        .collect();
-    ids.sort_unstable();
-    drop(conn);
-    let (a, b, c, d) = (ids[0], ids[1], ids[2], ids[3]);
+    let (a, b, c, d) = four_accounts(&pool).await;
     let mode = async || -> (bool, Option<u64>) {
         sqlx::query_as(
             "SELECT presence_per_channel, presence_channel_id FROM analysis_sessions WHERE id = ?",
@@ -256,24 +260,8 @@ async fn capture_rows_written_by_page_are_checked_against_the_listing(pool: MySq
     let channel = session_channels::ensure(&pool, session, "100", "one", "One", at(0))
         .await
         .expect("channel");
+    let (a, b, c, d) = four_accounts(&pool).await;
     let mut conn = pool.acquire().await.expect("conn");
-    let names: Vec<String> = (1..=4).map(|n| n.to_string()).collect();
-    let listed: Vec<ListedName<'_>> = names
-        .iter()
-        .map(|id| ListedName {
-            twitch_user_id: id,
-            login: id,
-            display_name: id,
-        })
-        .collect();
-    let mut ids: Vec<u64> = accounts::insert_new(&mut conn, &listed, at(0))
-        .await
-        .expect("accounts")
-        .iter()
-        .map(|a| a.id)
-        .collect();
-    ids.sort_unstable();
-    let (a, b, c, d) = (ids[0], ids[1], ids[2], ids[3]);
     let new_capture = async |conn: &mut sqlx::MySqlConnection, hour| {
         captures::request(conn, channel, 1, CaptureTrigger::Manual, at(hour))
             .await
