@@ -18,6 +18,7 @@ const READERS: &[&str] = &[
     "socket_addr_or",
     "duration_or",
     "required_url",
+    "optional_url",
     "required_database_url",
     "required_sealer",
 ];
@@ -97,4 +98,26 @@ pub fn read_under(dir: &Path) -> BTreeSet<String> {
         .iter()
         .flat_map(|f| variables_read(&std::fs::read_to_string(f).unwrap_or_default()))
         .collect()
+}
+
+/// Every public `EnvReader` method that takes a variable's name is one this scan knows: a
+/// reader added without it would let a service read a variable that no check sees.
+#[test]
+fn the_scan_knows_every_reader_of_env_reader() {
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/config.rs"))
+            .expect("config.rs");
+    let readers: Vec<&str> = source
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("pub fn "))
+        .filter(|rest| rest.contains("&mut self, name: &str"))
+        .filter_map(|rest| rest.split(['(', '<']).next())
+        .collect();
+    assert!(readers.len() >= READERS.len(), "{readers:?}");
+    for reader in readers {
+        assert!(
+            READERS.contains(&reader),
+            "env_scan::READERS lacks {reader}"
+        );
+    }
 }
