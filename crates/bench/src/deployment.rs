@@ -439,34 +439,18 @@ impl Deployment {
     /// loaded once (Twitch asked which channels they moderate, as a moderator's visit does
     /// before any "Capture now").
     pub async fn browser_of(&self, user_id: u64) -> anyhow::Result<Browser> {
-        use base64::Engine as _;
-        use sha2::Digest as _;
-        let now = chrono::Utc::now();
         let token = format!(
             "bench-browser-{user_id}-{}",
-            now.timestamp_nanos_opt().unwrap_or_default()
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
         );
-        let csrf_secret = sha2::Sha256::digest(token.as_bytes());
-        sqlx::query(
-            "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, \
-             expires_at, absolute_expires_at) VALUES (UNHEX(SHA2(?, 256)), ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&token)
-        .bind(user_id)
-        .bind(csrf_secret.to_vec())
-        .bind(now)
-        .bind(now)
-        .bind(now + chrono::Duration::days(1))
-        .bind(now + chrono::Duration::days(1))
-        .execute(&self.driver.pool)
-        .await?;
+        let csrf = web_session(&self.driver.pool, user_id, &token).await?;
         let browser = Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
             gateway: self.gateway.url(""),
             cookie: format!("tca_session={token}"),
-            csrf: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(csrf_secret),
+            csrf,
         };
         let page = browser
             .http
@@ -556,6 +540,29 @@ impl PeakRssOf {
         }
         parts.join(", ")
     }
+}
+
+/// A web session of `user_id` whose cookie holds `token`, as the gateway's login would leave
+/// it (the token stored only hashed); returns its CSRF token for forms.
+pub async fn web_session(pool: &MySqlPool, user_id: u64, token: &str) -> anyhow::Result<String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let now = chrono::Utc::now();
+    let csrf_secret = sha2::Sha256::digest(format!("csrf-{token}").as_bytes());
+    sqlx::query(
+        "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, \
+         expires_at, absolute_expires_at) VALUES (UNHEX(SHA2(?, 256)), ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(token)
+    .bind(user_id)
+    .bind(csrf_secret.to_vec())
+    .bind(now)
+    .bind(now)
+    .bind(now + chrono::Duration::days(1))
+    .bind(now + chrono::Duration::days(1))
+    .execute(pool)
+    .await?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(csrf_secret))
 }
 
 /// A moderator's browser on the gateway (`Deployment::browser_of`).

@@ -6,7 +6,6 @@
 use std::process::Command;
 
 use anyhow::{Context, bail};
-use chrono::Utc;
 use sqlx::MySqlPool;
 
 use crate::deployment::{Deployment, PeakRssOf};
@@ -28,19 +27,8 @@ pub async fn run(
             .bind(session_id)
             .fetch_one(pool)
             .await?;
-    let now = Utc::now();
-    sqlx::query(
-        "INSERT INTO web_sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, absolute_expires_at) \
-         VALUES (UNHEX(SHA2(?, 256)), ?, UNHEX(SHA2('bench-csrf', 256)), ?, ?, ?, ?)",
-    )
-    .bind(WEB_TOKEN)
-    .bind(user_id)
-    .bind(now)
-    .bind(now)
-    .bind(now + chrono::Duration::days(1))
-    .bind(now + chrono::Duration::days(1))
-    .execute(pool)
-    .await?;
+    // The session's owner in a browser: its cookie (B6 reads pages, it posts no form).
+    crate::deployment::web_session(pool, user_id, WEB_TOKEN).await?;
 
     let cookie = format!("tca_session={WEB_TOKEN}");
     let http = reqwest::Client::new();

@@ -336,21 +336,39 @@ pub async fn load_to_run(
     .await
 }
 
-/// A queued (or interrupted) capture is running; the first start is kept.
-pub async fn mark_running(
-    executor: impl Executor<'_, Database = MySql>,
+/// A run of a queued (or interrupted) capture starts: the capture is `running` (its first
+/// start kept), and the capture rows an interrupted earlier run wrote page by page
+/// (`presence::record_page`) are removed so that this run writes its own. Under the capture
+/// row's lock, which the final transaction takes too: a capture finished meanwhile keeps
+/// its status and its rows. `false` if the capture is finished (or gone).
+pub async fn start_run(
+    pool: &sqlx::MySqlPool,
     capture_id: u64,
     started_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let status: Option<CaptureStatus> =
+        sqlx::query_scalar("SELECT status FROM captures WHERE id = ? FOR UPDATE")
+            .bind(capture_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if status.is_none_or(CaptureStatus::is_finished) {
+        tx.rollback().await?;
+        return Ok(false);
+    }
     sqlx::query(
-        "UPDATE captures SET status = 'running', started_at = COALESCE(started_at, ?) \
-         WHERE id = ? AND status IN ('queued', 'running')",
+        "UPDATE captures SET status = 'running', started_at = COALESCE(started_at, ?) WHERE id = ?",
     )
     .bind(started_at)
     .bind(capture_id)
-    .execute(executor)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    sqlx::query("DELETE FROM capture_chatters WHERE capture_id = ?")
+        .bind(capture_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Ends an unfinished capture as failed with a message the user can read, and writes the

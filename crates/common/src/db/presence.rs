@@ -6,8 +6,6 @@
 use chrono::{DateTime, Utc};
 use sqlx::{MySql, MySqlConnection, MySqlPool, QueryBuilder};
 
-use crate::db::captures::CaptureStatus;
-
 /// Where and when a capture saw its accounts.
 #[derive(Debug, Clone, Copy)]
 pub struct Sighting {
@@ -185,28 +183,6 @@ pub async fn record_page(
         q.build().execute(pool).await?;
     }
     Ok(())
-}
-
-/// Removes the rows an interrupted run of this capture wrote, before a new run writes its
-/// own — unless the capture is finished meanwhile (its rows are then its listing's): checked
-/// under the capture's row lock, which the final transaction takes too.
-pub async fn clear_unfinished_capture(
-    pool: &MySqlPool,
-    capture_id: u64,
-) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let status: Option<CaptureStatus> =
-        sqlx::query_scalar("SELECT status FROM captures WHERE id = ? FOR UPDATE")
-            .bind(capture_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if status.is_some_and(|s| !s.is_finished()) {
-        sqlx::query("DELETE FROM capture_chatters WHERE capture_id = ?")
-            .bind(capture_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await
 }
 
 /// The session's aggregate from the capture's rows. Per channel, it goes first: an account

@@ -297,9 +297,11 @@ async fn capture_rows_written_by_page_are_checked_against_the_listing(pool: MySq
 
     // Running: pages write rows, a chatter listed on two pages is one row; the final
     // transaction keeps them and counts from them.
-    captures::mark_running(&pool, first, at(1))
-        .await
-        .expect("running");
+    assert!(
+        captures::start_run(&pool, first, at(1))
+            .await
+            .expect("running")
+    );
     presence::record_page(&pool, first, &[a, b])
         .await
         .expect("page");
@@ -314,17 +316,21 @@ async fn capture_rows_written_by_page_are_checked_against_the_listing(pool: MySq
     presence::record_page(&pool, first, &[d])
         .await
         .expect("page");
-    presence::clear_unfinished_capture(&pool, first)
-        .await
-        .expect("clear");
+    assert!(
+        !captures::start_run(&pool, first, at(2))
+            .await
+            .expect("start")
+    );
     assert_eq!(capture_rows(&pool, first).await, vec![a, b, c]);
 
     // An interrupted run wrote d and b; the next run's listing is b and c, its clearing step
     // skipped: the final transaction sees the rows differ and writes exactly the listing.
     let second = new_capture(&mut conn, 2).await;
-    captures::mark_running(&pool, second, at(2))
-        .await
-        .expect("running");
+    assert!(
+        captures::start_run(&pool, second, at(2))
+            .await
+            .expect("running")
+    );
     presence::record_page(&pool, second, &[b, d])
         .await
         .expect("page");
@@ -341,15 +347,19 @@ async fn capture_rows_written_by_page_are_checked_against_the_listing(pool: MySq
 
     // A new run clears what an interrupted one wrote; a failed capture keeps no rows.
     let third = new_capture(&mut conn, 3).await;
-    captures::mark_running(&pool, third, at(3))
-        .await
-        .expect("running");
+    assert!(
+        captures::start_run(&pool, third, at(3))
+            .await
+            .expect("running")
+    );
     presence::record_page(&pool, third, &[a, d])
         .await
         .expect("page");
-    presence::clear_unfinished_capture(&pool, third)
-        .await
-        .expect("clear");
+    assert!(
+        captures::start_run(&pool, third, at(3))
+            .await
+            .expect("start")
+    );
     assert!(capture_rows(&pool, third).await.is_empty(), "cleared");
     presence::record_page(&pool, third, &[d])
         .await

@@ -37,8 +37,8 @@ pub(super) enum FetchError {
 }
 
 /// Fetches the stream status and the listing, upserting each page's accounts and writing its
-/// capture rows while the next page is fetched: with Twitch answering slowly, the accounts are stored by the time the
-/// last page arrives (tca-bench B3b). The upserts are idempotent, so a listing that fails
+/// capture rows while the next page is fetched: with Twitch answering slowly, both are stored
+/// by the time the last page arrives (tca-bench B3b). The upserts are idempotent, so a listing that fails
 /// halfway leaves nothing that a retry would not write the same way; its capture rows are
 /// read by no one until the capture is done, cleared when a run starts, and checked against
 /// the listing by the final transaction.

@@ -21,7 +21,6 @@ use std::time::Instant;
 use chrono::Utc;
 use tca_common::db::captures::{self, CaptureJob, CaptureToRun, CaptureTrigger};
 use tca_common::db::jobs::{ClaimedJob, JobKind};
-use tca_common::db::presence;
 use tca_common::db::session_channels;
 use tca_common::db::sessions::SessionStatus;
 use tca_common::twitch_api::TwitchApiError;
@@ -57,9 +56,10 @@ pub async fn run(ctx: Arc<Context>, job: ClaimedJob) -> JobResult {
     };
 
     let started_at = Utc::now();
-    captures::mark_running(&ctx.pool, capture.id, started_at).await?;
-    // Capture rows an interrupted earlier run wrote: this run writes its own.
-    presence::clear_unfinished_capture(&ctx.pool, capture.id).await?;
+    // Running, with whatever capture rows an interrupted earlier run wrote cleared.
+    if !captures::start_run(&ctx.pool, capture.id, started_at).await? {
+        return Ok(Default::default()); // Finished meanwhile by another run.
+    }
     let fetched = match fetch::fetch_and_upsert(&ctx, &capture, &moderator, started_at).await {
         Ok(fetched) => fetched,
         Err(fetch::FetchError::Twitch(e)) => {
